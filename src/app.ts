@@ -1,0 +1,108 @@
+import type { Agenda } from 'agenda';
+import type { Bot } from 'grammy';
+import type { Connection } from 'mongoose';
+import { setDefaultCommands } from './bot/commands.js';
+import type { BotContext, BotDeps } from './bot/context.js';
+import { type CreateBotOptions, createBot } from './bot/index.js';
+import { type Runtime, startPolling, startWebhook } from './bot/runtime.js';
+import { type Config, LOCALES, type Locale } from './config.js';
+import { connectMongo } from './db/connection.js';
+import { createDb, type Db } from './db/index.js';
+import { startLocalMongo } from './db/local-server.js';
+import { createI18n, type Translate, translator } from './i18n.js';
+import { defineJobs } from './jobs/index.js';
+import { createScheduler, startScheduler, stopScheduler } from './jobs/scheduler.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface AppOptions extends CreateBotOptions {
+  logger?: Logger;
+  /** Overrides config.mongoUri (tests pass their throw-away database). */
+  mongoUri?: string;
+  now?: () => Date;
+  /** false: do not take updates (tests drive `bot.handleUpdate` themselves). */
+  runtime?: boolean;
+  /** Start the Agenda worker in this process (default true). */
+  jobs?: boolean;
+}
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  deps: BotDeps;
+  bot: Bot<BotContext>;
+  agenda: Agenda;
+  mongo: { uri: string; kind: string };
+  start(): Promise<void>;
+  /** Graceful: stop updates, let handlers in flight finish, stop jobs, close the database. Safe twice. */
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const cleanup: Array<() => Promise<void>> = [];
+
+  let uri = opts.mongoUri ?? config.mongoUri;
+  let kind = 'external';
+  if (!uri) {
+    const local = await startLocalMongo({ persistent: true, dataDir: config.dataDir, logger });
+    uri = local.uri;
+    kind = local.kind;
+    cleanup.push(() => local.stop());
+  }
+  let conn: Connection;
+  try {
+    conn = await connectMongo(uri);
+  } catch (e) {
+    await runAll(cleanup);
+    throw e;
+  }
+  cleanup.unshift(() => conn.close());
+  const db = await createDb(conn);
+  const i18n = await createI18n(config.defaultLocale);
+  const deps: BotDeps = { config, logger, i18n, db, now: opts.now ?? (() => new Date()) };
+  const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo });
+  const agenda = createScheduler({ mongoUri: uri, processEveryMs: config.jobsProcessEveryMs, logger });
+  await defineJobs(agenda, deps);
+
+  let runtime: Runtime | undefined;
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    db,
+    deps,
+    bot,
+    agenda,
+    mongo: { uri, kind },
+    async start() {
+      await bot.init();
+      const translators = Object.fromEntries(LOCALES.map((l) => [l, translator(i18n, l)])) as Record<Locale, Translate>;
+      await setDefaultCommands(bot.api, translators, config.defaultLocale);
+      if (opts.jobs !== false) await startScheduler(agenda);
+      if (opts.runtime === false) return;
+      runtime =
+        config.mode === 'webhook' ? await startWebhook(bot, config, db, logger) : await startPolling(bot, logger);
+    },
+    stop() {
+      stopping ??= (async () => {
+        logger.info('Shutting down');
+        await runtime?.stop();
+        await stopScheduler(agenda);
+        await runAll(cleanup);
+        logger.info('Stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function runAll(steps: Array<() => Promise<void>>): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch {
+      // keep closing the rest
+    }
+  }
+}

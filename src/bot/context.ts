@@ -1,0 +1,25 @@
+import type { ConversationFlavor } from '@grammyjs/conversations';
+import type { Context } from 'grammy';
+import type { i18n } from 'i18next';
+import type { Config, Locale } from '../config.js';
+import type { Db } from '../db/index.js';
+import type { Translate } from '../i18n.js';
+import type { Logger } from '../logger.js';
+
+/** What every handler can reach. Built once per app; no globals. */
+export interface BotDeps {
+  config: Config;
+  logger: Logger;
+  i18n: i18n;
+  db: Db;
+  /** The clock used for every rule that depends on time (tests move it). */
+  now: () => Date;
+}
+
+export interface AppFlavor {
+  deps: BotDeps;
+  locale: Locale;
+  t: Translate;
+}
+
+export type BotContext = ConversationFlavor<Context & AppFlavor>;

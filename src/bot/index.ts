@@ -1,0 +1,87 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { conversations } from '@grammyjs/conversations';
+import { sequentialize } from '@grammyjs/runner';
+import { type ApiClientOptions, Bot, BotError, GrammyError, HttpError } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { Config } from '../config.js';
+import { translator } from '../i18n.js';
+import type { BotContext, BotDeps } from './context.js';
+import { mongoConversationStorage } from './conversation-storage.js';
+import { helpFeature } from './features/help.js';
+import { languageFeature } from './features/language.js';
+import { startFeature } from './features/start.js';
+import { unhandledFeature } from './features/unhandled.js';
+import { localeMiddleware } from './middleware/locale.js';
+
+export interface CreateBotOptions {
+  /** grammY HTTP client options: tests pass a fake `fetch`; TELEGRAM_API_ROOT sets `apiRoot`. */
+  client?: ApiClientOptions;
+  /** Skip `getMe` at start (tests, or when the bot info is known). */
+  botInfo?: UserFromGetMe;
+}
+
+/** Retries 429 (after `retry_after`) and 5xx/network errors on outgoing calls. */
+export const retryTransformer = () => autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: false });
+
+/**
+ * Middleware order (each step may rely on the ones above it):
+ *  1. sequentialize — updates of one chat are handled one at a time, in order (runner and webhook alike);
+ *  2. locale        — ctx.deps, ctx.locale, ctx.t (the account's chosen language, else Telegram's);
+ *  3. conversations — durable conversation state in MongoDB;
+ *  4. features      — one Composer per feature, each a factory;
+ *  5. unhandled     — every other message or button gets a helpful answer, never silence.
+ * Errors from any step end in the error boundary (and `bot.catch` for polling): the log gets the error with the update id, the user a short apology.
+ */
+export function createBot(config: Config, deps: BotDeps, options: CreateBotOptions = {}): Bot<BotContext> {
+  const client: ApiClientOptions = { ...options.client };
+  if (config.telegramApiRoot && !client.apiRoot) client.apiRoot = config.telegramApiRoot;
+  const bot = new Bot<BotContext>(config.botToken, { client, botInfo: options.botInfo });
+  bot.api.config.use(retryTransformer());
+
+  // handleUpdate (webhook, tests, runner) does not call bot.catch: the boundary catches for all of them.
+  const guarded = bot.errorBoundary((err) => handleBotError(err, deps));
+  guarded.use(sequentialize((ctx) => ctx.chatId?.toString() ?? ctx.from?.id.toString()));
+  guarded.use(localeMiddleware(deps));
+  guarded.use(
+    conversations({
+      storage: { type: 'key', adapter: mongoConversationStorage(deps.db.models), version: 1 },
+      // Conversations build a fresh Api per step: give them the same retry behaviour as bot.api.
+      plugins: [
+        async (ctx, next) => {
+          ctx.api.config.use(retryTransformer());
+          await next();
+        },
+      ],
+    }),
+  );
+
+  guarded.use(startFeature());
+  guarded.use(helpFeature());
+  guarded.use(languageFeature());
+
+  guarded.use(unhandledFeature());
+
+  bot.catch((err) => handleBotError(err, deps));
+  return bot;
+}
+
+async function handleBotError(err: BotError<BotContext>, deps: BotDeps): Promise<void> {
+  const ctx = err.ctx;
+  const e = err.error;
+  const updateId = ctx.update.update_id;
+  if (e instanceof GrammyError) {
+    deps.logger.error({ updateId, method: e.method, code: e.error_code, description: e.description }, 'Bot API error');
+  } else if (e instanceof HttpError) {
+    deps.logger.error({ updateId, err: e.error }, 'Could not reach the Bot API');
+    return; // replying would fail the same way
+  } else {
+    deps.logger.error({ updateId, err: e }, 'Unhandled error while handling an update');
+  }
+  try {
+    const t = ctx.t ?? translator(deps.i18n, deps.config.defaultLocale);
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t('common.apology'), show_alert: true });
+    else if (ctx.chat) await ctx.reply(t('common.apology'));
+  } catch (replyError) {
+    deps.logger.warn({ updateId, err: replyError }, 'Could not send the apology');
+  }
+}

@@ -1,0 +1,32 @@
+import type { MiddlewareFn } from 'grammy';
+import { localeFromTelegram, translator } from '../../i18n.js';
+import type { BotContext, BotDeps } from '../context.js';
+
+/**
+ * Sets `ctx.locale` and `ctx.t`: the language the user chose with /language, else the one
+ * Telegram reports, else the deployment default. Also records that the account is alive
+ * (a user who writes again after blocking us is reachable again).
+ */
+export function localeMiddleware(deps: BotDeps): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    ctx.deps = deps;
+    const from = ctx.from;
+    let chosen: string | undefined;
+    if (from && !from.is_bot) {
+      // Read-mostly: a write only for a new account or one that had blocked us.
+      const Account = deps.db.models.Account;
+      let account = await Account.findOne({ telegramId: from.id }, { locale: 1, chatStatus: 1 }).lean();
+      if (!account || account.chatStatus === 'blocked') {
+        account = await Account.findOneAndUpdate(
+          { telegramId: from.id },
+          { $set: { chatStatus: 'active', lastSeenAt: deps.now() }, $setOnInsert: { telegramId: from.id } },
+          { upsert: true, new: true, projection: { locale: 1, chatStatus: 1 } },
+        ).lean();
+      }
+      chosen = account?.locale ?? undefined;
+    }
+    ctx.locale = localeFromTelegram(chosen) ?? localeFromTelegram(from?.language_code) ?? deps.config.defaultLocale;
+    ctx.t = translator(deps.i18n, ctx.locale);
+    await next();
+  };
+}

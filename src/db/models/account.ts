@@ -1,0 +1,23 @@
+import { type Connection, type InferSchemaType, Schema } from 'mongoose';
+import { LOCALES } from '../../config.js';
+
+/**
+ * A Telegram account as the bot knows it: preferences and whether we can still write to it.
+ * The school's people (Person) point at an account by `telegramId`; one account may be a teacher
+ * in one school and a parent in another.
+ */
+const accountSchema = new Schema(
+  {
+    telegramId: { type: Number, required: true },
+    locale: { type: String, enum: LOCALES },
+    /** 'blocked' after Telegram answered 403: we stop sending until the user writes again. */
+    chatStatus: { type: String, enum: ['active', 'blocked'], default: 'active' },
+    blockedAt: { type: Date },
+    lastSeenAt: { type: Date },
+  },
+  { timestamps: true, collection: 'accounts' },
+);
+accountSchema.index({ telegramId: 1 }, { unique: true });
+
+export type AccountDoc = InferSchemaType<typeof accountSchema>;
+export const accountModel = (conn: Connection) => conn.model('Account', accountSchema);

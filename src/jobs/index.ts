@@ -1,0 +1,21 @@
+import type { Agenda } from 'agenda';
+import type { BotDeps } from '../bot/context.js';
+
+/** Job names in one place, so a typo cannot schedule a job nobody defined. */
+export const JOBS = {
+  cleanupProcessedUpdates: 'maintenance:cleanup-processed-updates',
+} as const;
+
+/**
+ * Defines every job and schedules the recurring ones. Recurring jobs are `every` jobs, which
+ * Agenda stores once by name, so several processes starting together do not duplicate them.
+ */
+export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
+  agenda.define(JOBS.cleanupProcessedUpdates, async () => {
+    // No TTL indexes on the stand-in: expiry is a job (see docs/mongodb.md).
+    const before = new Date(deps.now().getTime() - 24 * 3600_000);
+    const { deletedCount } = await deps.db.models.ProcessedUpdate.deleteMany({ at: { $lt: before } });
+    deps.logger.debug({ deletedCount }, 'Old processed update ids removed');
+  });
+  await agenda.every('1 hour', JOBS.cleanupProcessedUpdates);
+}

@@ -1,6 +1,17 @@
 import type { Connection } from 'mongoose';
+import { auditEntryModel, inviteModel, inviteThrottleModel } from './models/access.js';
 import { accountModel } from './models/account.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
+import { guardianshipModel, personModel, studentMovementModel } from './models/people.js';
+import { academicYearModel, schoolModel } from './models/school.js';
+import {
+  groupModel,
+  schoolClassModel,
+  subjectModel,
+  substitutionModel,
+  teachingLoadModel,
+  timetableSlotModel,
+} from './models/structure.js';
 
 /** All models of the app bound to one connection. Add a model here and its indexes are synced at start-up. */
 export function createModels(conn: Connection) {
@@ -8,6 +19,20 @@ export function createModels(conn: Connection) {
     Account: accountModel(conn),
     ConversationState: conversationStateModel(conn),
     ProcessedUpdate: processedUpdateModel(conn),
+    School: schoolModel(conn),
+    AcademicYear: academicYearModel(conn),
+    Person: personModel(conn),
+    Guardianship: guardianshipModel(conn),
+    StudentMovement: studentMovementModel(conn),
+    SchoolClass: schoolClassModel(conn),
+    Subject: subjectModel(conn),
+    Group: groupModel(conn),
+    TeachingLoad: teachingLoadModel(conn),
+    TimetableSlot: timetableSlotModel(conn),
+    Substitution: substitutionModel(conn),
+    Invite: inviteModel(conn),
+    InviteThrottle: inviteThrottleModel(conn),
+    AuditEntry: auditEntryModel(conn),
   };
 }
 

@@ -14,6 +14,8 @@ const accountSchema = new Schema(
     chatStatus: { type: String, enum: ['active', 'blocked'], default: 'active' },
     blockedAt: { type: Date },
     lastSeenAt: { type: Date },
+    /** Which of the account's persons the bot acts as (a teacher who is also a parent switches). */
+    currentPersonId: { type: Schema.Types.ObjectId },
   },
   { timestamps: true, collection: 'accounts' },
 );

@@ -3,6 +3,7 @@ import type { Context } from 'grammy';
 import type { i18n } from 'i18next';
 import type { Config, Locale } from '../config.js';
 import type { Db } from '../db/index.js';
+import type { Actor } from '../domain/actor.js';
 import type { Translate } from '../i18n.js';
 import type { Logger } from '../logger.js';
 
@@ -20,6 +21,10 @@ export interface AppFlavor {
   deps: BotDeps;
   locale: Locale;
   t: Translate;
+  /** The person this Telegram account acts as (undefined: not joined yet). Set by actorMiddleware. */
+  actor?: Actor;
+  /** All persons bound to this account (several schools or roles); the actor is one of them. */
+  profiles: Array<{ personId: string; schoolId: string; roles: string[] }>;
 }
 
 export type BotContext = ConversationFlavor<Context & AppFlavor>;

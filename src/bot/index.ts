@@ -4,6 +4,7 @@ import { sequentialize } from '@grammyjs/runner';
 import { type ApiClientOptions, Bot, BotError, GrammyError, HttpError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Config } from '../config.js';
+import { DomainError } from '../domain/errors.js';
 import { translator } from '../i18n.js';
 import type { BotContext, BotDeps } from './context.js';
 import { mongoConversationStorage } from './conversation-storage.js';
@@ -11,6 +12,7 @@ import { helpFeature } from './features/help.js';
 import { languageFeature } from './features/language.js';
 import { startFeature } from './features/start.js';
 import { unhandledFeature } from './features/unhandled.js';
+import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
 
 export interface CreateBotOptions {
@@ -27,6 +29,7 @@ export const retryTransformer = () => autoRetry({ maxRetryAttempts: 3, maxDelayS
  * Middleware order (each step may rely on the ones above it):
  *  1. sequentialize — updates of one chat are handled one at a time, in order (runner and webhook alike);
  *  2. locale        — ctx.deps, ctx.locale, ctx.t (the account's chosen language, else Telegram's);
+ *     actor         — ctx.actor: the bound person acting, with derived rights (domain/actor.ts);
  *  3. conversations — durable conversation state in MongoDB;
  *  4. features      — one Composer per feature, each a factory;
  *  5. unhandled     — every other message or button gets a helpful answer, never silence.
@@ -42,6 +45,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   const guarded = bot.errorBoundary((err) => handleBotError(err, deps));
   guarded.use(sequentialize((ctx) => ctx.chatId?.toString() ?? ctx.from?.id.toString()));
   guarded.use(localeMiddleware(deps));
+  guarded.use(actorMiddleware());
   guarded.use(
     conversations({
       storage: { type: 'key', adapter: mongoConversationStorage(deps.db.models), version: 1 },
@@ -55,6 +59,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
     }),
   );
 
+  // Features: each is a factory returning a Composer; access checks live in src/domain, not here.
   guarded.use(startFeature());
   guarded.use(helpFeature());
   guarded.use(languageFeature());
@@ -69,6 +74,18 @@ async function handleBotError(err: BotError<BotContext>, deps: BotDeps): Promise
   const ctx = err.ctx;
   const e = err.error;
   const updateId = ctx.update.update_id;
+  const t = ctx.t ?? translator(deps.i18n, deps.config.defaultLocale);
+  if (e instanceof DomainError) {
+    // A user's mistake or a refused access: a clear answer, nothing changed, nothing to alarm about.
+    deps.logger.info({ updateId, key: e.key }, 'Refused');
+    try {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t(e.key, e.vars), show_alert: true });
+      else if (ctx.chat) await ctx.reply(t(e.key, e.vars));
+    } catch (replyError) {
+      deps.logger.warn({ updateId, err: replyError }, 'Could not send the refusal');
+    }
+    return;
+  }
   if (e instanceof GrammyError) {
     deps.logger.error({ updateId, method: e.method, code: e.error_code, description: e.description }, 'Bot API error');
   } else if (e instanceof HttpError) {
@@ -78,7 +95,6 @@ async function handleBotError(err: BotError<BotContext>, deps: BotDeps): Promise
     deps.logger.error({ updateId, err: e }, 'Unhandled error while handling an update');
   }
   try {
-    const t = ctx.t ?? translator(deps.i18n, deps.config.defaultLocale);
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t('common.apology'), show_alert: true });
     else if (ctx.chat) await ctx.reply(t('common.apology'));
   } catch (replyError) {

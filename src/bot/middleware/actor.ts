@@ -1,0 +1,31 @@
+import type { MiddlewareFn } from 'grammy';
+import { loadActor } from '../../domain/actor.js';
+import type { BotContext } from '../context.js';
+
+/**
+ * Resolves who is acting: the persons bound to this Telegram account (R3: binding is by invite
+ * only), and the current one among them (Account.currentPersonId, else the first). Access checks
+ * in the domain use `ctx.actor`; nothing here grants rights by itself.
+ */
+export function actorMiddleware(): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    ctx.profiles = [];
+    const from = ctx.from;
+    if (from && !from.is_bot) {
+      const { Person, Account } = ctx.deps.db.models;
+      const persons = await Person.find(
+        { telegramId: from.id, active: { $ne: false } },
+        { schoolId: 1, roles: 1 },
+      ).lean();
+      ctx.profiles = persons.map((p) => ({ personId: String(p._id), schoolId: String(p.schoolId), roles: p.roles }));
+      if (persons.length > 0) {
+        const account = await Account.findOne({ telegramId: from.id }, { currentPersonId: 1 }).lean();
+        const current =
+          persons.find((p) => account?.currentPersonId && String(p._id) === String(account.currentPersonId)) ??
+          persons[0];
+        if (current) ctx.actor = await loadActor(ctx.deps.db, current._id, from.id);
+      }
+    }
+    await next();
+  };
+}

@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, loadLocaleResources, localeFromTelegram } from '../../src/i18n.js';
+
+function flatten(obj: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v && typeof v === 'object' ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const resources = loadLocaleResources();
+const ru = new Set(flatten(resources.ru));
+const en = new Set(flatten(resources.en));
+
+describe('locales', () => {
+  it('ru and en have the same keys', () => {
+    expect([...ru].filter((k) => !en.has(k))).toEqual([]);
+    expect([...en].filter((k) => !ru.has(k))).toEqual([]);
+  });
+
+  it('every key used in the code exists', () => {
+    const root = new URL('../../src', import.meta.url).pathname;
+    // t('a.b'), ctx.t("a.b"), DomainError('a.b'), super('a.b'), tKey: 'a.b'
+    const pattern = /(?:\bt|DomainError|super|i18nKey)\(\s*['"]([a-zA-Z][\w]*(?:\.[\w]+)+)['"]/g;
+    const used = new Set<string>();
+    for (const file of sourceFiles(root)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(pattern)) used.add(m[1] as string);
+    }
+    expect(used.size).toBeGreaterThan(5);
+    const missing = [...used].filter((k) => !ru.has(k) || !en.has(k));
+    expect(missing).toEqual([]);
+  });
+
+  it('no value is empty', () => {
+    for (const locale of [resources.ru, resources.en]) {
+      for (const key of flatten(locale)) {
+        const value = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], locale);
+        expect(String(value).trim(), key).not.toBe('');
+      }
+    }
+  });
+});
+
+describe('i18n helpers', () => {
+  it('maps Telegram language codes to our locales', () => {
+    expect(localeFromTelegram('ru')).toBe('ru');
+    expect(localeFromTelegram('en-US')).toBe('en');
+    expect(localeFromTelegram('uk')).toBeUndefined();
+    expect(localeFromTelegram(undefined)).toBeUndefined();
+  });
+
+  it('escapes text for HTML parse mode', () => {
+    expect(escapeHtml('<b>Tom & "Jerry"</b>')).toBe('&lt;b&gt;Tom &amp; "Jerry"&lt;/b&gt;');
+  });
+});

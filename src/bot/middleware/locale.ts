@@ -20,7 +20,7 @@ export function localeMiddleware(deps: BotDeps): MiddlewareFn<BotContext> {
         account = await Account.findOneAndUpdate(
           { telegramId: from.id },
           { $set: { chatStatus: 'active', lastSeenAt: deps.now() }, $setOnInsert: { telegramId: from.id } },
-          { upsert: true, new: true, projection: { locale: 1, chatStatus: 1 } },
+          { upsert: true, returnDocument: 'after', projection: { locale: 1, chatStatus: 1 } },
         ).lean();
       }
       chosen = account?.locale ?? undefined;

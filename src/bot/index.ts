@@ -1,7 +1,7 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { conversations } from '@grammyjs/conversations';
 import { sequentialize } from '@grammyjs/runner';
-import { type ApiClientOptions, Bot, BotError, GrammyError, HttpError } from 'grammy';
+import { type ApiClientOptions, Bot, type BotError, GrammyError, HttpError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';

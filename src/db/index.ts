@@ -1,6 +1,14 @@
 import type { Connection } from 'mongoose';
 import { auditEntryModel, inviteModel, inviteThrottleModel } from './models/access.js';
 import { accountModel } from './models/account.js';
+import {
+  absenceModel,
+  accessGrantModel,
+  lessonModel,
+  markModel,
+  periodMarkModel,
+  planItemModel,
+} from './models/journal.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
 import { guardianshipModel, personModel, studentMovementModel } from './models/people.js';
 import { academicYearModel, schoolModel } from './models/school.js';
@@ -33,6 +41,12 @@ export function createModels(conn: Connection) {
     Invite: inviteModel(conn),
     InviteThrottle: inviteThrottleModel(conn),
     AuditEntry: auditEntryModel(conn),
+    Lesson: lessonModel(conn),
+    Absence: absenceModel(conn),
+    Mark: markModel(conn),
+    PeriodMark: periodMarkModel(conn),
+    PlanItem: planItemModel(conn),
+    AccessGrant: accessGrantModel(conn),
   };
 }
 

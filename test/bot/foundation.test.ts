@@ -57,7 +57,7 @@ describe('first contact (foundation)', () => {
   it('a forged language button gets a stale-button answer and changes nothing', async () => {
     const user = t.world.user({ languageCode: 'ru' });
     await user.send('/language');
-    const answer = await user.pressData('lang:de', user.lastMessage()?.message_id);
+    const answer = await user.pressData('lang:de', user.lastMessage()?.messageId);
     expect(answer?.text).toContain('устарела');
     const account = await t.app.db.models.Account.findOne({ telegramId: user.id }).lean();
     expect(account?.locale).toBeUndefined();

@@ -65,7 +65,7 @@ describe('the bot process', () => {
         await waitFor(() => p.output().includes('School Journal Bot is running'), 60_000, 'start-up');
         const user = { id: 777001, is_bot: false, first_name: 'Test', language_code: 'en' };
         const message = fake.userSends(user, { text: '/start' });
-        fake.pushUpdate({ message });
+        fake.pushUpdate({ message } as Parameters<typeof fake.pushUpdate>[0]);
         await waitFor(() => fake.botMessages(user.id).length > 0, 15_000, 'the answer to /start');
         expect(fake.botMessages(user.id)[0]?.text).toContain('How to join');
         expect(fake.callsOf('deleteWebhook').length).toBe(1);

@@ -1,10 +1,41 @@
 import type { Api, RawApi } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { LOCALES, type Locale } from '../config.js';
+import { ROLES, type Role } from '../db/models/people.js';
 import type { Translate } from '../i18n.js';
+import type { BotContext } from './context.js';
 
 /** Commands everyone has. Role menus extend this list (see `commandsFor`). */
 export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
+
+/**
+ * What each role can use, in menu order. A feature that adds a command adds it here (and a
+ * `help.commands.<name>` text in both locales): the chat menu and /help are built from this table.
+ */
+export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
+  admin: ['invite'],
+  secretary: [],
+  deputy: [],
+  teacher: [],
+  parent: ['children'],
+  student: [],
+};
+
+/** Commands for a joined person: theirs by role, then privacy, profile switching and the guest ones. */
+export function commandsFor(
+  roles: Iterable<string>,
+  opts: { classTeacher?: boolean; profiles?: number } = {},
+): string[] {
+  const set = new Set(roles);
+  const out: string[] = ['start'];
+  for (const role of ROLES) if (set.has(role)) out.push(...ROLE_COMMANDS[role]);
+  // R2: a class teacher invites the families of their class.
+  if (opts.classTeacher) out.push('invite');
+  out.push('privacy');
+  if ((opts.profiles ?? 1) > 1) out.push('profile');
+  out.push('language', 'help');
+  return [...new Set(out)];
+}
 
 export function commandList(t: Translate, names: readonly string[]): BotCommand[] {
   return names.map((command) => ({ command, description: t(`help.commands.${command}`) }));
@@ -20,4 +51,24 @@ export async function setDefaultCommands(
   for (const locale of LOCALES) {
     await api.setMyCommands(commandList(translators[locale], GUEST_COMMANDS), { language_code: locale });
   }
+}
+
+/** The commands of the person acting in this update (guests: the guest menu). */
+export function commandsOf(ctx: BotContext): string[] {
+  const actor = ctx.actor;
+  if (!actor) return [...GUEST_COMMANDS];
+  return commandsFor(actor.roles, { classTeacher: actor.classTeacherOf.size > 0, profiles: ctx.profiles.length });
+}
+
+/**
+ * The chat's own menu (scope chat): set without a language (what the client shows whatever its
+ * language) and for the user's language, both in the language the user reads.
+ */
+export async function setChatCommands(ctx: BotContext): Promise<void> {
+  const chatId = ctx.chat?.id ?? ctx.from?.id;
+  if (chatId === undefined) return;
+  const commands = commandList(ctx.t, commandsOf(ctx));
+  const scope = { type: 'chat', chat_id: chatId } as const;
+  await ctx.api.setMyCommands(commands, { scope });
+  await ctx.api.setMyCommands(commands, { scope, language_code: ctx.locale });
 }

@@ -8,8 +8,12 @@ import { DomainError } from '../domain/errors.js';
 import { translator } from '../i18n.js';
 import type { BotContext, BotDeps } from './context.js';
 import { mongoConversationStorage } from './conversation-storage.js';
+import { familyFeature } from './features/family.js';
 import { helpFeature } from './features/help.js';
+import { invitesFeature } from './features/invites.js';
+import { joinFeature } from './features/join.js';
 import { languageFeature } from './features/language.js';
+import { privacyFeature } from './features/privacy.js';
 import { startFeature } from './features/start.js';
 import { unhandledFeature } from './features/unhandled.js';
 import { actorMiddleware } from './middleware/actor.js';
@@ -63,6 +67,10 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(startFeature());
   guarded.use(helpFeature());
   guarded.use(languageFeature());
+  guarded.use(joinFeature());
+  guarded.use(privacyFeature());
+  guarded.use(familyFeature());
+  guarded.use(invitesFeature());
 
   guarded.use(unhandledFeature());
 

@@ -8,12 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
 
 /**
  * Local MongoDB stand-in for development and tests (mongo-java-server).
@@ -55,6 +59,53 @@ public final class Launcher {
         }
     }
 
+    /**
+     * findAndModify with {@code new: true} answers with the stored document object itself, which
+     * is encoded after the collection lock is released: concurrent updates of the same document
+     * can leak into the reply (two concurrent {@code $inc} calls may both see the same, later,
+     * value). Copy the reply while holding the collection's lock, which is the monitor that
+     * mongo-java-server's synchronized collections use for every write.
+     */
+    static Document snapshotFindAndModify(MongoBackend backend, String databaseName, String command, Document query,
+            Supplier<Document> handler) {
+        if (!"findandmodify".equalsIgnoreCase(command)) {
+            return handler.get();
+        }
+        Object collectionName = query.get(command);
+        MongoCollection<?> collection = collectionName instanceof String
+                ? backend.resolveDatabase(databaseName).resolveCollection((String) collectionName, false)
+                : null;
+        if (collection == null) {
+            // Not created yet (an upsert creates it): nobody else can hold a reference to its documents.
+            Document reply = handler.get();
+            return reply == null ? null : reply.cloneDeeply();
+        }
+        synchronized (collection) {
+            Document reply = handler.get();
+            return reply == null ? null : reply.cloneDeeply();
+        }
+    }
+
+    static final class StandinMemoryBackend extends MemoryBackend {
+        @Override
+        public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+            return snapshotFindAndModify(this, databaseName, command, query,
+                    () -> super.handleCommand(channel, databaseName, command, query));
+        }
+    }
+
+    static final class StandinH2Backend extends H2Backend {
+        StandinH2Backend(String fileName) {
+            super(fileName);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+            return snapshotFindAndModify(this, databaseName, command, query,
+                    () -> super.handleCommand(channel, databaseName, command, query));
+        }
+    }
+
     private static final class Options {
         String host = "127.0.0.1";
         int port = 0;
@@ -71,6 +122,9 @@ public final class Launcher {
         setDefaultProperty("org.slf4j.simpleLogger.showThreadName", "false");
         setDefaultProperty("org.slf4j.simpleLogger.showDateTime", "true");
         setDefaultProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+        // Every command that fails (an existing collection, an unsupported stage...) would be
+        // logged with a stack trace; the client receives the same error, so keep this quiet.
+        setDefaultProperty("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler", "off");
 
         // stdout carries only the LISTENING line; keep accidental prints off it.
         PrintStream out = System.out;
@@ -147,14 +201,14 @@ public final class Launcher {
 
     private static MongoBackend openBackend(Options options) throws IOException {
         if (options.h2File == null) {
-            return new MemoryBackend();
+            return new StandinMemoryBackend();
         }
         Path file = Path.of(options.h2File).toAbsolutePath();
         Path parent = file.getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        return new H2Backend(file.toString());
+        return new StandinH2Backend(file.toString());
     }
 
     private static Options parse(String[] args) {

@@ -1,0 +1,78 @@
+import type { UserFromGetMe } from 'grammy/types';
+import { type App, createApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { testMongoUri } from './db.js';
+import { FakeBotApi } from './fake-bot-api.js';
+import { createTelegramWorld } from './users.js';
+
+export const TEST_TOKEN = '123456789:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz';
+export const TEST_BOT_INFO: UserFromGetMe = {
+  id: 123456789,
+  is_bot: true,
+  first_name: 'School Journal',
+  username: 'school_journal_test_bot',
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+  can_manage_bots: false,
+} as UserFromGetMe;
+
+/** A controllable clock: tests move time instead of waiting for it. */
+export class TestClock {
+  constructor(private current = new Date('2026-11-23T09:00:00Z')) {}
+  now = () => new Date(this.current);
+  set(at: Date | string) {
+    this.current = new Date(at);
+  }
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export interface TestApp {
+  app: App;
+  fake: FakeBotApi;
+  world: ReturnType<typeof createTelegramWorld>;
+  clock: TestClock;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app (real bot pipeline, real MongoDB wire server) with Telegram faked at the HTTP level.
+ * Each call gets a fresh database. Jobs are not started unless asked (tests run them explicitly).
+ */
+export async function createTestApp(
+  opts: { env?: Record<string, string>; jobs?: boolean; clock?: TestClock } = {},
+): Promise<TestApp> {
+  const config = loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...opts.env });
+  const fake = new FakeBotApi({ botInfo: TEST_BOT_INFO });
+  const clock = opts.clock ?? new TestClock();
+  const app = await createApp(config, {
+    mongoUri: testMongoUri(),
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    client: { fetch: fake.fetch, apiRoot: 'http://fake-bot-api.local' },
+    botInfo: TEST_BOT_INFO,
+    now: clock.now,
+    runtime: false,
+    jobs: opts.jobs ?? false,
+  });
+  await app.start();
+  const world = createTelegramWorld(fake, (update) => app.bot.handleUpdate(update));
+  return {
+    app,
+    fake,
+    world,
+    clock,
+    config,
+    async close() {
+      await app.db.conn.dropDatabase().catch(() => undefined);
+      await app.stop();
+    },
+  };
+}

@@ -10,6 +10,7 @@ import type { BotContext, BotDeps } from './context.js';
 import { mongoConversationStorage } from './conversation-storage.js';
 import { familyFeature } from './features/family.js';
 import { helpFeature } from './features/help.js';
+import { importFeature } from './features/import.js';
 import { invitesFeature } from './features/invites.js';
 import { joinFeature } from './features/join.js';
 import { languageFeature } from './features/language.js';
@@ -71,6 +72,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(privacyFeature());
   guarded.use(familyFeature());
   guarded.use(invitesFeature());
+  guarded.use(importFeature());
 
   guarded.use(unhandledFeature());
 

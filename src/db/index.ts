@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { auditEntryModel, inviteModel, inviteThrottleModel } from './models/access.js';
 import { accountModel } from './models/account.js';
+import { pendingImportModel } from './models/imports.js';
 import {
   absenceModel,
   accessGrantModel,
@@ -47,6 +48,7 @@ export function createModels(conn: Connection) {
     PeriodMark: periodMarkModel(conn),
     PlanItem: planItemModel(conn),
     AccessGrant: accessGrantModel(conn),
+    PendingImport: pendingImportModel(conn),
   };
 }
 

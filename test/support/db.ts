@@ -34,8 +34,8 @@ export function withDatabase(uri: string, dbName: string): string {
   const [, authority = '', oldDb = '', query = ''] = match;
   let options = query;
   // With credentials, the database in the path is also where the user is authenticated;
-  // keep authenticating against the original one.
-  if (authority.includes('@') && !/[?&]authSource=/.test(query)) {
+  // keep authenticating against the original one. (mongodb+srv gets authSource from DNS.)
+  if (authority.includes('@') && !authority.startsWith('mongodb+srv:') && !/[?&]authSource=/.test(query)) {
     const authSource = `authSource=${oldDb ? decodeURIComponent(oldDb) : 'admin'}`;
     options = query ? `${query}&${authSource}` : `?${authSource}`;
   }

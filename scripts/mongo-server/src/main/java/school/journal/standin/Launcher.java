@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -60,23 +61,33 @@ public final class Launcher {
     }
 
     /**
-     * findAndModify with {@code new: true} answers with the stored document object itself, which
-     * is encoded after the collection lock is released: concurrent updates of the same document
-     * can leak into the reply (two concurrent {@code $inc} calls may both see the same, later,
-     * value). Copy the reply while holding the collection's lock, which is the monitor that
-     * mongo-java-server's synchronized collections use for every write.
+     * mongo-java-server hands out its stored document objects and encodes replies after the
+     * collection lock is released, while updates change those objects in place. So a
+     * findAndModify with {@code new: true} can answer with a later state (two concurrent
+     * {@code $inc} calls both "see" the same value), and a find can, rarely, encode a document
+     * half-way through an update. For these single-collection reads, copy the reply while holding
+     * the collection's monitor, the lock its synchronized collections take for every write.
+     * (Aggregations are left alone: {@code $lookup} would take several locks.)
      */
-    static Document snapshotFindAndModify(MongoBackend backend, String databaseName, String command, Document query,
+    static Document snapshotReply(MongoBackend backend, String databaseName, String command, Document query,
             Supplier<Document> handler) {
-        if (!"findandmodify".equalsIgnoreCase(command)) {
-            return handler.get();
+        Object collectionName;
+        switch (command.toLowerCase(Locale.ROOT)) {
+            case "findandmodify":
+            case "find":
+                collectionName = query.get(command);
+                break;
+            case "getmore":
+                collectionName = query.get("collection");
+                break;
+            default:
+                return handler.get();
         }
-        Object collectionName = query.get(command);
         MongoCollection<?> collection = collectionName instanceof String
                 ? backend.resolveDatabase(databaseName).resolveCollection((String) collectionName, false)
                 : null;
         if (collection == null) {
-            // Not created yet (an upsert creates it): nobody else can hold a reference to its documents.
+            // Not created yet (an upsert creates it): nobody else holds its documents yet.
             Document reply = handler.get();
             return reply == null ? null : reply.cloneDeeply();
         }
@@ -89,7 +100,7 @@ public final class Launcher {
     static final class StandinMemoryBackend extends MemoryBackend {
         @Override
         public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-            return snapshotFindAndModify(this, databaseName, command, query,
+            return snapshotReply(this, databaseName, command, query,
                     () -> super.handleCommand(channel, databaseName, command, query));
         }
     }
@@ -101,7 +112,7 @@ public final class Launcher {
 
         @Override
         public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-            return snapshotFindAndModify(this, databaseName, command, query,
+            return snapshotReply(this, databaseName, command, query,
                     () -> super.handleCommand(channel, databaseName, command, query));
         }
     }

@@ -3,6 +3,7 @@ import type { Bot } from 'grammy';
 import type { Connection } from 'mongoose';
 import { setDefaultCommands } from './bot/commands.js';
 import type { BotContext, BotDeps } from './bot/context.js';
+import { InFlight } from './bot/in-flight.js';
 import { type CreateBotOptions, createBot } from './bot/index.js';
 import { type Runtime, startPolling, startWebhook } from './bot/runtime.js';
 import { type Config, LOCALES, type Locale } from './config.js';
@@ -66,7 +67,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const db = await createDb(conn);
   const i18n = await createI18n(config.defaultLocale);
   const deps: BotDeps = { config, logger, i18n, db, now: opts.now ?? (() => new Date()) };
-  const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo });
+  const inFlight = new InFlight();
+  const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo, inFlight });
   const agenda = createScheduler({ mongoUri: uri, processEveryMs: config.jobsProcessEveryMs, logger });
   await defineJobs(agenda, deps);
 
@@ -93,6 +95,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       stopping ??= (async () => {
         logger.info('Shutting down');
         await runtime?.stop();
+        // Handlers already running finish before jobs and the database go away.
+        await inFlight.idle();
         await stopScheduler(agenda);
         await runAll(cleanup);
         logger.info('Stopped');

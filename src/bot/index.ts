@@ -17,6 +17,7 @@ import { languageFeature } from './features/language.js';
 import { privacyFeature } from './features/privacy.js';
 import { startFeature } from './features/start.js';
 import { unhandledFeature } from './features/unhandled.js';
+import { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
 
@@ -25,6 +26,8 @@ export interface CreateBotOptions {
   client?: ApiClientOptions;
   /** Skip `getMe` at start (tests, or when the bot info is known). */
   botInfo?: UserFromGetMe;
+  /** Tracks updates in flight for a graceful shutdown. */
+  inFlight?: InFlight;
 }
 
 /** Retries 429 (after `retry_after`) and 5xx/network errors on outgoing calls. */
@@ -47,6 +50,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   bot.api.config.use(retryTransformer());
 
   // handleUpdate (webhook, tests, runner) does not call bot.catch: the boundary catches for all of them.
+  if (options.inFlight) bot.use(options.inFlight.middleware());
   const guarded = bot.errorBoundary((err) => handleBotError(err, deps));
   guarded.use(sequentialize((ctx) => ctx.chatId?.toString() ?? ctx.from?.id.toString()));
   guarded.use(localeMiddleware(deps));

@@ -17,7 +17,7 @@ import { languageFeature } from './features/language.js';
 import { privacyFeature } from './features/privacy.js';
 import { startFeature } from './features/start.js';
 import { unhandledFeature } from './features/unhandled.js';
-import { InFlight } from './in-flight.js';
+import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
 

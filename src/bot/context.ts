@@ -21,6 +21,8 @@ export interface AppFlavor {
   deps: BotDeps;
   locale: Locale;
   t: Translate;
+  /** Account.currentPersonId, read once by the locale middleware. */
+  currentPersonId?: string;
   /** The person this Telegram account acts as (undefined: not joined yet). Set by actorMiddleware. */
   actor?: Actor;
   /** All persons bound to this account (several schools or roles); the actor is one of them. */

@@ -12,16 +12,16 @@ export function actorMiddleware(): MiddlewareFn<BotContext> {
     ctx.profiles = [];
     const from = ctx.from;
     if (from && !from.is_bot) {
-      const { Person, Account } = ctx.deps.db.models;
+      const { Person } = ctx.deps.db.models;
       const persons = await Person.find(
         { telegramId: from.id, active: { $ne: false } },
         { schoolId: 1, roles: 1 },
       ).lean();
       ctx.profiles = persons.map((p) => ({ personId: String(p._id), schoolId: String(p.schoolId), roles: p.roles }));
       if (persons.length > 0) {
-        const account = await Account.findOne({ telegramId: from.id }, { currentPersonId: 1 }).lean();
+        // The locale middleware already read the account (one read per update, not two).
         const current =
-          persons.find((p) => account?.currentPersonId && String(p._id) === String(account.currentPersonId)) ??
+          persons.find((p) => ctx.currentPersonId !== undefined && String(p._id) === ctx.currentPersonId) ??
           persons[0];
         if (current) ctx.actor = await loadActor(ctx.deps.db, current._id, from.id);
       }

@@ -15,15 +15,16 @@ export function localeMiddleware(deps: BotDeps): MiddlewareFn<BotContext> {
     if (from && !from.is_bot) {
       // Read-mostly: a write only for a new account or one that had blocked us.
       const Account = deps.db.models.Account;
-      let account = await Account.findOne({ telegramId: from.id }, { locale: 1, chatStatus: 1 }).lean();
+      let account = await Account.findOne({ telegramId: from.id }, { locale: 1, chatStatus: 1, currentPersonId: 1 }).lean();
       if (!account || account.chatStatus === 'blocked') {
         account = await Account.findOneAndUpdate(
           { telegramId: from.id },
           { $set: { chatStatus: 'active', lastSeenAt: deps.now() }, $setOnInsert: { telegramId: from.id } },
-          { upsert: true, returnDocument: 'after', projection: { locale: 1, chatStatus: 1 } },
+          { upsert: true, returnDocument: 'after', projection: { locale: 1, chatStatus: 1, currentPersonId: 1 } },
         ).lean();
       }
       chosen = account?.locale ?? undefined;
+      ctx.currentPersonId = account?.currentPersonId ? String(account.currentPersonId) : undefined;
     }
     ctx.locale = localeFromTelegram(chosen) ?? localeFromTelegram(from?.language_code) ?? deps.config.defaultLocale;
     ctx.t = translator(deps.i18n, ctx.locale);

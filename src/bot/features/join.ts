@@ -22,6 +22,10 @@ export const profileCb = defineCallback('prof', { p: cbField.objectId() });
 /** Re-reads who is acting after the binding changed (same rules as the middleware). */
 async function refreshActor(ctx: BotContext): Promise<void> {
   ctx.actor = undefined;
+  if (ctx.from) {
+    const account = await ctx.deps.db.models.Account.findOne({ telegramId: ctx.from.id }, { currentPersonId: 1 }).lean();
+    ctx.currentPersonId = account?.currentPersonId ? String(account.currentPersonId) : undefined;
+  }
   await actorMiddleware()(ctx, async () => undefined);
 }
 

@@ -70,7 +70,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const inFlight = new InFlight();
   const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo, inFlight });
   const agenda = createScheduler({ mongoUri: uri, processEveryMs: config.jobsProcessEveryMs, logger });
-  await defineJobs(agenda, deps);
+  await defineJobs(agenda, deps, { client: bot.api.options });
 
   let runtime: Runtime | undefined;
   let stopping: Promise<void> | undefined;

@@ -13,9 +13,10 @@ export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
  * `help.commands.<name>` text in both locales): the chat menu and /help are built from this table.
  */
 export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
-  admin: ['invite'],
+  admin: ['invite', 'journal', 'history'],
   secretary: [],
-  deputy: [],
+  // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
+  deputy: ['journal', 'absences', 'history', 'grant'],
   teacher: [],
   parent: ['children'],
   student: [],

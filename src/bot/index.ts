@@ -9,13 +9,20 @@ import { translator } from '../i18n.js';
 import type { BotContext, BotDeps } from './context.js';
 import { mongoConversationStorage } from './conversation-storage.js';
 import { familyFeature } from './features/family.js';
+import { journalConversations } from './conversations/index.js';
+import { attendanceFeature } from './features/attendance.js';
 import { helpFeature } from './features/help.js';
+import { homeworkFeature } from './features/homework.js';
 import { importFeature } from './features/import.js';
 import { invitesFeature } from './features/invites.js';
 import { joinFeature } from './features/join.js';
+import { journalAdminFeature } from './features/journal-admin.js';
 import { languageFeature } from './features/language.js';
+import { marksFeature } from './features/marks.js';
 import { privacyFeature } from './features/privacy.js';
 import { startFeature } from './features/start.js';
+import { todayFeature } from './features/today.js';
+import { topicFeature } from './features/topic.js';
 import { unhandledFeature } from './features/unhandled.js';
 import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
@@ -76,6 +83,15 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(privacyFeature());
   guarded.use(familyFeature());
   guarded.use(invitesFeature());
+
+  // The journal (issue 4): its conversations first, then its screens.
+  guarded.use(journalConversations(deps));
+  guarded.use(todayFeature());
+  guarded.use(attendanceFeature());
+  guarded.use(marksFeature());
+  guarded.use(topicFeature());
+  guarded.use(homeworkFeature());
+  guarded.use(journalAdminFeature());
   guarded.use(importFeature());
 
   guarded.use(unhandledFeature());

@@ -10,6 +10,7 @@ import {
   periodMarkModel,
   planItemModel,
 } from './models/journal.js';
+import { attendanceDraftModel, journalNoticeModel } from './models/journal-work.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
 import { guardianshipModel, personModel, studentMovementModel } from './models/people.js';
 import { academicYearModel, schoolModel } from './models/school.js';
@@ -49,6 +50,8 @@ export function createModels(conn: Connection) {
     PlanItem: planItemModel(conn),
     AccessGrant: accessGrantModel(conn),
     PendingImport: pendingImportModel(conn),
+    AttendanceDraft: attendanceDraftModel(conn),
+    JournalNotice: journalNoticeModel(conn),
   };
 }
 

@@ -1,16 +1,24 @@
 import type { Agenda } from 'agenda';
+import type { ApiClientOptions } from 'grammy';
 import type { BotDeps } from '../bot/context.js';
+import { createDirectSender } from '../notify/direct.js';
+import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
 
 /** Job names in one place, so a typo cannot schedule a job nobody defined. */
 export const JOBS = {
   cleanupProcessedUpdates: 'maintenance:cleanup-processed-updates',
+  ...JOURNAL_JOBS,
 } as const;
 
 /**
  * Defines every job and schedules the recurring ones. Recurring jobs are `every` jobs, which
  * Agenda stores once by name, so several processes starting together do not duplicate them.
  */
-export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
+export async function defineJobs(
+  agenda: Agenda,
+  deps: BotDeps,
+  opts: { client?: ApiClientOptions } = {},
+): Promise<void> {
   agenda.define(JOBS.cleanupProcessedUpdates, async () => {
     // No TTL indexes on the stand-in: expiry is a job (see docs/mongodb.md).
     const before = new Date(deps.now().getTime() - 24 * 3600_000);
@@ -18,4 +26,7 @@ export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
     deps.logger.debug({ deletedCount }, 'Old processed update ids removed');
   });
   await agenda.every('1 hour', JOBS.cleanupProcessedUpdates);
+  // The journal (locks R14, reminders R19); staff reminders go straight to the person's chat.
+  const send = createDirectSender({ botToken: deps.config.botToken, client: opts.client, db: deps.db, logger: deps.logger, now: deps.now });
+  await defineJournalJobs(agenda, deps, send);
 }

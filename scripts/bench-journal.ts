@@ -1,0 +1,231 @@
+/**
+ * Benchmark of the teacher's journal through the real bot pipeline (bot.handleUpdate → grammY →
+ * features → domain → MongoDB), Telegram faked at the HTTP level (the fake Bot API's `fetch`):
+ * the bot-side time to handle an attendance toggle, a Save, and a mark entry, p50 and p99, and how
+ * much of it is spent in the database (MongoDB command monitoring: the driver's own durations).
+ *
+ *   npx tsx scripts/bench-journal.ts [--students 500] [--iterations 200]
+ *
+ * The first presses of each kind (JIT warm-up) are left out of the figures.
+ *
+ * Uses MONGODB_URI when set (a real MongoDB gives realistic index-backed timings); otherwise the
+ * local stand-in, which ignores non-unique indexes (full scans): its figures are pessimistic.
+ * The demo school (~500 students) is built with `seedDemoSchool`; the last line is JSON.
+ */
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { startLocalMongo } from '../src/db/local-server.js';
+import { seedDemoSchool } from '../src/domain/demo/seed.js';
+import { createLogger } from '../src/logger.js';
+import { FakeBotApi } from '../test/support/fake-bot-api.js';
+import { createTelegramWorld, type TestUser } from '../test/support/users.js';
+import type { UserFromGetMe } from 'grammy/types';
+
+// As in test/support/harness.ts (which needs the vitest runner, so it is not imported here).
+const TEST_TOKEN = '123456789:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz';
+const TEST_BOT_INFO = {
+  id: 123456789,
+  is_bot: true,
+  first_name: 'School Journal',
+  username: 'school_journal_test_bot',
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+} as UserFromGetMe;
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? v : def;
+}
+
+const STUDENTS = arg('students', 500);
+const ITERATIONS = arg('iterations', 200);
+/** The first presses of each kind warm up the JIT and the caches; they are not counted. */
+const WARMUP = 10;
+const NOW = new Date('2026-11-23T09:00:00Z'); // Monday 12:00 in Moscow: the morning's lessons are over
+
+interface Sample {
+  ms: number;
+  dbMs: number;
+  dbCommands: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[idx] ?? Number.NaN;
+}
+
+function summary(samples: Sample[]) {
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const db = samples.map((s) => s.dbMs).sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const total = samples.reduce((s, x) => s + x.ms, 0);
+  const dbTotal = samples.reduce((s, x) => s + x.dbMs, 0);
+  return {
+    n: samples.length,
+    p50: round(quantile(ms, 0.5)),
+    p99: round(quantile(ms, 0.99)),
+    dbP50: round(quantile(db, 0.5)),
+    dbP99: round(quantile(db, 0.99)),
+    dbShare: round(total > 0 ? dbTotal / total : 0),
+    dbCommandsPerOp: round(samples.reduce((s, x) => s + x.dbCommands, 0) / Math.max(1, samples.length)),
+  };
+}
+
+async function main(): Promise<void> {
+  const quiet = pino({ level: 'warn' });
+  let uri = process.env.MONGODB_URI;
+  let stopMongo: (() => Promise<void>) | undefined;
+  let kind = 'external';
+  if (!uri) {
+    const local = await startLocalMongo({ persistent: false, offline: true, dbName: 'bench_journal', logger: quiet });
+    uri = local.uri;
+    kind = local.kind;
+    stopMongo = () => local.stop();
+  }
+  const dbName = `bench_journal_${Date.now().toString(36)}`;
+  const monitored = `${uri.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`)}${uri.includes('?') ? '&' : '?'}monitorCommands=true`;
+  const config = loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+  const fake = new FakeBotApi({ botInfo: TEST_BOT_INFO });
+  let now = NOW.getTime();
+  const app = await createApp(config, {
+    mongoUri: monitored,
+    logger: createLogger('silent'),
+    client: { fetch: fake.fetch, apiRoot: 'http://fake-bot-api.local' },
+    botInfo: TEST_BOT_INFO,
+    now: () => new Date(now),
+    runtime: false,
+    jobs: false,
+  });
+  await app.start();
+  const { db } = app;
+
+  // Database time: the wall time during which at least one command is in flight (commands a
+  // handler runs in parallel count once), from the driver's command monitoring events.
+  let dbMs = 0;
+  let dbCommands = 0;
+  let inFlight = 0;
+  let busySince = 0;
+  const client = db.conn.getClient();
+  client.on('commandStarted', () => {
+    if (inFlight++ === 0) busySince = performance.now();
+  });
+  const finished = () => {
+    dbCommands++;
+    if (--inFlight === 0) dbMs += performance.now() - busySince;
+  };
+  client.on('commandSucceeded', finished);
+  client.on('commandFailed', finished);
+
+  let last: Sample = { ms: 0, dbMs: 0, dbCommands: 0 };
+  const world = createTelegramWorld(fake, async (update) => {
+    const db0 = dbMs;
+    const c0 = dbCommands;
+    const t0 = performance.now();
+    await app.bot.handleUpdate(update);
+    last = { ms: performance.now() - t0, dbMs: dbMs - db0, dbCommands: dbCommands - c0 };
+  });
+
+  const seedStarted = performance.now();
+  const seeded = await seedDemoSchool(db, { students: STUDENTS, now: NOW });
+  const seedMs = performance.now() - seedStarted;
+  const schoolId = seeded.schoolId;
+  const studentCount = await db.models.Person.countDocuments({ schoolId, roles: 'student' });
+
+  // A whole-class lesson on Monday before noon, in the biggest class: its teacher takes part.
+  const slots = await db.models.TimetableSlot.find({ schoolId, weekday: 1, groupId: null, lessonNo: { $lte: 3 } }).lean();
+  const sizes = new Map<string, number>();
+  for (const s of slots) {
+    const key = String(s.classId);
+    if (!sizes.has(key)) sizes.set(key, await db.models.Person.countDocuments({ schoolId, roles: 'student', 'student.classId': s.classId }));
+  }
+  const slot = [...slots].sort((a, b) => (sizes.get(String(b.classId)) ?? 0) - (sizes.get(String(a.classId)) ?? 0))[0];
+  if (!slot) throw new Error('the demo timetable has no Monday morning lesson');
+  const classSize = sizes.get(String(slot.classId)) ?? 0;
+  const teacher = world.user({ firstName: 'Bench', languageCode: 'ru' });
+  await db.models.Person.updateOne({ _id: slot.teacherId }, { $set: { telegramId: teacher.id } });
+
+  const cls = await db.models.SchoolClass.findById(slot.classId, { name: 1 }).lean();
+  const subject = await db.models.Subject.findById(slot.subjectId, { name: 1 }).lean();
+  const lessonLabel = new RegExp(`^${slot.lessonNo} · ${cls?.name} ${subject?.name}`);
+
+  const openLesson = async (u: TestUser) => {
+    await u.send('/today');
+    await u.press(lessonLabel);
+  };
+
+  const toggles: Sample[] = [];
+  const saves: Sample[] = [];
+  const marks: Sample[] = [];
+  const today: Sample[] = [];
+
+  // Attendance: toggles on one sheet, and Save after each pair of toggles.
+  await openLesson(teacher);
+  today.push(last);
+  await teacher.press('📋 Посещаемость');
+  const studentButtons = () => teacher.buttons().filter((b) => b.startsWith('✅ ') || b.startsWith('❌ '));
+  for (let i = 0; i < ITERATIONS; i++) {
+    const buttons = studentButtons();
+    const label = buttons[(i * 7) % buttons.length];
+    if (!label) throw new Error('no roster buttons');
+    await teacher.press(label);
+    toggles.push(last);
+    if (i % 2 === 1) {
+      await teacher.press('💾 Сохранить');
+      saves.push(last);
+      await teacher.press('✏️ Изменить');
+    }
+  }
+
+  // Marks: quick entry — a student, then a value (the value press is what is measured).
+  await openLesson(teacher);
+  await teacher.press('✏️ Оценки');
+  for (let i = 0; i < ITERATIONS; i++) {
+    const students = teacher.buttons().filter((b) => / [А-ЯЁA-Z]\.( [\d,]+)?$/.test(b));
+    const label = students[(i * 5) % students.length];
+    if (!label) throw new Error('no students on the marks screen');
+    await teacher.press(label);
+    await teacher.press(String(2 + (i % 4)));
+    marks.push(last);
+    now += 1000;
+  }
+  for (let i = 0; i < 20; i++) {
+    await teacher.send('/today');
+    today.push(last);
+  }
+
+  const savedMarks = await db.models.Mark.countDocuments({ schoolId });
+  const result = {
+    mongo: kind,
+    students: studentCount,
+    classSize,
+    seedMs: Math.round(seedMs),
+    iterations: ITERATIONS,
+    toggle: summary(toggles.slice(WARMUP)),
+    save: summary(saves.slice(WARMUP / 2)),
+    mark: summary(marks.slice(WARMUP)),
+    today: summary(today.slice(1)),
+    marksSaved: savedMarks,
+  };
+  const line = (name: string, s: ReturnType<typeof summary>) =>
+    `${name.padEnd(18)} n=${String(s.n).padStart(4)}  p50 ${s.p50.toFixed(1).padStart(7)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  | db p50 ${s.dbP50.toFixed(1).padStart(6)} ms  p99 ${s.dbP99.toFixed(1).padStart(6)} ms  share ${(s.dbShare * 100).toFixed(0).padStart(3)}%  ${s.dbCommandsPerOp} cmds/op`;
+  console.log(`Journal benchmark — MongoDB: ${kind}; demo school: ${studentCount} students (seeded in ${result.seedMs} ms); class of ${classSize}`);
+  console.log(line('attendance toggle', result.toggle));
+  console.log(line('attendance save', result.save));
+  console.log(line('mark entry', result.mark));
+  console.log(line('/today', result.today));
+  console.log(JSON.stringify(result));
+
+  await db.conn.dropDatabase().catch(() => undefined);
+  await app.stop();
+  await stopMongo?.();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

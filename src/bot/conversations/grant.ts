@@ -1,0 +1,75 @@
+import { type Context, InlineKeyboard } from 'grammy';
+import type { Locale } from '../../config.js';
+import { addDays, fullDate } from '../../domain/calendar.js';
+import { grantAccess, listClasses, listTeachers } from '../../domain/grants.js';
+import { schoolToday } from '../../domain/lessons.js';
+import type { BotDeps } from '../context.js';
+import { grantPickCb, promptCancelCb } from '../features/journal-callbacks.js';
+import { actorOf, answer, attempt, isCancel, type JournalConversation, PROMPT_TIMEOUT_MS, translate } from './common.js';
+
+/**
+ * R7: the deputy gives a substitute teacher access to a class's lessons for some days: pick the
+ * class, the teacher, the length (from today). The grant is checked by every journal use case.
+ */
+export interface GrantArgs {
+  locale: Locale;
+}
+
+const RANGES = [1, 3, 7, 14, 30] as const;
+
+export function grantConversation(deps: BotDeps) {
+  return async function grant(conversation: JournalConversation, ctx: Context, args: GrantArgs) {
+    const t = translate(deps, args.locale);
+    const lists = await conversation.external((o) =>
+      attempt(async () => {
+        const actor = actorOf(o);
+        const [classes, teachers] = await Promise.all([listClasses(o.deps.db, actor), listTeachers(o.deps.db, actor)]);
+        return { classes, teachers, today: await schoolToday(o.deps.db, actor, o.deps.now()) };
+      }),
+    );
+    if (!lists.ok) {
+      await ctx.reply(t(lists.key, lists.vars));
+      return;
+    }
+    const { classes, teachers, today } = lists.value;
+    const pick = async (step: 'c' | 't' | 'r', text: string, labels: string[], perRow: number): Promise<number | undefined> => {
+      const kb = new InlineKeyboard();
+      labels.forEach((label, i) => {
+        kb.text(label, grantPickCb.pack({ s: step, i }));
+        if (i % perRow === perRow - 1) kb.row();
+      });
+      kb.row().text(t('common.cancel'), promptCancelCb.pack({}));
+      await ctx.reply(text, { parse_mode: 'HTML', reply_markup: kb });
+      for (;;) {
+        const u = await conversation.wait({ maxMilliseconds: PROMPT_TIMEOUT_MS });
+        if (isCancel(u)) {
+          await answer(u);
+          await u.reply(t('common.cancelled'));
+          return undefined;
+        }
+        const d = grantPickCb.unpack(u.callbackQuery?.data);
+        if (!d) return conversation.halt({ next: true });
+        await answer(u);
+        if (d.s === step && d.i < labels.length) return d.i;
+      }
+    };
+    const c = await pick('c', t('journal.grantClass'), classes.map((x) => x.name), 4);
+    if (c === undefined) return;
+    const tc = await pick('t', t('journal.grantTeacher'), teachers.slice(0, 90).map((x) => x.name), 2);
+    if (tc === undefined) return;
+    const r = await pick('r', t('journal.grantRange'), RANGES.map((n) => t('journal.days', { count: n })), 5);
+    if (r === undefined) return;
+    const cls = classes[c];
+    const teacher = teachers[tc];
+    const days = RANGES[r] ?? 1;
+    if (!cls || !teacher) return;
+    const to = addDays(today, days - 1);
+    const out = await conversation.external((o) =>
+      attempt(() => grantAccess(o.deps.db, actorOf(o), { teacherId: teacher.id, classId: cls.id, from: today, to }, o.deps.now())),
+    );
+    await ctx.reply(
+      out.ok ? t('journal.granted', { teacher: teacher.name, className: cls.name, from: fullDate(today), to: fullDate(to) }) : t(out.key, out.vars),
+      { parse_mode: 'HTML' },
+    );
+  };
+}

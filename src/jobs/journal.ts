@@ -1,0 +1,233 @@
+import type { Agenda } from 'agenda';
+import { InlineKeyboard } from 'grammy';
+import type { Types } from 'mongoose';
+import { lessonCb, dayCb } from '../bot/features/journal-callbacks.js';
+import type { BotDeps } from '../bot/context.js';
+import { LOCALES, type Locale } from '../config.js';
+import type { Db } from '../db/index.js';
+import { compactDate, isoWeekday, localTimeOf, minutesOf } from '../domain/calendar.js';
+import { materializeLessons } from '../domain/lessons.js';
+import { bellOf, lockOldLessons, rulesOf, type SchoolRules, todayOf } from '../domain/locks.js';
+import { translator } from '../i18n.js';
+import type { SendToPerson } from '../notify/direct.js';
+
+/**
+ * The journal's scheduled work. Every handler takes `now` from deps (tests move the clock, they do
+ * not wait) and is idempotent: the lock keeps the first `lockedAt`; each notice is claimed by
+ * inserting its key into journal_notices before it is sent, so a rerun, a restart or a second
+ * worker never sends it twice.
+ */
+export const JOURNAL_JOBS = {
+  lockLessons: 'journal:lock-lessons',
+  attendanceReminders: 'journal:attendance-reminders',
+  endOfDay: 'journal:end-of-day',
+  cleanupDrafts: 'journal:cleanup-drafts',
+} as const;
+
+/** When the end-of-day list of what is missing goes out (school's local time). */
+export const END_OF_DAY_AT = '16:30';
+/** Reminders are not sent later than this, nor before the first lesson (quiet hours for staff). */
+const LATEST_NOTICE_AT = '21:00';
+/** Drafts older than this are dropped (an unsaved sheet from the day before yesterday is noise). */
+const DRAFT_TTL_MS = 2 * 24 * 3600_000;
+
+type Id = Types.ObjectId;
+type JobDeps = Pick<BotDeps, 'db' | 'i18n' | 'logger' | 'now' | 'config'>;
+
+async function claimNotice(
+  db: Db,
+  key: string,
+  doc: { schoolId: Id; personId: Id; kind: 'attendanceReminder' | 'endOfDay'; at: Date },
+): Promise<boolean> {
+  try {
+    await db.models.JournalNotice.create({ _id: key, ...doc, status: 'claimed' });
+    return true;
+  } catch (e) {
+    if ((e as { code?: number }).code === 11000) return false;
+    throw e;
+  }
+}
+
+async function localeOf(db: Db, personId: Id, fallback: string): Promise<Locale> {
+  const person = await db.models.Person.findById(personId, { telegramId: 1 }).lean();
+  const account = person?.telegramId
+    ? await db.models.Account.findOne({ telegramId: person.telegramId }, { locale: 1 }).lean()
+    : null;
+  const l = account?.locale ?? fallback;
+  return (LOCALES as readonly string[]).includes(l) ? (l as Locale) : 'ru';
+}
+
+async function todaysLessons(db: Db, rules: SchoolRules, today: string) {
+  const slots = await db.models.TimetableSlot.find({
+    schoolId: rules.schoolId,
+    weekday: isoWeekday(today),
+    validFrom: { $lte: today },
+    $or: [{ validTo: null }, { validTo: { $gte: today } }],
+  }).lean();
+  const years = await db.models.AcademicYear.find({ schoolId: rules.schoolId, status: 'active' }, { startsOn: 1, endsOn: 1, holidays: 1 }).lean();
+  const year = years.find((y) => y.startsOn <= today && today <= y.endsOn);
+  const schoolDay = years.length === 0 || (year && !year.holidays.some((h) => h.startsOn <= today && today <= h.endsOn));
+  if (schoolDay) await materializeLessons(db, today, slots);
+  return db.models.Lesson.find({ schoolId: rules.schoolId, date: today, status: { $ne: 'cancelled' } }).lean();
+}
+
+/** R14: lock every lesson older than each school's limit. */
+export async function runLockLessons(deps: JobDeps): Promise<number> {
+  const now = deps.now();
+  const results = await lockOldLessons(deps.db, now);
+  const locked = results.reduce((s, r) => s + r.locked, 0);
+  deps.logger.info({ locked, schools: results.length }, 'Lessons locked');
+  return locked;
+}
+
+/**
+ * R19: a teacher who has not marked attendance by the end of the lesson gets one reminder (the
+ * substitute, when there is one).
+ */
+export async function runAttendanceReminders(deps: JobDeps, send: SendToPerson): Promise<number> {
+  const now = deps.now();
+  const { db } = deps;
+  let sent = 0;
+  const schools = await db.models.School.find({}, { timezone: 1, locale: 1, settings: 1 }).lean();
+  for (const school of schools) {
+    const rules = rulesOf(school);
+    const today = todayOf(rules, now);
+    const time = localTimeOf(now, rules.timezone);
+    if (minutesOf(time) >= minutesOf(LATEST_NOTICE_AT)) continue;
+    const lessons = await todaysLessons(db, rules, today);
+    const due = lessons.filter((l) => {
+      const bell = bellOf(rules, l.lessonNo);
+      return !l.attendanceTakenAt && bell && minutesOf(time) >= minutesOf(bell.end);
+    });
+    if (due.length === 0) continue;
+    const [classes, subjects] = await Promise.all([
+      db.models.SchoolClass.find({ _id: { $in: due.map((l) => l.classId) } }, { name: 1 }).lean(),
+      db.models.Subject.find({ _id: { $in: due.map((l) => l.subjectId) } }, { name: 1 }).lean(),
+    ]);
+    for (const lesson of due) {
+      const personId = lesson.substituteId ?? lesson.teacherId;
+      if (!(await claimNotice(db, `att:${lesson._id}`, { schoolId: school._id, personId, kind: 'attendanceReminder', at: now }))) {
+        continue;
+      }
+      const t = translator(deps.i18n, await localeOf(db, personId, rules.locale));
+      const bell = bellOf(rules, lesson.lessonNo);
+      const text = t('attendance.reminder', {
+        no: lesson.lessonNo ?? '',
+        time: bell ? `${bell.start}–${bell.end}` : '',
+        className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
+        subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
+      });
+      const kb = new InlineKeyboard().text(t('attendance.reminderOpen'), lessonCb.pack({ l: String(lesson._id) }));
+      const ok = await send(personId, text, { replyMarkup: kb }).catch((err: unknown) => {
+        deps.logger.warn({ err, lessonId: String(lesson._id) }, 'Attendance reminder not sent');
+        return undefined;
+      });
+      if (ok === undefined) {
+        // Not sent (network): release the claim so the next run tries again.
+        await db.models.JournalNotice.deleteOne({ _id: `att:${lesson._id}`, status: 'claimed' });
+        continue;
+      }
+      await db.models.JournalNotice.updateOne({ _id: `att:${lesson._id}` }, { $set: { status: ok ? 'sent' : 'skipped' } });
+      if (ok) sent++;
+    }
+  }
+  if (sent) deps.logger.info({ sent }, 'Attendance reminders sent');
+  return sent;
+}
+
+/** After lessons: each teacher gets one list of today's lessons with what is still missing. */
+export async function runEndOfDay(deps: JobDeps, send: SendToPerson): Promise<number> {
+  const now = deps.now();
+  const { db } = deps;
+  let sent = 0;
+  const schools = await db.models.School.find({}, { timezone: 1, locale: 1, settings: 1 }).lean();
+  for (const school of schools) {
+    const rules = rulesOf(school);
+    const today = todayOf(rules, now);
+    const time = minutesOf(localTimeOf(now, rules.timezone));
+    if (time < minutesOf(END_OF_DAY_AT) || time >= minutesOf(LATEST_NOTICE_AT)) continue;
+    const lessons = await todaysLessons(db, rules, today);
+    if (lessons.length === 0) continue;
+    const counts = await db.models.Mark.aggregate<{ _id: Id; n: number }>([
+      { $match: { lessonId: { $in: lessons.map((l) => l._id) }, deletedAt: null } },
+      { $group: { _id: '$lessonId', n: { $sum: 1 } } },
+    ]);
+    const marked = new Set(counts.map((c) => String(c._id)));
+    const byTeacher = new Map<string, Array<{ lesson: (typeof lessons)[number]; missing: string[] }>>();
+    for (const l of lessons) {
+      const missing: string[] = [];
+      if (!l.attendanceTakenAt) missing.push('attendance');
+      if (!l.topic) missing.push('topic');
+      if (!l.homework?.text && !l.homework?.attachments?.length) missing.push('homework');
+      if (!marked.has(String(l._id))) missing.push('marks');
+      if (missing.length === 0) continue;
+      const key = String(l.substituteId ?? l.teacherId);
+      const list = byTeacher.get(key) ?? [];
+      list.push({ lesson: l, missing });
+      byTeacher.set(key, list);
+    }
+    if (byTeacher.size === 0) continue;
+    const [classes, subjects] = await Promise.all([
+      db.models.SchoolClass.find({ schoolId: school._id }, { name: 1 }).lean(),
+      db.models.Subject.find({ schoolId: school._id }, { name: 1 }).lean(),
+    ]);
+    for (const [teacher, items] of byTeacher) {
+      const personId = items[0]?.lesson.substituteId ?? items[0]?.lesson.teacherId;
+      if (!personId) continue;
+      if (!(await claimNotice(db, `eod:${teacher}:${today}`, { schoolId: school._id, personId, kind: 'endOfDay', at: now }))) {
+        continue;
+      }
+      const t = translator(deps.i18n, await localeOf(db, personId, rules.locale));
+      const lines = items
+        .sort((a, b) => (a.lesson.lessonNo ?? 0) - (b.lesson.lessonNo ?? 0))
+        .map(({ lesson, missing }) =>
+          t('today.eodLine', {
+            no: lesson.lessonNo ?? '',
+            className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
+            subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
+            missing: missing.map((m) => t(`today.missing.${m}`)).join(', '),
+          }),
+        );
+      const text = [t('today.eodTitle'), ...lines].join('\n');
+      const kb = new InlineKeyboard().text(t('today.open'), dayCb.pack({ d: compactDate(today) }));
+      const ok = await send(personId, text, { replyMarkup: kb }).catch((err: unknown) => {
+        deps.logger.warn({ err, personId: teacher }, 'End-of-day list not sent');
+        return undefined;
+      });
+      if (ok === undefined) {
+        await db.models.JournalNotice.deleteOne({ _id: `eod:${teacher}:${today}`, status: 'claimed' });
+        continue;
+      }
+      await db.models.JournalNotice.updateOne({ _id: `eod:${teacher}:${today}` }, { $set: { status: ok ? 'sent' : 'skipped' } });
+      if (ok) sent++;
+    }
+  }
+  return sent;
+}
+
+export async function runCleanupDrafts(deps: JobDeps): Promise<number> {
+  const before = new Date(deps.now().getTime() - DRAFT_TTL_MS);
+  const { deletedCount } = await deps.db.models.AttendanceDraft.deleteMany({ updatedAt: { $lt: before } });
+  // Notices older than a month have done their job (their keys contain the date or the lesson).
+  await deps.db.models.JournalNotice.deleteMany({ at: { $lt: new Date(deps.now().getTime() - 31 * 24 * 3600_000) } });
+  return deletedCount;
+}
+
+export async function defineJournalJobs(agenda: Agenda, deps: JobDeps, send: SendToPerson): Promise<void> {
+  agenda.define(JOURNAL_JOBS.lockLessons, async () => {
+    await runLockLessons(deps);
+  });
+  agenda.define(JOURNAL_JOBS.attendanceReminders, async () => {
+    await runAttendanceReminders(deps, send);
+  });
+  agenda.define(JOURNAL_JOBS.endOfDay, async () => {
+    await runEndOfDay(deps, send);
+  });
+  agenda.define(JOURNAL_JOBS.cleanupDrafts, async () => {
+    await runCleanupDrafts(deps);
+  });
+  await agenda.every('1 hour', JOURNAL_JOBS.lockLessons);
+  await agenda.every('5 minutes', JOURNAL_JOBS.attendanceReminders);
+  await agenda.every('15 minutes', JOURNAL_JOBS.endOfDay);
+  await agenda.every('1 day', JOURNAL_JOBS.cleanupDrafts);
+}

@@ -17,7 +17,8 @@ export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   secretary: [],
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
   deputy: ['journal', 'absences', 'history', 'grant'],
-  teacher: [],
+  // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
+  teacher: ['today', 'plan'],
   parent: ['children'],
   student: [],
 };
@@ -30,8 +31,8 @@ export function commandsFor(
   const set = new Set(roles);
   const out: string[] = ['start'];
   for (const role of ROLES) if (set.has(role)) out.push(...ROLE_COMMANDS[role]);
-  // R2: a class teacher invites the families of their class.
-  if (opts.classTeacher) out.push('invite');
+  // R2: a class teacher invites the families of their class; R20: sets the reasons of its absences.
+  if (opts.classTeacher) out.push('invite', 'absences');
   out.push('privacy');
   if ((opts.profiles ?? 1) > 1) out.push('profile');
   out.push('language', 'help');

@@ -41,7 +41,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     await teacher.send(`/start ${await invite(s.teacherAId, 'teacher')}`);
     expect(teacher.inboxTexts().join('\n')).toContain('Вы подключены к электронному журналу школы «Школа №1»');
     expect(teacher.inboxTexts().join('\n')).toContain('учитель');
-    expect(chatCommands(teacher)).toEqual(['start', 'invite', 'privacy', 'language', 'help']);
+    expect(chatCommands(teacher)).toEqual(['start', 'today', 'plan', 'invite', 'absences', 'privacy', 'language', 'help']);
     expect(chatCommands(teacher, '')).toEqual(chatCommands(teacher));
     expect(teacher.buttons()).toContain('✉️ Пригласить');
     const bound = await db().models.Person.findById(s.teacherAId).lean();
@@ -231,7 +231,17 @@ describe('admins, staff and profiles', () => {
     expect(user.buttons()).toEqual(['Школа №1: учитель', '✅ Гимназия: родитель']);
     await user.press('Школа №1: учитель');
     expect(user.lastText()).toContain('Вы: учитель, классный руководитель · Школа №1');
-    expect(chatCommands(user)).toEqual(['start', 'invite', 'privacy', 'profile', 'language', 'help']);
+    expect(chatCommands(user)).toEqual([
+      'start',
+      'today',
+      'plan',
+      'invite',
+      'absences',
+      'privacy',
+      'profile',
+      'language',
+      'help',
+    ]);
 
     // A teacher who leads two classes picks the class first.
     await db().models.SchoolClass.create({

@@ -104,7 +104,9 @@ const markSchema = new Schema(
 );
 markSchema.index({ lessonId: 1, studentId: 1 });
 markSchema.index({ studentId: 1, subjectId: 1, date: 1 });
-markSchema.index({ schoolId: 1, clientKey: 1 }, { unique: true, sparse: true });
+// Sparse only works on a single field (a compound sparse index still holds every doc with schoolId).
+// Keys embed the lesson id, so they are unique across schools.
+markSchema.index({ clientKey: 1 }, { unique: true, sparse: true });
 
 export type MarkDoc = InferSchemaType<typeof markSchema> & { _id: Types.ObjectId };
 export const markModel = (conn: Connection) => conn.model('Mark', markSchema);

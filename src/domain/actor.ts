@@ -42,10 +42,23 @@ export function systemActor(schoolId: Id, via: 'cli' | 'job' | 'import' = 'cli')
   };
 }
 
-/** Builds the actor for a bound person. Returns undefined for an unknown or foreign person. */
-export async function loadActor(db: Db, personId: Id, telegramId?: number): Promise<Actor | undefined> {
+type ActorPerson = { _id: Id; schoolId: Id; roles: string[]; telegramId?: number | null; active?: boolean | null };
+
+/**
+ * Builds the actor for a bound person. Returns undefined for an unknown or foreign person.
+ * `preloaded`: the person document the caller already read (saves a query on every update).
+ */
+export async function loadActor(
+  db: Db,
+  personId: Id,
+  telegramId?: number,
+  preloaded?: ActorPerson,
+): Promise<Actor | undefined> {
   const { Person, SchoolClass, Guardianship, TeachingLoad } = db.models;
-  const person = await Person.findById(personId, { schoolId: 1, roles: 1, telegramId: 1, active: 1 }).lean();
+  const person: ActorPerson | null =
+    preloaded && String(preloaded._id) === String(personId)
+      ? preloaded
+      : await Person.findById(personId, { schoolId: 1, roles: 1, telegramId: 1, active: 1 }).lean();
   if (!person || person.active === false) return undefined;
   if (telegramId !== undefined && person.telegramId !== telegramId) return undefined;
   const roles = new Set(person.roles as Role[]);

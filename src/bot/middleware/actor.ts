@@ -15,7 +15,7 @@ export function actorMiddleware(): MiddlewareFn<BotContext> {
       const { Person } = ctx.deps.db.models;
       const persons = await Person.find(
         { telegramId: from.id, active: { $ne: false } },
-        { schoolId: 1, roles: 1 },
+        { schoolId: 1, roles: 1, telegramId: 1, active: 1 },
       ).lean();
       ctx.profiles = persons.map((p) => ({ personId: String(p._id), schoolId: String(p.schoolId), roles: p.roles }));
       if (persons.length > 0) {
@@ -23,7 +23,7 @@ export function actorMiddleware(): MiddlewareFn<BotContext> {
         const current =
           persons.find((p) => ctx.currentPersonId !== undefined && String(p._id) === ctx.currentPersonId) ??
           persons[0];
-        if (current) ctx.actor = await loadActor(ctx.deps.db, current._id, from.id);
+        if (current) ctx.actor = await loadActor(ctx.deps.db, current._id, from.id, current);
       }
     }
     await next();

@@ -31,8 +31,9 @@ export function commandsFor(
   const set = new Set(roles);
   const out: string[] = ['start'];
   for (const role of ROLES) if (set.has(role)) out.push(...ROLE_COMMANDS[role]);
-  // R2: a class teacher invites the families of their class; R20: sets the reasons of its absences.
-  if (opts.classTeacher) out.push('invite', 'absences');
+  // R2: a class teacher invites the families of their class; R20: sets the reasons of its absences;
+  // R18: enters the period marks of students arriving mid-year.
+  if (opts.classTeacher) out.push('invite', 'absences', 'arrivals');
   out.push('privacy');
   if ((opts.profiles ?? 1) > 1) out.push('profile');
   out.push('language', 'help');

@@ -23,6 +23,7 @@ import { privacyFeature } from './features/privacy.js';
 import { startFeature } from './features/start.js';
 import { todayFeature } from './features/today.js';
 import { topicFeature } from './features/topic.js';
+import { transferMarksFeature } from './features/transfer-marks.js';
 import { unhandledFeature } from './features/unhandled.js';
 import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
@@ -92,6 +93,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(topicFeature());
   guarded.use(homeworkFeature());
   guarded.use(journalAdminFeature());
+  guarded.use(transferMarksFeature());
   guarded.use(importFeature());
 
   guarded.use(unhandledFeature());

@@ -41,7 +41,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     await teacher.send(`/start ${await invite(s.teacherAId, 'teacher')}`);
     expect(teacher.inboxTexts().join('\n')).toContain('Вы подключены к электронному журналу школы «Школа №1»');
     expect(teacher.inboxTexts().join('\n')).toContain('учитель');
-    expect(chatCommands(teacher)).toEqual(['start', 'today', 'plan', 'invite', 'absences', 'privacy', 'language', 'help']);
+    expect(chatCommands(teacher)).toEqual(['start', 'today', 'plan', 'invite', 'absences', 'arrivals', 'privacy', 'language', 'help']);
     expect(chatCommands(teacher, '')).toEqual(chatCommands(teacher));
     expect(teacher.buttons()).toContain('✉️ Пригласить');
     const bound = await db().models.Person.findById(s.teacherAId).lean();
@@ -237,6 +237,7 @@ describe('admins, staff and profiles', () => {
       'plan',
       'invite',
       'absences',
+      'arrivals',
       'privacy',
       'profile',
       'language',

@@ -1,5 +1,5 @@
 import type { Agenda } from 'agenda';
-import type { Bot } from 'grammy';
+import { Api, type Bot } from 'grammy';
 import type { Connection } from 'mongoose';
 import { setDefaultCommands } from './bot/commands.js';
 import type { BotContext, BotDeps } from './bot/context.js';
@@ -14,6 +14,7 @@ import { createI18n, type Translate, translator } from './i18n.js';
 import { defineJobs } from './jobs/index.js';
 import { createScheduler, startScheduler, stopScheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
+import { DeliveryWorker } from './notify/delivery.js';
 
 export interface AppOptions extends CreateBotOptions {
   logger?: Logger;
@@ -24,6 +25,8 @@ export interface AppOptions extends CreateBotOptions {
   runtime?: boolean;
   /** Start the Agenda worker in this process (default true). */
   jobs?: boolean;
+  /** Run the notification delivery worker in this process (default: as `jobs`). */
+  delivery?: boolean;
 }
 
 export interface App {
@@ -33,6 +36,8 @@ export interface App {
   deps: BotDeps;
   bot: Bot<BotContext>;
   agenda: Agenda;
+  /** Sends the outbox to Telegram (src/notify/delivery.ts); started with the app unless `delivery: false`. */
+  delivery: DeliveryWorker;
   mongo: { uri: string; kind: string };
   start(): Promise<void>;
   /** Graceful: stop updates, let handlers in flight finish, stop jobs, close the database. Safe twice. */
@@ -71,6 +76,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo, inFlight });
   const agenda = createScheduler({ mongoUri: uri, processEveryMs: config.jobsProcessEveryMs, logger });
   await defineJobs(agenda, deps, { client: bot.api.options });
+  // Its own Api without auto-retry: the worker handles 429 and 5xx itself (rate limits by design).
+  const delivery = new DeliveryWorker({
+    db,
+    logger,
+    i18n,
+    defaultLocale: config.defaultLocale,
+    bots: { default: new Api(config.botToken, { ...bot.api.options, timeoutSeconds: 30 }) },
+    now: deps.now,
+  });
 
   let runtime: Runtime | undefined;
   let stopping: Promise<void> | undefined;
@@ -81,12 +95,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     deps,
     bot,
     agenda,
+    delivery,
     mongo: { uri, kind },
     async start() {
       await bot.init();
       const translators = Object.fromEntries(LOCALES.map((l) => [l, translator(i18n, l)])) as Record<Locale, Translate>;
       await setDefaultCommands(bot.api, translators, config.defaultLocale);
       if (opts.jobs !== false) await startScheduler(agenda);
+      if (opts.delivery ?? opts.jobs !== false) delivery.start();
       if (opts.runtime === false) return;
       runtime =
         config.mode === 'webhook' ? await startWebhook(bot, config, db, logger) : await startPolling(bot, logger);
@@ -97,6 +113,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await runtime?.stop();
         // Handlers already running finish before jobs and the database go away.
         await inFlight.idle();
+        await delivery.stop();
         await stopScheduler(agenda);
         await runAll(cleanup);
         logger.info('Stopped');

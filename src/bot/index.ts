@@ -8,23 +8,27 @@ import { DomainError } from '../domain/errors.js';
 import { translator } from '../i18n.js';
 import type { BotContext, BotDeps } from './context.js';
 import { mongoConversationStorage } from './conversation-storage.js';
+import { absenceReportFeature } from './features/absence-report.js';
+import { acksFeature } from './features/acks.js';
+import { diaryFeature } from './features/diary.js';
 import { familyFeature } from './features/family.js';
-import { journalConversations } from './conversations/index.js';
-import { attendanceFeature } from './features/attendance.js';
 import { helpFeature } from './features/help.js';
-import { homeworkFeature } from './features/homework.js';
 import { importFeature } from './features/import.js';
 import { invitesFeature } from './features/invites.js';
 import { joinFeature } from './features/join.js';
-import { journalAdminFeature } from './features/journal-admin.js';
 import { languageFeature } from './features/language.js';
-import { marksFeature } from './features/marks.js';
+import { notifySettingsFeature } from './features/notify-settings.js';
 import { privacyFeature } from './features/privacy.js';
 import { startFeature } from './features/start.js';
+import { attendanceFeature } from './features/attendance.js';
+import { homeworkFeature } from './features/homework.js';
+import { journalAdminFeature } from './features/journal-admin.js';
+import { transferMarksFeature } from './features/transfer-marks.js';
+import { marksFeature } from './features/marks.js';
 import { todayFeature } from './features/today.js';
 import { topicFeature } from './features/topic.js';
-import { transferMarksFeature } from './features/transfer-marks.js';
 import { unhandledFeature } from './features/unhandled.js';
+import { journalConversations } from './conversations/index.js';
 import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
@@ -84,6 +88,11 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(privacyFeature());
   guarded.use(familyFeature());
   guarded.use(invitesFeature());
+  // The diary and notifications for families (R23–R25): diary, settings, acknowledgements, absence reports.
+  guarded.use(diaryFeature());
+  guarded.use(notifySettingsFeature());
+  guarded.use(acksFeature());
+  guarded.use(absenceReportFeature());
 
   // The journal (issue 4): its conversations first, then its screens.
   guarded.use(journalConversations(deps));
@@ -94,8 +103,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(homeworkFeature());
   guarded.use(journalAdminFeature());
   guarded.use(transferMarksFeature());
-  guarded.use(importFeature());
 
+  guarded.use(importFeature());
   guarded.use(unhandledFeature());
 
   bot.catch((err) => handleBotError(err, deps));

@@ -12,6 +12,14 @@ import {
 } from './models/journal.js';
 import { attendanceDraftModel, journalNoticeModel } from './models/journal-work.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
+import {
+  absenceReportModel,
+  acknowledgementModel,
+  deliveryLeaderModel,
+  noticeStateModel,
+  notifyPreferenceModel,
+  outboxModel,
+} from './models/notify.js';
 import { guardianshipModel, personModel, studentMovementModel } from './models/people.js';
 import { academicYearModel, schoolModel } from './models/school.js';
 import {
@@ -27,6 +35,13 @@ import {
 export function createModels(conn: Connection) {
   return {
     Account: accountModel(conn),
+    // notifications (src/notify)
+    OutboxMessage: outboxModel(conn),
+    NoticeState: noticeStateModel(conn),
+    DeliveryLeader: deliveryLeaderModel(conn),
+    NotifyPreference: notifyPreferenceModel(conn),
+    Acknowledgement: acknowledgementModel(conn),
+    AbsenceReport: absenceReportModel(conn),
     ConversationState: conversationStateModel(conn),
     ProcessedUpdate: processedUpdateModel(conn),
     School: schoolModel(conn),
@@ -49,9 +64,9 @@ export function createModels(conn: Connection) {
     PeriodMark: periodMarkModel(conn),
     PlanItem: planItemModel(conn),
     AccessGrant: accessGrantModel(conn),
-    PendingImport: pendingImportModel(conn),
     AttendanceDraft: attendanceDraftModel(conn),
     JournalNotice: journalNoticeModel(conn),
+    PendingImport: pendingImportModel(conn),
   };
 }
 

@@ -3,11 +3,13 @@ import type { ApiClientOptions } from 'grammy';
 import type { BotDeps } from '../bot/context.js';
 import { createDirectSender } from '../notify/direct.js';
 import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
+import { defineNotifyJobs, NOTIFY_JOBS } from './notify.js';
 
 /** Job names in one place, so a typo cannot schedule a job nobody defined. */
 export const JOBS = {
   cleanupProcessedUpdates: 'maintenance:cleanup-processed-updates',
   ...JOURNAL_JOBS,
+  ...NOTIFY_JOBS,
 } as const;
 
 /**
@@ -29,4 +31,6 @@ export async function defineJobs(
   // The journal (locks R14, reminders R19); staff reminders go straight to the person's chat.
   const send = createDirectSender({ botToken: deps.config.botToken, client: opts.client, db: deps.db, logger: deps.logger, now: deps.now });
   await defineJournalJobs(agenda, deps, send);
+  // Notifications: weekly digests and outbox expiry (delivery is the app's worker, not a job).
+  await defineNotifyJobs(agenda, deps);
 }

@@ -4,7 +4,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
-
+import { markChatBlocked } from './blocked.js';
 
 /**
  * Direct messages to staff from jobs (the journal's reminders), outside the families' outbox:
@@ -40,10 +40,7 @@ export function createDirectSender(deps: {
       return true;
     } catch (e) {
       if (e instanceof GrammyError && e.error_code === 403) {
-        await deps.db.models.Account.updateOne(
-          { telegramId: person.telegramId },
-          { $set: { chatStatus: 'blocked', blockedAt: deps.now() } },
-        );
+        await markChatBlocked(deps.db, person.telegramId, deps.now());
         deps.logger.info({ personId: String(personId) }, 'Direct message: the chat is blocked');
         return false;
       }

@@ -41,7 +41,18 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     await teacher.send(`/start ${await invite(s.teacherAId, 'teacher')}`);
     expect(teacher.inboxTexts().join('\n')).toContain('Вы подключены к электронному журналу школы «Школа №1»');
     expect(teacher.inboxTexts().join('\n')).toContain('учитель');
-    expect(chatCommands(teacher)).toEqual(['start', 'today', 'plan', 'invite', 'absences', 'arrivals', 'privacy', 'language', 'help']);
+    expect(chatCommands(teacher)).toEqual([
+      'start',
+      'today',
+      'plan',
+      'acks',
+      'invite',
+      'absences',
+      'arrivals',
+      'privacy',
+      'language',
+      'help',
+    ]);
     expect(chatCommands(teacher, '')).toEqual(chatCommands(teacher));
     expect(teacher.buttons()).toContain('✉️ Пригласить');
     const bound = await db().models.Person.findById(s.teacherAId).lean();
@@ -91,12 +102,16 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     expect(parent.lastText()).toContain('подтвердите согласие');
     await parent.pressData(`child:${s.familyA.studentId}`);
     expect(allText(parent)).not.toContain(s.familyA.childFirstName);
-    expect(chatCommands(parent)).toEqual(['start', 'children', 'privacy', 'language', 'help']);
+    expect(chatCommands(parent)).toEqual(['start', 'children', 'diary', 'absent', 'notifications', 'privacy', 'language', 'help']);
   });
 
   it('after “Accept” the parent sees their child with the class, and the card', async () => {
+    expect(await db().models.OutboxMessage.countDocuments({ chatId: parent.id })).toBe(0);
     await parent.press('✅ Принимаю');
     expect(parent.inboxTexts().join('\n')).toContain(`${s.familyA.childName} — 5А`);
+    // Joining mid-year: one summary of the current period is queued for this parent (not old marks one by one).
+    const queued = await db().models.OutboxMessage.find({ chatId: parent.id }, { key: 1 }).lean();
+    expect(queued.map((m) => m.key.split(':')[0])).toEqual(['join']);
     const person = await db().models.Person.findById(s.familyA.parentId).lean();
     expect(person?.consent?.acceptedAt?.toISOString()).toBe(t.clock.now().toISOString());
     await parent.press(s.familyA.childName);
@@ -129,7 +144,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     expect(student.lastText()).toContain('подтверди согласие');
     await student.press('✅ Принимаю');
     expect(student.lastText()).toContain(`${s.familyA.childName} — 5А`);
-    expect(chatCommands(student)).toEqual(['start', 'privacy', 'language', 'help']);
+    expect(chatCommands(student)).toEqual(['start', 'diary', 'notifications', 'privacy', 'language', 'help']);
   });
 
   it('the used code is refused for anyone else', async () => {
@@ -235,6 +250,7 @@ describe('admins, staff and profiles', () => {
       'start',
       'today',
       'plan',
+      'acks',
       'invite',
       'absences',
       'arrivals',

@@ -10,6 +10,7 @@ import { actorMiddleware } from '../middleware/actor.js';
 import { showChildren } from './family.js';
 import { showInviteMenu } from './invites.js';
 import { showPrivacy } from './privacy.js';
+import { sendJoinSummary } from '../../notify/summaries.js';
 
 /**
  * Joining (R2, R3) and being someone: the deep link `/start <code>` binds this Telegram account to
@@ -63,6 +64,10 @@ export async function joinByCode(ctx: BotContext, code: string): Promise<void> {
   if (isFamily(actor.roles) && !(await hasConsent(ctx.deps.db, actor))) {
     await showPrivacy(ctx);
     return;
+  }
+  // A family already consented (e.g. a new phone): the period summary (once per binding).
+  if (isFamily(actor.roles) && !joined.alreadyJoined) {
+    await sendJoinSummary(ctx.deps.db, joined.personId, { now: ctx.deps.now() });
   }
   await showRoleMenu(ctx);
 }

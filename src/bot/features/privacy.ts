@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
 import { AccessDenied } from '../../domain/errors.js';
 import { acceptConsent, CONSENT_VERSION, privacyReport } from '../../domain/people.js';
+import { sendJoinSummary } from '../../notify/summaries.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { showChildren } from './family.js';
@@ -89,6 +90,8 @@ export function privacyFeature() {
     await ctx.editMessageReplyMarkup().catch(() => undefined);
     if (changed) {
       ctx.deps.logger.info({ personId: String(ctx.actor.personId), schoolId: String(ctx.actor.schoolId) }, 'Consent accepted');
+      // Joining mid-year never floods: one summary of the current period instead of every old mark.
+      if (ctx.actor.personId) await sendJoinSummary(ctx.deps.db, ctx.actor.personId, { now: ctx.deps.now() });
     }
     await ctx.reply(ctx.t('privacy.thanks'));
     await showChildren(ctx);

@@ -11,6 +11,7 @@ import { assertCanEditLesson } from './lesson-access.js';
 import { type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
 import { loadSchoolRules, type SchoolRules, todayOf } from './locks.js';
 import { toObjectId } from './people.js';
+import { reportedReason } from './absence-reports.js';
 
 /**
  * Attendance (R19, R20). A teacher toggles present↔absent in a draft kept in MongoDB, then Save
@@ -184,6 +185,9 @@ export async function saveAttendance(
   const rosterIds = new Set(draft.roster.map(String));
   const toMark = [...absentIds].filter((id) => !savedBy.has(id));
   const toClear = saved.filter((a) => rosterIds.has(String(a.studentId)) && !absentIds.has(String(a.studentId)));
+  // A parent's absence report the class teacher confirmed gives the reason at once (Б or У, R20).
+  const codeOf = new Map<string, AbsenceCode>();
+  for (const id of toMark) codeOf.set(id, (await reportedReason(db, toObjectId(id), lesson.date)) ?? 'Н');
   const ops: Parameters<typeof Absence.bulkWrite>[0] = [
     ...toMark.map((id) => ({
       updateOne: {
@@ -193,7 +197,7 @@ export async function saveAttendance(
             schoolId: lesson.schoolId,
             classId: lesson.classId,
             date: lesson.date,
-            code: 'Н' as const,
+            code: codeOf.get(id) ?? 'Н',
             markedBy: actor.personId,
           },
         },
@@ -212,7 +216,7 @@ export async function saveAttendance(
       lessonId: lesson._id,
       studentId: toObjectId(id),
       before: null,
-      after: { code: 'Н' },
+      after: { code: codeOf.get(id) ?? 'Н' },
       reason: why,
     })),
     ...toClear.map((a) => ({

@@ -177,6 +177,28 @@ describe('attendance (R19, R20)', () => {
     expect(await db.models.AttendanceDraft.countDocuments({ lessonId })).toBe(0);
   });
 
+  it('an absence covered by a confirmed parent report gets its reason at once (Б), others stay Н', async () => {
+    const lessonId = String(await lessonOn(db, f, f.mathSlot7, TODAY));
+    const [ill, other] = [f.class7.studentIds[1], f.class7.studentIds[2]];
+    await db.models.AbsenceReport.create({
+      schoolId: f.schoolId,
+      studentId: ill,
+      parentId: ill, // the parent is irrelevant here
+      from: TODAY,
+      to: TODAY,
+      reason: 'illness',
+      status: 'confirmed',
+      code: 'Б',
+    });
+    let sheet = await openAttendance(db, teacher, lessonId, NOW);
+    sheet = await toggleAttendance(db, teacher, lessonId, sheet.version, 1, NOW);
+    sheet = await toggleAttendance(db, teacher, lessonId, sheet.version, 2, NOW);
+    await saveAttendance(db, teacher, lessonId, sheet.version, NOW);
+    const codes = new Map((await db.models.Absence.find({ lessonId }).lean()).map((a) => [String(a.studentId), a.code]));
+    expect(codes.get(String(ill))).toBe('Б');
+    expect(codes.get(String(other))).toBe('Н');
+  });
+
   it('a button from another roster version or after saving is refused, nothing changes', async () => {
     const lessonId = String(await lessonOn(db, f, f.mathSlot7, '2026-11-21'));
     const sheet = await openAttendance(db, teacher, lessonId, NOW);

@@ -3,6 +3,10 @@
  * 'YYYY-MM-DD', times 'HH:MM'. (src/domain/calendar.ts has the journal's date helpers; these add
  * the way back from a local time to an instant, which notifications need.)
  */
+import { addDays, isoWeekday } from '../domain/calendar.js';
+
+// One set of calendar helpers: the journal's (src/domain/calendar.ts).
+export { addDays, dayMonth, isoWeekday } from '../domain/calendar.js';
 
 const FORMATS = new Map<string, Intl.DateTimeFormat>();
 
@@ -48,16 +52,6 @@ export function zoned(at: Date, timeZone: string): ZonedParts {
 
 export const localDate = (at: Date, timeZone: string) => zoned(at, timeZone).date;
 
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-export function isoWeekday(date: string): number {
-  const d = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return d === 0 ? 7 : d;
-}
 
 /** Monday of the week of `date`. */
 export const weekStart = (date: string) => addDays(date, 1 - isoWeekday(date));
@@ -118,7 +112,3 @@ export function quietUntil(at: Date, timeZone: string, quiet: QuietHours | null 
   return undefined;
 }
 
-/** 'DD.MM' for messages. */
-export function dayMonth(date: string): string {
-  return `${date.slice(8, 10)}.${date.slice(5, 7)}`;
-}

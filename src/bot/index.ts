@@ -32,6 +32,7 @@ import { journalConversations } from './conversations/index.js';
 import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
+import { sayRefusal } from './ui.js';
 
 export interface CreateBotOptions {
   /** grammY HTTP client options: tests pass a fake `fetch`; TELEGRAM_API_ROOT sets `apiRoot`. */
@@ -120,8 +121,8 @@ async function handleBotError(err: BotError<BotContext>, deps: BotDeps): Promise
     // A user's mistake or a refused access: a clear answer, nothing changed, nothing to alarm about.
     deps.logger.info({ updateId, key: e.key }, 'Refused');
     try {
-      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t(e.key, e.vars), show_alert: true });
-      else if (ctx.chat) await ctx.reply(t(e.key, e.vars));
+      ctx.t ??= t;
+      await sayRefusal(ctx, e);
     } catch (replyError) {
       deps.logger.warn({ updateId, err: replyError }, 'Could not send the refusal');
     }

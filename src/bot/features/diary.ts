@@ -1,4 +1,4 @@
-import { Composer, GrammyError, InlineKeyboard } from 'grammy';
+import { Composer, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
 import {
   type Attachment,
@@ -18,6 +18,7 @@ import { periodName } from '../../notify/render.js';
 import { dayMonth } from '../../notify/time.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
+import { showScreen } from '../ui.js';
 import { prefsChildCb } from './notify-settings.js';
 
 /**
@@ -57,20 +58,7 @@ const fmtAvg = (n: number | undefined, locale: Locale) =>
 
 const name = (n: Names, locale: Locale) => n[locale] ?? n.ru;
 
-/** Edits the message the button was on, or sends a new one. */
-async function show(ctx: BotContext, text: string, keyboard?: InlineKeyboard): Promise<void> {
-  const opts = { parse_mode: 'HTML' as const, reply_markup: keyboard, link_preview_options: { is_disabled: true } };
-  if (ctx.callbackQuery?.message) {
-    try {
-      await ctx.editMessageText(text, opts);
-      return;
-    } catch (e) {
-      if (e instanceof GrammyError && e.description.includes('not modified')) return;
-      if (!(e instanceof GrammyError)) throw e;
-    }
-  }
-  await ctx.reply(text, opts);
-}
+const show = showScreen;
 
 function pager(kb: InlineKeyboard, a: Section, s: string, mode: number, page: number, pages: number): void {
   if (pages <= 1) return;

@@ -1,10 +1,10 @@
-import { GrammyError, type InlineKeyboard } from 'grammy';
 import type { Actor } from '../../domain/actor.js';
 import { dayMonth, isoWeekday, type LocalDate } from '../../domain/calendar.js';
 import { AccessDenied, DomainError } from '../../domain/errors.js';
 import type { LessonBrief, LessonSummary } from '../../domain/lessons.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
 import type { BotContext } from '../context.js';
+import { sayRefusal, showScreen } from '../ui.js';
 
 /** Shared pieces of the journal's screens (the teacher's phone is the main device: short, tappable). */
 
@@ -13,24 +13,8 @@ export function requireActor(ctx: BotContext): Actor {
   return ctx.actor;
 }
 
-const isNotModified = (e: unknown) => e instanceof GrammyError && /message is not modified/i.test(e.description);
-
-/**
- * Shows a screen: a button press edits the message it came from (one message per flow, as the
- * attendance sheet must be), a command sends a new one.
- */
-export async function show(ctx: BotContext, text: string, kb?: InlineKeyboard): Promise<void> {
-  const message = ctx.callbackQuery?.message;
-  if (message && 'text' in message && message.text !== undefined) {
-    try {
-      await ctx.editMessageText(text, { parse_mode: 'HTML', reply_markup: kb, link_preview_options: { is_disabled: true } });
-    } catch (e) {
-      if (!isNotModified(e)) throw e;
-    }
-    return;
-  }
-  await ctx.reply(text, { parse_mode: 'HTML', reply_markup: kb, link_preview_options: { is_disabled: true } });
-}
+/** Shows a screen (see src/bot/ui.ts): the journal's name for it. */
+export const show = showScreen;
 
 /** Answers the button press (once); a no-op for messages. */
 export async function ack(ctx: BotContext, text?: string): Promise<void> {
@@ -42,24 +26,7 @@ export async function ack(ctx: BotContext, text?: string): Promise<void> {
   }
 }
 
-/**
- * A refusal from the domain, said in full: the alert holds 200 characters, so a longer text (who
- * can help, the rule) also goes to the chat.
- */
-export async function refuse(ctx: BotContext, e: DomainError): Promise<void> {
-  const text = ctx.t(e.key, e.vars);
-  const plain = text.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  if (ctx.callbackQuery) {
-    try {
-      await ctx.answerCallbackQuery({ text: plain.length <= 200 ? plain : `${plain.slice(0, 197)}…`, show_alert: true });
-    } catch {
-      // answered already
-    }
-    if (plain.length > 200) await ctx.reply(text, { parse_mode: 'HTML' });
-    return;
-  }
-  await ctx.reply(text, { parse_mode: 'HTML' });
-}
+export const refuse = sayRefusal;
 
 /** Runs a handler; refusals the user caused become a clear answer, everything else goes to the boundary. */
 export async function guardedRun(ctx: BotContext, fn: () => Promise<void>): Promise<void> {

@@ -1,9 +1,10 @@
-import { Composer, GrammyError, InlineKeyboard } from 'grammy';
+import { Composer, InlineKeyboard } from 'grammy';
 import { NOTIFY_MODES, type NotifyMode, PREF_KINDS } from '../../db/models/notify.js';
 import { getPreferences, type PreferencesView, setDigest, setMode } from '../../domain/notify-prefs.js';
 import { listMyChildren } from '../../domain/people.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
+import { showScreen } from '../ui.js';
 
 /**
  * Notification settings per child and kind: instantly / in the weekly digest / off, and the
@@ -52,17 +53,7 @@ async function showPrefs(ctx: BotContext, studentId: string): Promise<void> {
   if (!ctx.actor) return;
   const p = await getPreferences(ctx.deps.db, ctx.actor, studentId);
   const { text, kb } = render(ctx, p);
-  const opts = { parse_mode: 'HTML' as const, reply_markup: kb };
-  if (ctx.callbackQuery?.message) {
-    try {
-      await ctx.editMessageText(text, opts);
-      return;
-    } catch (e) {
-      if (e instanceof GrammyError && e.description.includes('not modified')) return;
-      if (!(e instanceof GrammyError)) throw e;
-    }
-  }
-  await ctx.reply(text, opts);
+  await showScreen(ctx, text, kb);
 }
 
 export function notifySettingsFeature() {

@@ -4,6 +4,7 @@ import type { i18n } from 'i18next';
 import type { Config, Locale } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Actor } from '../domain/actor.js';
+import type { BoundPersons } from './middleware/actor.js';
 import type { Translate } from '../i18n.js';
 import type { Logger } from '../logger.js';
 
@@ -21,6 +22,8 @@ export interface AppFlavor {
   deps: BotDeps;
   locale: Locale;
   t: Translate;
+  /** The bound persons' read, started by the locale middleware, finished by the actor middleware. */
+  boundPersons?: Promise<BoundPersons>;
   /** Account.currentPersonId, read once by the locale middleware. */
   currentPersonId?: string;
   /** The person this Telegram account acts as (undefined: not joined yet). Set by actorMiddleware. */

@@ -1,4 +1,5 @@
 import type { MiddlewareFn } from 'grammy';
+import type { Db } from '../../db/index.js';
 import { loadActor } from '../../domain/actor.js';
 import type { BotContext } from '../context.js';
 
@@ -7,16 +8,26 @@ import type { BotContext } from '../context.js';
  * only), and the current one among them (Account.currentPersonId, else the first). Access checks
  * in the domain use `ctx.actor`; nothing here grants rights by itself.
  */
+/** The persons bound to a Telegram account, with what the actor needs. */
+export function findBoundPersons(db: Db, telegramId: number) {
+  return db.models.Person.find(
+    { telegramId, active: { $ne: false } },
+    { schoolId: 1, roles: 1, telegramId: 1, active: 1 },
+  )
+    .lean()
+    .exec();
+}
+
+export type BoundPersons = Awaited<ReturnType<typeof findBoundPersons>>;
+
 export function actorMiddleware(): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     ctx.profiles = [];
     const from = ctx.from;
     if (from && !from.is_bot) {
-      const { Person } = ctx.deps.db.models;
-      const persons = await Person.find(
-        { telegramId: from.id, active: { $ne: false } },
-        { schoolId: 1, roles: 1, telegramId: 1, active: 1 },
-      ).lean();
+      // Started by the locale middleware together with the account read (they do not depend on each other).
+      const persons = await (ctx.boundPersons ?? findBoundPersons(ctx.deps.db, from.id));
+      ctx.boundPersons = undefined;
       ctx.profiles = persons.map((p) => ({ personId: String(p._id), schoolId: String(p.schoolId), roles: p.roles }));
       if (persons.length > 0) {
         // The locale middleware already read the account (one read per update, not two).

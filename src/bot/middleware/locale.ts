@@ -1,5 +1,6 @@
 import type { MiddlewareFn } from 'grammy';
 import { localeFromTelegram, translator } from '../../i18n.js';
+import { findBoundPersons } from './actor.js';
 import type { BotContext, BotDeps } from '../context.js';
 
 /**
@@ -15,6 +16,9 @@ export function localeMiddleware(deps: BotDeps): MiddlewareFn<BotContext> {
     if (from && !from.is_bot) {
       // Read-mostly: a write only for a new account or one that had blocked us.
       const Account = deps.db.models.Account;
+      ctx.boundPersons = findBoundPersons(deps.db, from.id);
+      // Avoid an unhandled rejection if the account read fails first; the actor middleware awaits it.
+      ctx.boundPersons.catch(() => undefined);
       let account = await Account.findOne({ telegramId: from.id }, { locale: 1, chatStatus: 1, currentPersonId: 1 }).lean();
       if (!account || account.chatStatus === 'blocked') {
         account = await Account.findOneAndUpdate(

@@ -18,10 +18,10 @@ export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
   deputy: ['journal', 'absences', 'history', 'grant'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
-  teacher: ['today', 'plan', 'acks'],
+  teacher: ['today', 'plan', 'acks', 'inbox'],
   // The diary and notifications (issue 5, R24).
-  parent: ['children', 'diary', 'absent', 'notifications'],
-  student: ['diary', 'notifications'],
+  parent: ['children', 'diary', 'absent', 'notifications', 'write', 'inbox'],
+  student: ['diary', 'notifications', 'write', 'inbox'],
 };
 
 /** Commands for a joined person: theirs by role, then privacy, profile switching and the guest ones. */

@@ -25,6 +25,7 @@ import { homeworkFeature } from './features/homework.js';
 import { journalAdminFeature } from './features/journal-admin.js';
 import { transferMarksFeature } from './features/transfer-marks.js';
 import { marksFeature } from './features/marks.js';
+import { messagingFeature } from './features/messaging.js';
 import { todayFeature } from './features/today.js';
 import { topicFeature } from './features/topic.js';
 import { unhandledFeature } from './features/unhandled.js';
@@ -89,6 +90,9 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(privacyFeature());
   guarded.use(familyFeature());
   guarded.use(invitesFeature());
+  // Teacher–family messaging (R3, R24): before the features that take photos and documents, so that
+  // what a user sends while composing (or as a reply to a delivered message) goes to the thread.
+  guarded.use(messagingFeature());
   // The diary and notifications for families (R23–R25): diary, settings, acknowledgements, absence reports.
   guarded.use(diaryFeature());
   guarded.use(notifySettingsFeature());

@@ -12,6 +12,7 @@ import {
 } from './models/journal.js';
 import { attendanceDraftModel, journalNoticeModel } from './models/journal-work.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
+import { messageThreadModel, threadMessageModel } from './models/messaging.js';
 import {
   absenceReportModel,
   acknowledgementModel,
@@ -42,6 +43,9 @@ export function createModels(conn: Connection) {
     NotifyPreference: notifyPreferenceModel(conn),
     Acknowledgement: acknowledgementModel(conn),
     AbsenceReport: absenceReportModel(conn),
+    // teacher–family messaging (src/domain/messaging.ts)
+    MessageThread: messageThreadModel(conn),
+    ThreadMessage: threadMessageModel(conn),
     ConversationState: conversationStateModel(conn),
     ProcessedUpdate: processedUpdateModel(conn),
     School: schoolModel(conn),

@@ -672,6 +672,8 @@ export class DeliveryWorker {
       disable_notification: r.disableNotification || undefined,
     };
     if (r.photo) return api.sendPhoto(chatId, r.photo, { ...common, caption: r.text.slice(0, 1024) });
+    if (r.document) return api.sendDocument(chatId, r.document, { ...common, caption: r.text.slice(0, 1024) });
+    if (r.voice) return api.sendVoice(chatId, r.voice, { ...common, caption: r.text.slice(0, 1024) });
     return api.sendMessage(chatId, r.text, { ...common, link_preview_options: { is_disabled: true } });
   }
 

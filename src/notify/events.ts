@@ -182,6 +182,8 @@ export async function publishMessage(
     title?: string;
     priority?: Priority;
     at: Date;
+    /** Kind-specific extras rendered at send time (messaging: threadId, header, file). */
+    extra?: Record<string, unknown>;
   },
 ): Promise<number> {
   const rules = await schoolRules(db, input.schoolId);
@@ -198,7 +200,7 @@ export async function publishMessage(
       recipientId: r.personId,
       studentId: r.studentId,
       kind: 'message',
-      payload: { text: input.text, title: input.title },
+      payload: { ...input.extra, text: input.text, title: input.title },
       priority,
       notBefore,
     });

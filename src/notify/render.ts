@@ -45,6 +45,9 @@ export interface RenderedMessage {
   disableNotification: boolean;
   /** Send as a photo (by file_id) with the text as its caption. */
   photo?: string;
+  /** Send as a document or a voice message (by file_id) with the text as its caption. */
+  document?: string;
+  voice?: string;
   items: RenderedItem[];
   /** Nothing to say any more: closed without a message. */
   skipped: Id[];
@@ -381,6 +384,36 @@ const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1
 
 // ───────────────────────────── single messages ─────────────────────────────
 
+/** The Reply button under a delivered thread message (parsed by src/bot/features/messaging.ts). */
+export const threadReplyData = (threadId: string) => `msgr:${threadId}`;
+
+/**
+ * A teacher–family message (src/domain/messaging.ts): the sender's header in the recipient's
+ * language ("Mother of …, 5B" / "Teacher of Mathematics …"), the text, the file, a Reply button.
+ */
+function renderThreadMessage(t: Translate, payload: Record<string, unknown>, base: RenderedMessage): RenderedMessage {
+  const header = payload.header as { key?: unknown; vars?: Record<string, unknown> } | undefined;
+  const vars = header?.vars ?? {};
+  const translated =
+    typeof header?.key === 'string'
+      ? t(header.key, { ...vars, subjects: Array.isArray(vars.subjects) ? vars.subjects.join(', ') : vars.subjects, relation: typeof vars.relation === 'string' ? t(vars.relation) : undefined })
+      : '';
+  const file = typeof payload.fileId === 'string' ? payload.fileId : undefined;
+  const title = clip(translated, 200);
+  // Telegram counts the text after parsing the HTML: the header, a new line, the message.
+  const limit = (file ? 1024 : 4096) - title.length - 1;
+  const text = `<b>${escapeHtml(title)}</b>\n${escapeHtml(clip(String(payload.text ?? ''), limit))}`;
+  const out: RenderedMessage = {
+    ...base,
+    text,
+    replyMarkup: { inline_keyboard: [[{ text: t('messaging.replyButton'), callback_data: threadReplyData(String(payload.threadId)) }]] },
+  };
+  if (file && payload.fileKind === 'photo') out.photo = file;
+  if (file && payload.fileKind === 'document') out.document = file;
+  if (file && payload.fileKind === 'voice') out.voice = file;
+  return out;
+}
+
 async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<RenderedMessage> {
   const base: RenderedMessage = {
     text: '',
@@ -394,6 +427,7 @@ async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<Rendere
   const payload = (doc.payload ?? {}) as Record<string, unknown>;
   switch (doc.kind) {
     case 'message': {
+      if (typeof payload.threadId === 'string') return renderThreadMessage(t, payload, base);
       const title = typeof payload.title === 'string' && payload.title ? `<b>${escapeHtml(clip(payload.title, 200))}</b>\n` : '';
       // Clipped before escaping, so an entity is never cut in half.
       return { ...base, text: `${title}${escapeHtml(clip(String(payload.text ?? ''), MAX_TEXT - 300))}` };

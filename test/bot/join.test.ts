@@ -46,6 +46,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
       'today',
       'plan',
       'acks',
+      'inbox',
       'invite',
       'absences',
       'arrivals',
@@ -102,7 +103,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     expect(parent.lastText()).toContain('подтвердите согласие');
     await parent.pressData(`child:${s.familyA.studentId}`);
     expect(allText(parent)).not.toContain(s.familyA.childFirstName);
-    expect(chatCommands(parent)).toEqual(['start', 'children', 'diary', 'absent', 'notifications', 'privacy', 'language', 'help']);
+    expect(chatCommands(parent)).toEqual(['start', 'children', 'diary', 'absent', 'notifications', 'write', 'inbox', 'privacy', 'language', 'help']);
   });
 
   it('after “Accept” the parent sees their child with the class, and the card', async () => {
@@ -144,7 +145,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     expect(student.lastText()).toContain('подтверди согласие');
     await student.press('✅ Принимаю');
     expect(student.lastText()).toContain(`${s.familyA.childName} — 5А`);
-    expect(chatCommands(student)).toEqual(['start', 'diary', 'notifications', 'privacy', 'language', 'help']);
+    expect(chatCommands(student)).toEqual(['start', 'diary', 'notifications', 'write', 'inbox', 'privacy', 'language', 'help']);
   });
 
   it('the used code is refused for anyone else', async () => {
@@ -251,6 +252,7 @@ describe('admins, staff and profiles', () => {
       'today',
       'plan',
       'acks',
+      'inbox',
       'invite',
       'absences',
       'arrivals',

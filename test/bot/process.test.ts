@@ -33,7 +33,7 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 }
 
 describe('the bot process', () => {
-  it('stops with a clear message naming BOT_TOKEN when it is missing', async () => {
+  it('stops with a clear message naming BOT_TOKEN when it is missing', { timeout: 90_000 }, async () => {
     const p = startProcess({ DATA_DIR: '/nonexistent-never-used' });
     const code = await p.exit;
     expect(code).toBe(2);

@@ -94,6 +94,8 @@ outboxSchema.index({ botKey: 1, status: 1, schoolId: 1, rank: 1, notBefore: 1 })
 outboxSchema.index({ status: 1, lockedUntil: 1 });
 outboxSchema.index({ sendToken: 1 }, { sparse: true });
 outboxSchema.index({ chatId: 1, status: 1 });
+// A reply (reply-to) to a delivered message finds what it answers (messaging threads).
+outboxSchema.index({ chatId: 1, messageId: 1 });
 outboxSchema.index({ status: 1, updatedAt: 1 });
 
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId };

@@ -1,0 +1,254 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import type { Message } from 'grammy/types';
+import { AccessDenied } from '../../domain/errors.js';
+import {
+  type Label,
+  listInbox,
+  listWritableTeachers,
+  type MessageContent,
+  readThread,
+  sendMessage,
+  startThread,
+  type TeacherOption,
+  threadOfDelivered,
+  threadPartner,
+} from '../../domain/messaging.js';
+import { listMyChildren } from '../../domain/people.js';
+import type { Translate } from '../../i18n.js';
+import { cbField, defineCallback } from '../callback-data.js';
+import type { BotContext } from '../context.js';
+
+/**
+ * Teacher–family messaging (R3, R24): /write (a parent picks the child, then the teacher), /inbox
+ * (threads with unread counts, history by pages), the Reply button under a delivered message, and
+ * Telegram's reply-to on it. While composing, whatever the user sends goes to the thread; that
+ * state lives in MongoDB (`msg:<telegramId>`), so any bot process can take the next update.
+ * Without it, messages pass on to the other features unchanged.
+ */
+export const writeChildCb = defineCallback('msgc', { s: cbField.objectId() });
+export const writeTeacherCb = defineCallback('msgt', { s: cbField.objectId(), t: cbField.objectId() });
+/** Made by src/notify/render.ts (`threadReplyData`). */
+export const threadReplyCb = defineCallback('msgr', { t: cbField.objectId() });
+export const threadOpenCb = defineCallback('msgo', { t: cbField.objectId(), p: cbField.int(0, 10_000) });
+export const composeDoneCb = defineCallback('msgx', {});
+
+const STATE_PREFIX = 'msg:';
+const STATE_TTL_MS = 30 * 60_000;
+const stateId = (telegramId: number) => `${STATE_PREFIX}${telegramId}`;
+
+interface ComposeState {
+  threadId: string;
+  personId: string;
+  at: number;
+}
+
+/** A label from the domain in the reader's language. */
+export function labelText(t: Translate, label: Label): string {
+  const vars = label.vars;
+  return t(label.key, {
+    ...vars,
+    subjects: Array.isArray(vars.subjects) ? vars.subjects.join(', ') : vars.subjects,
+    relation: typeof vars.relation === 'string' ? t(vars.relation) : undefined,
+  });
+}
+
+function teacherButton(t: Translate, o: TeacherOption): string {
+  const subjects = o.subjects.join(', ');
+  if (o.classTeacher && subjects) return t('messaging.teacherButtonClassSubjects', { name: o.name, subjects });
+  if (o.classTeacher) return t('messaging.teacherButtonClass', { name: o.name });
+  return t('messaging.teacherButtonSubjects', { name: o.name, subjects });
+}
+
+async function setComposing(ctx: BotContext, threadId: string): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor?.personId || !ctx.from) return;
+  const value: ComposeState = { threadId, personId: String(actor.personId), at: ctx.deps.now().getTime() };
+  await ctx.deps.db.models.ConversationState.updateOne(
+    { _id: stateId(ctx.from.id) },
+    { $set: { value, updatedAt: ctx.deps.now() } },
+    { upsert: true },
+  );
+}
+
+async function composing(ctx: BotContext): Promise<ComposeState | undefined> {
+  if (!ctx.from || !ctx.actor?.personId) return undefined;
+  const doc = await ctx.deps.db.models.ConversationState.findById(stateId(ctx.from.id), { value: 1 }).lean();
+  const value = doc?.value as ComposeState | undefined;
+  if (!value?.threadId) return undefined;
+  if (value.personId !== String(ctx.actor.personId)) return undefined;
+  if (ctx.deps.now().getTime() - (value.at ?? 0) > STATE_TTL_MS) return undefined;
+  return value;
+}
+
+const stopComposing = (ctx: BotContext) =>
+  ctx.from ? ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) }) : Promise.resolve();
+
+/** What a message carries, or undefined for what cannot be sent to a teacher (stickers, polls, …). */
+function contentOf(m: Message): MessageContent | undefined {
+  if (m.text !== undefined) return { kind: 'text', text: m.text };
+  if (m.photo && m.photo.length > 0) {
+    const largest = m.photo[m.photo.length - 1];
+    return { kind: 'photo', fileId: largest?.file_id, text: m.caption };
+  }
+  if (m.document) return { kind: 'document', fileId: m.document.file_id, text: m.caption };
+  if (m.voice) return { kind: 'voice', fileId: m.voice.file_id, text: m.caption };
+  return undefined;
+}
+
+const doneKeyboard = (t: Translate) => new InlineKeyboard().text(t('messaging.done'), composeDoneCb.pack({}));
+
+async function showTeachers(ctx: BotContext, studentId: string, edit: boolean): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const [teachers, children] = await Promise.all([
+    listWritableTeachers(ctx.deps.db, actor, studentId),
+    listMyChildren(ctx.deps.db, actor),
+  ]);
+  const child = children.find((c) => c.studentId === studentId);
+  if (teachers.length === 0) {
+    await ctx.reply(ctx.t('messaging.noTeachers'));
+    return;
+  }
+  const kb = new InlineKeyboard();
+  for (const o of teachers) kb.text(teacherButton(ctx.t, o), writeTeacherCb.pack({ s: studentId, t: o.teacherId })).row();
+  const text = ctx.t('messaging.pickTeacher', { student: child?.name ?? '—' });
+  if (edit) await ctx.editMessageText(text, { reply_markup: kb });
+  else await ctx.reply(text, { reply_markup: kb });
+}
+
+async function showThread(ctx: BotContext, threadId: string, page: number, edit: boolean): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const view = await readThread(ctx.deps.db, actor, threadId, page);
+  const school = await ctx.deps.db.models.School.findById(actor.schoolId, { timezone: 1 }).lean();
+  const fmt = new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', {
+    timeZone: school?.timezone ?? 'UTC',
+    day: '2-digit',
+    month: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  const lines = [
+    ctx.t('messaging.threadTitle', { with: labelText(ctx.t, view.with), page: view.page + 1, pages: view.pages }),
+    '',
+  ];
+  if (view.messages.length === 0) lines.push(ctx.t('messaging.threadEmpty'));
+  for (const m of view.messages) {
+    const who = m.mine ? ctx.t('messaging.me') : ctx.t('messaging.them');
+    const media = m.kind === 'text' ? '' : `${ctx.t(`messaging.media.${m.kind}`)} `;
+    const body = m.recalled ? ctx.t('messaging.recalled') : `${media}${(m.text ?? '').slice(0, 300)}`;
+    lines.push(`${fmt.format(m.sentAt)} ${who}: ${body}`);
+  }
+  const kb = new InlineKeyboard();
+  if (view.page + 1 < view.pages) kb.text(ctx.t('messaging.older'), threadOpenCb.pack({ t: threadId, p: view.page + 1 }));
+  if (view.page > 0) kb.text(ctx.t('messaging.newer'), threadOpenCb.pack({ t: threadId, p: view.page - 1 }));
+  kb.row().text(ctx.t('messaging.replyButton'), threadReplyCb.pack({ t: threadId }));
+  const text = lines.join('\n').slice(0, 4096);
+  if (edit) await ctx.editMessageText(text, { reply_markup: kb });
+  else await ctx.reply(text, { reply_markup: kb });
+}
+
+export function messagingFeature() {
+  const composer = new Composer<BotContext>();
+  const privateChat = composer.chatType('private');
+
+  privateChat.command('write', async (ctx) => {
+    const actor = ctx.actor;
+    if (!actor) throw new AccessDenied();
+    if (!actor.roles.has('parent') && !actor.roles.has('student')) return ctx.reply(ctx.t('messaging.notFamily'));
+    const children = await listMyChildren(ctx.deps.db, actor);
+    if (children.length === 0) return ctx.reply(ctx.t('messaging.noTeachers'));
+    if (children.length === 1 && children[0]) return showTeachers(ctx, children[0].studentId, false);
+    const kb = new InlineKeyboard();
+    for (const c of children) {
+      kb.text(c.className ? `${c.name}, ${c.className}` : c.name, writeChildCb.pack({ s: c.studentId })).row();
+    }
+    await ctx.reply(ctx.t('messaging.pickChild'), { reply_markup: kb });
+  });
+
+  privateChat.command('inbox', async (ctx) => {
+    const actor = ctx.actor;
+    if (!actor) throw new AccessDenied();
+    const entries = await listInbox(ctx.deps.db, actor);
+    if (entries.length === 0) return ctx.reply(ctx.t('messaging.inboxEmpty'));
+    const kb = new InlineKeyboard();
+    const lines = [ctx.t('messaging.inboxTitle'), ''];
+    for (const e of entries) {
+      const who = labelText(ctx.t, e.with);
+      lines.push(ctx.t('messaging.inboxLine', { with: who, n: e.unread }));
+      kb.text(`${e.unread > 0 ? `(${e.unread}) ` : ''}${who}`.slice(0, 60), threadOpenCb.pack({ t: e.threadId, p: 0 })).row();
+    }
+    await ctx.reply(lines.join('\n').slice(0, 4096), { reply_markup: kb });
+  });
+
+  composer.callbackQuery(writeChildCb.filter, async (ctx) => {
+    const data = writeChildCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await showTeachers(ctx, data.s, true);
+    await ctx.answerCallbackQuery();
+  });
+
+  composer.callbackQuery(writeTeacherCb.filter, async (ctx) => {
+    const data = writeTeacherCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // The domain checks that this teacher teaches the child: a forged button is refused there.
+    const { threadId } = await startThread(ctx.deps.db, ctx.actor, { studentId: data.s, teacherId: data.t }, ctx.deps.now());
+    const partner = await threadPartner(ctx.deps.db, ctx.actor, threadId);
+    await setComposing(ctx, threadId);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    await ctx.reply(ctx.t('messaging.compose', { with: labelText(ctx.t, partner) }), { reply_markup: doneKeyboard(ctx.t) });
+  });
+
+  composer.callbackQuery(threadReplyCb.filter, async (ctx) => {
+    const data = threadReplyCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // Refuses anyone who is not in the thread (a forwarded or forged button).
+    const partner = await threadPartner(ctx.deps.db, ctx.actor, data.t);
+    await setComposing(ctx, data.t);
+    await ctx.answerCallbackQuery();
+    await ctx.reply(ctx.t('messaging.composeReply', { with: labelText(ctx.t, partner) }), { reply_markup: doneKeyboard(ctx.t) });
+  });
+
+  composer.callbackQuery(threadOpenCb.filter, async (ctx) => {
+    const data = threadOpenCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await showThread(ctx, data.t, data.p, true);
+    await ctx.answerCallbackQuery();
+  });
+
+  composer.callbackQuery(composeDoneCb.filter, async (ctx) => {
+    await stopComposing(ctx);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    await ctx.reply(ctx.t('messaging.stopped'));
+  });
+
+  // A reply to a delivered message, or anything sent while composing, goes to the thread;
+  // everything else passes on unchanged.
+  privateChat.on('message', async (ctx, next) => {
+    const actor = ctx.actor;
+    if (!actor?.personId) return next();
+    const m = ctx.message;
+    if (m.text?.startsWith('/')) {
+      // A command ends composing and runs as usual.
+      await stopComposing(ctx);
+      return next();
+    }
+    const replyTo = m.reply_to_message?.message_id;
+    let threadId = replyTo !== undefined ? await threadOfDelivered(ctx.deps.db, actor, ctx.chat.id, replyTo) : undefined;
+    const state = threadId ? undefined : await composing(ctx);
+    threadId ??= state?.threadId;
+    if (!threadId) return next();
+    const content = contentOf(m);
+    if (!content) {
+      await ctx.reply(ctx.t('messaging.unsupported'), { reply_markup: state ? doneKeyboard(ctx.t) : undefined });
+      return;
+    }
+    await sendMessage(ctx.deps.db, actor, threadId, content, ctx.deps.now());
+    if (state) await setComposing(ctx, threadId);
+    await ctx.reply(ctx.t('messaging.sent'), { reply_markup: state ? doneKeyboard(ctx.t) : undefined });
+  });
+
+  return composer;
+}

@@ -1,0 +1,58 @@
+import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+
+/**
+ * Private teacher–family messaging (R3, R24). One thread per (family member, teacher, child):
+ * `parentId` is the family side — a parent, or the student themself (then parentId = studentId).
+ * Messages are stored here; delivery goes through the outbox (kind 'message', payload.threadId),
+ * whose `chatId` + `messageId` map a delivered Telegram message back to its thread for replies.
+ */
+export const THREAD_MESSAGE_KINDS = ['text', 'photo', 'document', 'voice'] as const;
+export type ThreadMessageKind = (typeof THREAD_MESSAGE_KINDS)[number];
+
+const messageThreadSchema = new Schema(
+  {
+    schoolId: { type: Schema.Types.ObjectId, required: true },
+    parentId: { type: Schema.Types.ObjectId, required: true },
+    teacherId: { type: Schema.Types.ObjectId, required: true },
+    studentId: { type: Schema.Types.ObjectId, required: true },
+    lastAt: { type: Date, required: true },
+    /** Messages not yet read by each side. */
+    unread: {
+      family: { type: Number, default: 0 },
+      teacher: { type: Number, default: 0 },
+    },
+    /** The teacher stopped notifications of this thread (messages are still stored). */
+    mutedByTeacher: { type: Boolean, default: false },
+  },
+  { timestamps: true, collection: 'message_threads' },
+);
+messageThreadSchema.index({ schoolId: 1, parentId: 1, teacherId: 1, studentId: 1 }, { unique: true });
+messageThreadSchema.index({ parentId: 1, lastAt: -1 });
+messageThreadSchema.index({ teacherId: 1, lastAt: -1 });
+
+export type MessageThreadDoc = InferSchemaType<typeof messageThreadSchema> & { _id: Types.ObjectId };
+export const messageThreadModel = (conn: Connection) => conn.model('MessageThread', messageThreadSchema);
+
+const threadMessageSchema = new Schema(
+  {
+    schoolId: { type: Schema.Types.ObjectId, required: true },
+    threadId: { type: Schema.Types.ObjectId, required: true },
+    fromPersonId: { type: Schema.Types.ObjectId, required: true },
+    kind: { type: String, enum: THREAD_MESSAGE_KINDS, required: true },
+    /** The text, or the caption of a file. Never logged. */
+    text: { type: String },
+    /** Telegram file_id of a photo, document or voice message. */
+    fileId: { type: String },
+    sentAt: { type: Date, required: true },
+    recalledAt: { type: Date },
+    /** Telegram message id of the copy delivered to the other side (first recipient), once known. */
+    deliveredMessageId: { type: Number },
+  },
+  { timestamps: false, collection: 'thread_messages' },
+);
+threadMessageSchema.index({ threadId: 1, sentAt: -1 });
+// The per-sender rate limit counts the last minute's messages.
+threadMessageSchema.index({ fromPersonId: 1, sentAt: -1 });
+
+export type ThreadMessageDoc = InferSchemaType<typeof threadMessageSchema> & { _id: Types.ObjectId };
+export const threadMessageModel = (conn: Connection) => conn.model('ThreadMessage', threadMessageSchema);

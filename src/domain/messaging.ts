@@ -1,0 +1,426 @@
+import { Types } from 'mongoose';
+import type { Db } from '../db/index.js';
+import type { MessageThreadDoc, ThreadMessageKind } from '../db/models/messaging.js';
+import { publishMessage } from '../notify/events.js';
+import type { Actor } from './actor.js';
+import { AccessDenied, DomainError } from './errors.js';
+import { toObjectId } from './people.js';
+
+/**
+ * Private teacher–family messaging (R3, R24, R31). A thread joins one family member (a parent, or
+ * the student themself), one teacher and one child. Who may write to whom follows the timetable's
+ * truth: a family writes only to the class teacher or a teacher who teaches the child (teaching
+ * load of the child's class or groups); a teacher opens a thread only with the family of a child
+ * they teach. Every function checks access itself; the bot only parses and renders.
+ *
+ * The other side learns of a message through the outbox (rate limits, blocked chats). The header
+ * names the sender by role and name ("Mother of Ivanova Anna, 5B", "Teacher of Mathematics
+ * Petrova A. I.") — never a phone, a username or a Telegram id.
+ */
+type Id = Types.ObjectId;
+
+export const MAX_MESSAGE_TEXT = 4096;
+export const RATE_LIMIT_PER_MINUTE = 20;
+export const PAGE_SIZE = 10;
+
+export type Side = 'family' | 'teacher';
+
+export interface MessageContent {
+  kind: ThreadMessageKind;
+  text?: string;
+  fileId?: string;
+}
+
+/** An i18n key with its variables: each face renders it in its reader's language. */
+export interface Label {
+  key: string;
+  vars: Record<string, string | string[]>;
+}
+
+export interface TeacherOption {
+  teacherId: string;
+  name: string;
+  classTeacher: boolean;
+  subjects: string[];
+}
+
+// ───────────────────────────── who teaches whom ─────────────────────────────
+
+interface StudentInfo {
+  _id: Id;
+  firstName: string;
+  lastName: string;
+  classId?: Id;
+}
+
+async function studentOf(db: Db, schoolId: Id, studentId: Id): Promise<StudentInfo | undefined> {
+  const s = await db.models.Person.findOne(
+    { _id: studentId, schoolId, roles: 'student' },
+    { firstName: 1, lastName: 1, student: 1 },
+  ).lean();
+  if (!s) return undefined;
+  return { _id: s._id, firstName: s.firstName, lastName: s.lastName, classId: s.student?.classId ?? undefined };
+}
+
+/** Teachers of a student: the class teacher and everyone with teaching load in the class or the student's groups. */
+async function teachersOf(db: Db, schoolId: Id, student: StudentInfo): Promise<Map<string, { classTeacher: boolean; subjectIds: Set<string> }>> {
+  const out = new Map<string, { classTeacher: boolean; subjectIds: Set<string> }>();
+  if (!student.classId) return out;
+  const entry = (id: Id) => {
+    let e = out.get(String(id));
+    if (!e) {
+      e = { classTeacher: false, subjectIds: new Set() };
+      out.set(String(id), e);
+    }
+    return e;
+  };
+  const [cls, groups, load] = await Promise.all([
+    db.models.SchoolClass.findOne({ _id: student.classId, schoolId }, { classTeacherId: 1 }).lean(),
+    db.models.Group.find({ schoolId, studentIds: student._id }, { _id: 1 }).lean(),
+    db.models.TeachingLoad.find({ schoolId, classId: student.classId }, { groupId: 1, subjectId: 1, teacherId: 1 }).lean(),
+  ]);
+  if (cls?.classTeacherId) entry(cls.classTeacherId).classTeacher = true;
+  const myGroups = new Set(groups.map((g) => String(g._id)));
+  for (const l of load) {
+    if (l.groupId && !myGroups.has(String(l.groupId))) continue;
+    entry(l.teacherId).subjectIds.add(String(l.subjectId));
+  }
+  return out;
+}
+
+/** Is the actor the family side for this student: a parent of the child, or the student themself? */
+function isFamilyOf(actor: Actor, studentId: Id): boolean {
+  const id = String(studentId);
+  if (actor.roles.has('parent') && actor.childIds.has(id)) return true;
+  return actor.roles.has('student') && String(actor.personId) === id;
+}
+
+const initials = (p: { firstName?: string | null; middleName?: string | null }) =>
+  [p.firstName, p.middleName].filter(Boolean).map((n) => `${String(n).charAt(0)}.`).join(' ');
+
+/** "Petrova A. I." */
+export const teacherName = (p: { lastName: string; firstName?: string | null; middleName?: string | null }) =>
+  [p.lastName, initials(p)].filter(Boolean).join(' ');
+
+/** The teachers a parent (or the student) may write to about this child. */
+export async function listWritableTeachers(db: Db, actor: Actor, studentId: string): Promise<TeacherOption[]> {
+  const sid = toObjectId(studentId);
+  if (!actor.personId || !isFamilyOf(actor, sid)) throw new AccessDenied();
+  const student = await studentOf(db, actor.schoolId, sid);
+  if (!student) throw new AccessDenied();
+  const teachers = await teachersOf(db, actor.schoolId, student);
+  if (teachers.size === 0) return [];
+  const ids = [...teachers.keys()].map((id) => new Types.ObjectId(id));
+  const subjectIds = [...new Set([...teachers.values()].flatMap((t) => [...t.subjectIds]))].map((id) => new Types.ObjectId(id));
+  const [persons, subjects] = await Promise.all([
+    db.models.Person.find({ _id: { $in: ids } }, { schoolId: 1, firstName: 1, lastName: 1, middleName: 1, active: 1 }).lean(),
+    db.models.Subject.find({ _id: { $in: subjectIds } }, { name: 1 }).lean(),
+  ]);
+  const subjectName = new Map(subjects.map((s) => [String(s._id), s.name]));
+  return persons
+    .filter((p) => String(p.schoolId) === String(actor.schoolId) && p.active !== false)
+    .map((p) => {
+      const t = teachers.get(String(p._id));
+      return {
+        teacherId: String(p._id),
+        name: teacherName(p),
+        classTeacher: t?.classTeacher ?? false,
+        subjects: [...(t?.subjectIds ?? [])].map((id) => subjectName.get(id) ?? '—').sort(),
+      };
+    })
+    .sort((a, b) => Number(b.classTeacher) - Number(a.classTeacher) || a.name.localeCompare(b.name, 'ru'));
+}
+
+// ───────────────────────────── threads ─────────────────────────────
+
+export interface ThreadRef {
+  threadId: string;
+  created: boolean;
+}
+
+async function openThread(db: Db, schoolId: Id, parentId: Id, teacherId: Id, studentId: Id, now: Date): Promise<ThreadRef> {
+  const key = { schoolId, parentId, teacherId, studentId };
+  const existing = await db.models.MessageThread.findOne(key, { _id: 1 }).lean();
+  if (existing) return { threadId: String(existing._id), created: false };
+  try {
+    const doc = await db.models.MessageThread.create({ ...key, lastAt: now, unread: { family: 0, teacher: 0 } });
+    return { threadId: String(doc._id), created: true };
+  } catch (e) {
+    if ((e as { code?: number }).code !== 11000) throw e;
+    const again = await db.models.MessageThread.findOne(key, { _id: 1 }).lean();
+    if (!again) throw e;
+    return { threadId: String(again._id), created: false };
+  }
+}
+
+/**
+ * Opens (or finds) a thread. A parent or student: with `teacherId`, who must teach the child or
+ * lead its class. A teacher: with `parentId`, a guardian of a child the teacher teaches.
+ */
+export async function startThread(
+  db: Db,
+  actor: Actor,
+  input: { studentId: string; teacherId?: string; parentId?: string },
+  now = new Date(),
+): Promise<ThreadRef> {
+  if (!actor.personId) throw new AccessDenied();
+  const studentId = toObjectId(input.studentId);
+  const student = await studentOf(db, actor.schoolId, studentId);
+  if (!student) throw new AccessDenied();
+  const teachers = await teachersOf(db, actor.schoolId, student);
+  if (input.teacherId && isFamilyOf(actor, studentId)) {
+    if (!teachers.has(input.teacherId)) throw new DomainError('messaging.errors.notYourTeacher');
+    return openThread(db, actor.schoolId, actor.personId, toObjectId(input.teacherId), studentId, now);
+  }
+  if (input.parentId && actor.roles.has('teacher') && teachers.has(String(actor.personId))) {
+    const parentId = toObjectId(input.parentId);
+    const isGuardian = await db.models.Guardianship.exists({ schoolId: actor.schoolId, parentId, studentId });
+    const isSelf = String(parentId) === String(studentId);
+    if (!isGuardian && !isSelf) throw new AccessDenied();
+    return openThread(db, actor.schoolId, parentId, actor.personId, studentId, now);
+  }
+  throw new AccessDenied();
+}
+
+/** The thread and the actor's side in it; refuses anyone else (R4). */
+async function threadFor(db: Db, actor: Actor, threadId: string): Promise<{ thread: MessageThreadDoc; side: Side }> {
+  if (!actor.personId || !Types.ObjectId.isValid(threadId)) throw new AccessDenied();
+  const thread = (await db.models.MessageThread.findOne({
+    _id: toObjectId(threadId),
+    schoolId: actor.schoolId,
+  }).lean()) as MessageThreadDoc | null;
+  if (!thread) throw new AccessDenied();
+  const me = String(actor.personId);
+  if (String(thread.teacherId) === me) return { thread, side: 'teacher' };
+  if (String(thread.parentId) === me && isFamilyOf(actor, thread.studentId)) return { thread, side: 'family' };
+  throw new AccessDenied();
+}
+
+/** The other side of a thread as the actor sees it; refuses anyone who is not in the thread. */
+export async function threadPartner(db: Db, actor: Actor, threadId: string): Promise<Label> {
+  const { thread, side } = await threadFor(db, actor, threadId);
+  return labelOf(db, thread, side === 'family' ? 'teacher' : 'family');
+}
+
+// ───────────────────────────── labels ─────────────────────────────
+
+async function className(db: Db, classId: Id | undefined): Promise<string> {
+  if (!classId) return '—';
+  const cls = await db.models.SchoolClass.findById(classId, { name: 1 }).lean();
+  return cls?.name ?? '—';
+}
+
+/** How one side of a thread is named to the other. */
+async function labelOf(db: Db, thread: MessageThreadDoc, side: Side): Promise<Label> {
+  const student = await studentOf(db, thread.schoolId, thread.studentId);
+  const studentName = student ? `${student.lastName} ${student.firstName}` : '—';
+  if (side === 'family') {
+    const cls = await className(db, student?.classId);
+    if (String(thread.parentId) === String(thread.studentId)) {
+      return { key: 'messaging.header.student', vars: { student: studentName, className: cls } };
+    }
+    const g = await db.models.Guardianship.findOne(
+      { schoolId: thread.schoolId, parentId: thread.parentId, studentId: thread.studentId },
+      { relation: 1 },
+    ).lean();
+    return {
+      key: 'messaging.header.family',
+      vars: { relation: `messaging.relation.${g?.relation ?? 'guardian'}`, student: studentName, className: cls },
+    };
+  }
+  const teacher = await db.models.Person.findById(thread.teacherId, { firstName: 1, lastName: 1, middleName: 1 }).lean();
+  const name = teacher ? teacherName(teacher) : '—';
+  const info = student ? (await teachersOf(db, thread.schoolId, student)).get(String(thread.teacherId)) : undefined;
+  const subjectIds = [...(info?.subjectIds ?? [])];
+  const subjects = subjectIds.length
+    ? (await db.models.Subject.find({ _id: { $in: subjectIds.map((id) => new Types.ObjectId(id)) } }, { name: 1 }).lean())
+        .map((s) => s.name)
+        .sort()
+    : [];
+  if (subjects.length > 0) return { key: 'messaging.header.subjectTeacher', vars: { subjects, name } };
+  if (info?.classTeacher) return { key: 'messaging.header.classTeacher', vars: { name } };
+  return { key: 'messaging.header.teacher', vars: { name } };
+}
+
+// ───────────────────────────── sending ─────────────────────────────
+
+export interface SentMessage {
+  messageId: string;
+  threadId: string;
+  delivered: number;
+}
+
+/**
+ * Appends a message to the thread and enqueues it for the other side. Refused (nothing changes):
+ * an empty message, a text over 4096 characters, more than 20 messages a minute from one sender.
+ */
+export async function sendMessage(
+  db: Db,
+  actor: Actor,
+  threadId: string,
+  content: MessageContent,
+  now: Date,
+): Promise<SentMessage> {
+  const { thread, side } = await threadFor(db, actor, threadId);
+  const sender = actor.personId as Id;
+  const text = content.text ?? '';
+  if (text.length > MAX_MESSAGE_TEXT) {
+    throw new DomainError('messaging.errors.tooLong', { max: MAX_MESSAGE_TEXT, length: text.length });
+  }
+  if (content.kind === 'text' ? text.trim() === '' : !content.fileId) throw new DomainError('messaging.errors.empty');
+  const recent = await db.models.ThreadMessage.countDocuments({
+    fromPersonId: sender,
+    sentAt: { $gt: new Date(now.getTime() - 60_000) },
+  });
+  if (recent >= RATE_LIMIT_PER_MINUTE) {
+    throw new DomainError('messaging.errors.rateLimited', { n: RATE_LIMIT_PER_MINUTE });
+  }
+  const message = await db.models.ThreadMessage.create({
+    schoolId: thread.schoolId,
+    threadId: thread._id,
+    fromPersonId: sender,
+    kind: content.kind,
+    text: text || undefined,
+    fileId: content.fileId,
+    sentAt: now,
+  });
+  const other: Side = side === 'family' ? 'teacher' : 'family';
+  // Whoever writes has read the thread so far.
+  await db.models.MessageThread.updateOne(
+    { _id: thread._id },
+    { $set: { lastAt: now, [`unread.${side}`]: 0 }, $inc: { [`unread.${other}`]: 1 } },
+  );
+
+  const delivered = other === 'teacher' && thread.mutedByTeacher ? 0 : await deliver(db, thread, side, other, message._id, content, now);
+  return { messageId: String(message._id), threadId: String(thread._id), delivered };
+}
+
+async function deliver(
+  db: Db,
+  thread: MessageThreadDoc,
+  from: Side,
+  to: Side,
+  messageId: Id,
+  content: MessageContent,
+  now: Date,
+): Promise<number> {
+  const recipientId = to === 'teacher' ? thread.teacherId : thread.parentId;
+  const person = await db.models.Person.findOne(
+    { _id: recipientId, schoolId: thread.schoolId },
+    { telegramId: 1, active: 1 },
+  ).lean();
+  if (!person || typeof person.telegramId !== 'number' || person.active === false) return 0;
+  const header = await labelOf(db, thread, from);
+  return publishMessage(db, {
+    schoolId: thread.schoolId,
+    key: `thread:${String(messageId)}`,
+    recipients: [{ personId: recipientId, telegramId: person.telegramId, studentId: thread.studentId }],
+    text: content.text ?? '',
+    at: now,
+    extra: {
+      threadId: String(thread._id),
+      threadMessageId: String(messageId),
+      header,
+      fileId: content.fileId,
+      fileKind: content.kind === 'text' ? undefined : content.kind,
+    },
+  });
+}
+
+/**
+ * The thread a delivered Telegram message belongs to (a reply with reply-to), if the one replying
+ * is its recipient. Remembers the Telegram message id on the stored message.
+ */
+export async function threadOfDelivered(db: Db, actor: Actor, chatId: number, telegramMessageId: number): Promise<string | undefined> {
+  const doc = await db.models.OutboxMessage.findOne(
+    { chatId, messageId: telegramMessageId, kind: 'message' },
+    { payload: 1, recipientId: 1 },
+  ).lean();
+  const payload = (doc?.payload ?? {}) as Record<string, unknown>;
+  if (!doc || typeof payload.threadId !== 'string') return undefined;
+  if (String(doc.recipientId) !== String(actor.personId)) return undefined;
+  if (typeof payload.threadMessageId === 'string' && Types.ObjectId.isValid(payload.threadMessageId)) {
+    await db.models.ThreadMessage.updateOne(
+      { _id: toObjectId(payload.threadMessageId), deliveredMessageId: { $exists: false } },
+      { $set: { deliveredMessageId: telegramMessageId } },
+    );
+  }
+  return payload.threadId;
+}
+
+// ───────────────────────────── reading ─────────────────────────────
+
+export interface InboxEntry {
+  threadId: string;
+  /** The other side, as the actor sees it. */
+  with: Label;
+  unread: number;
+  lastAt: Date;
+}
+
+/** The actor's threads, newest first, with what they have not read. */
+export async function listInbox(db: Db, actor: Actor, limit = 30): Promise<InboxEntry[]> {
+  if (!actor.personId) throw new AccessDenied();
+  const me = actor.personId;
+  const [asFamily, asTeacher] = await Promise.all([
+    db.models.MessageThread.find({ schoolId: actor.schoolId, parentId: me }).sort({ lastAt: -1 }).limit(limit).lean(),
+    actor.roles.has('teacher')
+      ? db.models.MessageThread.find({ schoolId: actor.schoolId, teacherId: me }).sort({ lastAt: -1 }).limit(limit).lean()
+      : [],
+  ]);
+  const entries: Array<{ thread: MessageThreadDoc; side: Side }> = [
+    ...(asFamily as MessageThreadDoc[]).filter((t) => isFamilyOf(actor, t.studentId)).map((thread) => ({ thread, side: 'family' as const })),
+    ...(asTeacher as MessageThreadDoc[]).map((thread) => ({ thread, side: 'teacher' as const })),
+  ]
+    .sort((a, b) => b.thread.lastAt.getTime() - a.thread.lastAt.getTime())
+    .slice(0, limit);
+  const out: InboxEntry[] = [];
+  for (const { thread, side } of entries) {
+    out.push({
+      threadId: String(thread._id),
+      with: await labelOf(db, thread, side === 'family' ? 'teacher' : 'family'),
+      unread: thread.unread?.[side] ?? 0,
+      lastAt: thread.lastAt,
+    });
+  }
+  return out;
+}
+
+export interface ThreadPage {
+  threadId: string;
+  with: Label;
+  page: number;
+  pages: number;
+  /** Oldest first within the page; page 0 holds the newest messages. */
+  messages: Array<{ mine: boolean; kind: ThreadMessageKind; text?: string; sentAt: Date; recalled: boolean }>;
+}
+
+/** One page of a thread's history (page 0: the newest); marks the thread read for the actor. */
+export async function readThread(db: Db, actor: Actor, threadId: string, page = 0): Promise<ThreadPage> {
+  const { thread, side } = await threadFor(db, actor, threadId);
+  const total = await db.models.ThreadMessage.countDocuments({ threadId: thread._id });
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const p = Math.min(Math.max(0, Math.floor(page)), pages - 1);
+  const docs = await db.models.ThreadMessage.find({ threadId: thread._id })
+    .sort({ sentAt: -1, _id: -1 })
+    .skip(p * PAGE_SIZE)
+    .limit(PAGE_SIZE)
+    .lean();
+  if ((thread.unread?.[side] ?? 0) > 0) {
+    await db.models.MessageThread.updateOne({ _id: thread._id }, { $set: { [`unread.${side}`]: 0 } });
+  }
+  const me = String(actor.personId);
+  return {
+    threadId: String(thread._id),
+    with: await labelOf(db, thread, side === 'family' ? 'teacher' : 'family'),
+    page: p,
+    pages,
+    messages: docs.reverse().map((m) => ({
+      mine: String(m.fromPersonId) === me,
+      kind: m.kind as ThreadMessageKind,
+      text: m.recalledAt ? undefined : (m.text ?? undefined),
+      sentAt: m.sentAt,
+      recalled: Boolean(m.recalledAt),
+    })),
+  };
+}

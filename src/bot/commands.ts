@@ -18,7 +18,7 @@ export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
   deputy: ['journal', 'absences', 'history', 'grant'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
-  teacher: ['today', 'plan', 'acks', 'inbox'],
+  teacher: ['today', 'plan', 'acks', 'write', 'inbox'],
   // The diary and notifications (issue 5, R24).
   parent: ['children', 'diary', 'absent', 'notifications', 'write', 'inbox'],
   student: ['diary', 'notifications', 'write', 'inbox'],
@@ -34,7 +34,7 @@ export function commandsFor(
   for (const role of ROLES) if (set.has(role)) out.push(...ROLE_COMMANDS[role]);
   // R2: a class teacher invites the families of their class; R20: sets the reasons of its absences;
   // R18: enters the period marks of students arriving mid-year.
-  if (opts.classTeacher) out.push('invite', 'absences', 'arrivals');
+  if (opts.classTeacher) out.push('invite', 'absences', 'arrivals', 'announce');
   out.push('privacy');
   if ((opts.profiles ?? 1) > 1) out.push('profile');
   out.push('language', 'help');

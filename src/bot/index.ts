@@ -26,6 +26,7 @@ import { journalAdminFeature } from './features/journal-admin.js';
 import { transferMarksFeature } from './features/transfer-marks.js';
 import { marksFeature } from './features/marks.js';
 import { messagingFeature } from './features/messaging.js';
+import { announcementsFeature } from './features/announcements.js';
 import { todayFeature } from './features/today.js';
 import { topicFeature } from './features/topic.js';
 import { unhandledFeature } from './features/unhandled.js';
@@ -93,6 +94,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   // Teacher–family messaging (R3, R24): before the features that take photos and documents, so that
   // what a user sends while composing (or as a reply to a delivered message) goes to the thread.
   guarded.use(messagingFeature());
+  // Class announcements (issue 6): the draft's text and replies to a copy, before the features below.
+  guarded.use(announcementsFeature());
   // The diary and notifications for families (R23–R25): diary, settings, acknowledgements, absence reports.
   guarded.use(diaryFeature());
   guarded.use(notifySettingsFeature());

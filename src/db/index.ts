@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { auditEntryModel, inviteModel, inviteThrottleModel } from './models/access.js';
 import { accountModel } from './models/account.js';
+import { announcementModel, announcementReceiptModel } from './models/announcements.js';
 import { pendingImportModel } from './models/imports.js';
 import {
   absenceModel,
@@ -12,7 +13,7 @@ import {
 } from './models/journal.js';
 import { attendanceDraftModel, journalNoticeModel } from './models/journal-work.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
-import { messageThreadModel, threadMessageModel } from './models/messaging.js';
+import { messageThreadModel, officeHoursModel, threadMessageModel } from './models/messaging.js';
 import {
   absenceReportModel,
   acknowledgementModel,
@@ -46,6 +47,10 @@ export function createModels(conn: Connection) {
     // teacher–family messaging (src/domain/messaging.ts)
     MessageThread: messageThreadModel(conn),
     ThreadMessage: threadMessageModel(conn),
+    OfficeHours: officeHoursModel(conn),
+    // class announcements (src/domain/announcements.ts)
+    Announcement: announcementModel(conn),
+    AnnouncementReceipt: announcementReceiptModel(conn),
     ConversationState: conversationStateModel(conn),
     ProcessedUpdate: processedUpdateModel(conn),
     School: schoolModel(conn),

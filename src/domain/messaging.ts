@@ -2,7 +2,9 @@ import { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
 import type { MessageThreadDoc, ThreadMessageKind } from '../db/models/messaging.js';
 import { publishMessage } from '../notify/events.js';
+import { addDays, instantOf, isoWeekday, localDate, parseTime } from '../notify/time.js';
 import type { Actor } from './actor.js';
+import { appendAudit } from './audit.js';
 import { AccessDenied, DomainError } from './errors.js';
 import { toObjectId } from './people.js';
 
@@ -248,6 +250,10 @@ export interface SentMessage {
   messageId: string;
   threadId: string;
   delivered: number;
+  /** The teacher muted the thread: the message is kept, not delivered (said once after each mute). */
+  mutedNotice?: boolean;
+  /** Outside the teacher's office hours: delivered when they begin (said once a day per thread). */
+  heldUntil?: Date;
 }
 
 /**
@@ -291,8 +297,35 @@ export async function sendMessage(
     { $set: { lastAt: now, [`unread.${side}`]: 0 }, $inc: { [`unread.${other}`]: 1 } },
   );
 
-  const delivered = other === 'teacher' && thread.mutedByTeacher ? 0 : await deliver(db, thread, side, other, message._id, content, now);
-  return { messageId: String(message._id), threadId: String(thread._id), delivered };
+  const out: SentMessage = { messageId: String(message._id), threadId: String(thread._id), delivered: 0 };
+  if (other === 'teacher' && thread.mutedByTeacher) {
+    // Told once after each mute: the first message after it claims the notice.
+    const told = await db.models.MessageThread.updateOne(
+      { _id: thread._id, mutedByTeacher: true, mutedToldAt: { $exists: false } },
+      { $set: { mutedToldAt: now } },
+    );
+    if (told.modifiedCount === 1) out.mutedNotice = true;
+    return out;
+  }
+  const held = other === 'teacher' ? await officeHoursHold(db, thread, now) : undefined;
+  out.delivered = await deliver(db, thread, side, other, message._id, content, now, held?.until);
+  if (held) {
+    const told = await db.models.MessageThread.updateOne(
+      { _id: thread._id, officeHoursToldOn: { $ne: held.today } },
+      { $set: { officeHoursToldOn: held.today } },
+    );
+    if (told.modifiedCount === 1) out.heldUntil = held.until;
+  }
+  return out;
+}
+
+async function officeHoursHold(db: Db, thread: MessageThreadDoc, now: Date): Promise<{ until: Date; today: string } | undefined> {
+  const hours = await db.models.OfficeHours.findOne({ teacherId: thread.teacherId, schoolId: thread.schoolId }).lean();
+  if (!hours) return undefined;
+  const school = await db.models.School.findById(thread.schoolId, { timezone: 1 }).lean();
+  const tz = school?.timezone ?? 'UTC';
+  const until = officeHoursStart(now, tz, hours);
+  return until ? { until, today: localDate(now, tz) } : undefined;
 }
 
 async function deliver(
@@ -303,6 +336,7 @@ async function deliver(
   messageId: Id,
   content: MessageContent,
   now: Date,
+  notBefore?: Date,
 ): Promise<number> {
   const recipientId = to === 'teacher' ? thread.teacherId : thread.parentId;
   const person = await db.models.Person.findOne(
@@ -317,6 +351,7 @@ async function deliver(
     recipients: [{ personId: recipientId, telegramId: person.telegramId, studentId: thread.studentId }],
     text: content.text ?? '',
     at: now,
+    notBefore,
     extra: {
       threadId: String(thread._id),
       threadMessageId: String(messageId),
@@ -393,6 +428,9 @@ export interface ThreadPage {
   pages: number;
   /** Oldest first within the page; page 0 holds the newest messages. */
   messages: Array<{ mine: boolean; kind: ThreadMessageKind; text?: string; sentAt: Date; recalled: boolean }>;
+  /** The reader's side; whether the teacher muted the thread. */
+  side: Side;
+  muted: boolean;
 }
 
 /** One page of a thread's history (page 0: the newest); marks the thread read for the actor. */
@@ -415,6 +453,8 @@ export async function readThread(db: Db, actor: Actor, threadId: string, page = 
     with: await labelOf(db, thread, side === 'family' ? 'teacher' : 'family'),
     page: p,
     pages,
+    side,
+    muted: Boolean(thread.mutedByTeacher),
     messages: docs.reverse().map((m) => ({
       mine: String(m.fromPersonId) === me,
       kind: m.kind as ThreadMessageKind,
@@ -423,4 +463,223 @@ export async function readThread(db: Db, actor: Actor, threadId: string, page = 
       recalled: Boolean(m.recalledAt),
     })),
   };
+}
+
+// ───────────────────────────── recall (R3) ─────────────────────────────
+
+export const RECALL_WINDOW_MS = 10 * 60_000;
+
+export interface RecallResult {
+  threadId: string;
+  /** Delivered copies to delete from the recipients' chats (the caller talks to Telegram). */
+  deletes: Array<{ chatId: number; messageId: number; botKey: string }>;
+  /** Copies that had not gone yet: cancelled in the outbox. */
+  cancelled: number;
+}
+
+/**
+ * The sender takes a message back within 10 minutes: the record keeps `recalledAt` (history shows
+ * "[message recalled]"), copies waiting in the outbox are cancelled, and the delivered ones are
+ * returned for the caller to delete. Later, or by anyone else, it is refused.
+ */
+export async function recallMessage(db: Db, actor: Actor, messageId: string, now: Date): Promise<RecallResult> {
+  if (!actor.personId || !Types.ObjectId.isValid(messageId)) throw new AccessDenied();
+  const message = await db.models.ThreadMessage.findOne({ _id: toObjectId(messageId), schoolId: actor.schoolId }).lean();
+  if (!message || String(message.fromPersonId) !== String(actor.personId)) throw new AccessDenied();
+  const { thread } = await threadFor(db, actor, String(message.threadId));
+  if (message.recalledAt) throw new DomainError('messaging.errors.alreadyRecalled');
+  if (now.getTime() - message.sentAt.getTime() > RECALL_WINDOW_MS) {
+    throw new DomainError('messaging.errors.recallTooLate', { minutes: RECALL_WINDOW_MS / 60_000 });
+  }
+  const res = await db.models.ThreadMessage.updateOne(
+    { _id: message._id, recalledAt: { $exists: false } },
+    { $set: { recalledAt: now } },
+  );
+  if (res.modifiedCount !== 1) throw new DomainError('messaging.errors.alreadyRecalled');
+  const keys = [thread.teacherId, thread.parentId].map((id) => `msg:thread:${String(message._id)}:${String(id)}`);
+  const copies = await db.models.OutboxMessage.find(
+    { key: { $in: keys } },
+    { status: 1, chatId: 1, messageId: 1, botKey: 1 },
+  ).lean();
+  const out: RecallResult = { threadId: String(thread._id), deletes: [], cancelled: 0 };
+  for (const c of copies) {
+    if (c.status === 'pending') {
+      // Only while still claimable: a worker that has it renders nothing for a recalled message.
+      const r = await db.models.OutboxMessage.updateOne(
+        { claimKey: String(c._id) },
+        { $set: { status: 'cancelled', lastError: 'recalled' }, $unset: { claimKey: 1, pendingKey: 1 } },
+      );
+      out.cancelled += r.modifiedCount;
+    } else if (c.status === 'sent' && typeof c.messageId === 'number') {
+      out.deletes.push({ chatId: c.chatId, messageId: c.messageId, botKey: c.botKey });
+    }
+  }
+  return out;
+}
+
+// ───────────────────────────── mute and report (R3, R31) ─────────────────────────────
+
+/**
+ * The teacher mutes a thread: the family's messages are still kept (and shown in /inbox) but no
+ * longer delivered to the teacher; the family is told so with its next message, once per mute.
+ */
+export async function setThreadMuted(db: Db, actor: Actor, threadId: string, muted: boolean): Promise<void> {
+  const { thread, side } = await threadFor(db, actor, threadId);
+  if (side !== 'teacher') throw new AccessDenied();
+  await db.models.MessageThread.updateOne(
+    { _id: thread._id },
+    muted ? { $set: { mutedByTeacher: true }, $unset: { mutedToldAt: 1 } } : { $set: { mutedByTeacher: false }, $unset: { mutedToldAt: 1 } },
+  );
+}
+
+/**
+ * Either side reports a thread: the school's admins get a notice (through the outbox) with the
+ * thread id and both participants by role and name, and the audit trail records it.
+ * Returns how many admins were notified.
+ */
+export async function reportThread(db: Db, actor: Actor, threadId: string, now: Date): Promise<number> {
+  const { thread, side } = await threadFor(db, actor, threadId);
+  const [family, teacher] = await Promise.all([labelOf(db, thread, 'family'), labelOf(db, thread, 'teacher')]);
+  await appendAudit(db, actor, now, {
+    action: 'messaging.thread.reported',
+    entity: { type: 'MessageThread', id: thread._id },
+    studentId: thread.studentId,
+    after: { by: side, parentId: String(thread.parentId), teacherId: String(thread.teacherId) },
+  });
+  const admins = await db.models.Person.find(
+    { schoolId: thread.schoolId, roles: 'admin', active: { $ne: false }, telegramId: { $exists: true } },
+    { telegramId: 1 },
+  ).lean();
+  const recipients = admins.flatMap((a) => (typeof a.telegramId === 'number' ? [{ personId: a._id, telegramId: a.telegramId }] : []));
+  if (recipients.length === 0) return 0;
+  return publishMessage(db, {
+    schoolId: thread.schoolId,
+    key: `report:${String(thread._id)}:${String(actor.personId)}:${now.getTime()}`,
+    recipients,
+    text: '',
+    at: now,
+    extra: {
+      noticeKey: side === 'teacher' ? 'messaging.reportNotice.byTeacher' : 'messaging.reportNotice.byFamily',
+      noticeVars: { id: String(thread._id) },
+      noticeLabels: { family, teacher },
+    },
+  });
+}
+
+// ───────────────────────────── office hours (R3) ─────────────────────────────
+
+export interface OfficeHours {
+  weekdays: number[];
+  from: string;
+  to: string;
+}
+
+/** When the teacher's office hours next begin, or undefined when `now` is inside them. */
+export function officeHoursStart(now: Date, timeZone: string, hours: OfficeHours): Date | undefined {
+  const from = parseTime(hours.from, -1);
+  const to = parseTime(hours.to, -1);
+  if (from < 0 || to <= from || hours.weekdays.length === 0) return undefined;
+  const today = localDate(now, timeZone);
+  for (let d = 0; d <= 7; d++) {
+    const date = addDays(today, d);
+    if (!hours.weekdays.includes(isoWeekday(date))) continue;
+    const start = instantOf(date, from, timeZone);
+    const end = instantOf(date, to, timeZone);
+    if (d === 0 && now >= start && now < end) return undefined;
+    if (start > now) return start;
+  }
+  return undefined;
+}
+
+/** The teacher's office hours (undefined: none, messages arrive at once). */
+export async function getOfficeHours(db: Db, actor: Actor): Promise<OfficeHours | undefined> {
+  if (!actor.personId || !actor.roles.has('teacher')) throw new AccessDenied();
+  const doc = await db.models.OfficeHours.findOne({ teacherId: actor.personId, schoolId: actor.schoolId }).lean();
+  return doc ? { weekdays: [...doc.weekdays], from: doc.from, to: doc.to } : undefined;
+}
+
+/** Sets (or with undefined, clears) the teacher's office hours. */
+export async function setOfficeHours(db: Db, actor: Actor, hours: OfficeHours | undefined): Promise<void> {
+  if (!actor.personId || !actor.roles.has('teacher')) throw new AccessDenied();
+  const key = { teacherId: actor.personId };
+  if (!hours) {
+    await db.models.OfficeHours.deleteOne(key);
+    return;
+  }
+  await db.models.OfficeHours.updateOne(
+    key,
+    { $set: { schoolId: actor.schoolId, weekdays: hours.weekdays, from: hours.from, to: hours.to } },
+    { upsert: true },
+  );
+}
+
+// ───────────────────────────── teacher-started threads ─────────────────────────────
+
+export interface Option {
+  id: string;
+  name: string;
+}
+
+/** The classes a teacher leads or teaches, by name. */
+export async function listTeachingClasses(db: Db, actor: Actor): Promise<Option[]> {
+  if (!actor.personId || !actor.roles.has('teacher')) throw new AccessDenied();
+  const [led, load] = await Promise.all([
+    db.models.SchoolClass.find({ schoolId: actor.schoolId, classTeacherId: actor.personId }, { _id: 1 }).lean(),
+    db.models.TeachingLoad.find({ schoolId: actor.schoolId, teacherId: actor.personId }, { classId: 1 }).lean(),
+  ]);
+  const ids = [...new Set([...led.map((c) => String(c._id)), ...load.map((l) => String(l.classId))])];
+  const classes = await db.models.SchoolClass.find(
+    { _id: { $in: ids.map((id) => new Types.ObjectId(id)) }, schoolId: actor.schoolId },
+    { name: 1 },
+  ).lean();
+  return classes
+    .map((c) => ({ id: String(c._id), name: c.name }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'ru', { numeric: true }));
+}
+
+/** The students of a class whom the teacher teaches (all of them for its class teacher). */
+export async function listTaughtStudents(db: Db, actor: Actor, classId: string): Promise<Option[]> {
+  if (!actor.personId || !actor.roles.has('teacher')) throw new AccessDenied();
+  const cid = toObjectId(classId);
+  const students = await db.models.Person.find(
+    { schoolId: actor.schoolId, roles: 'student', 'student.classId': cid, active: { $ne: false } },
+    { firstName: 1, lastName: 1, student: 1 },
+  ).lean();
+  const me = String(actor.personId);
+  const out: Option[] = [];
+  for (const s of students) {
+    const info = { _id: s._id, firstName: s.firstName, lastName: s.lastName, classId: cid };
+    if ((await teachersOf(db, actor.schoolId, info)).has(me)) out.push({ id: String(s._id), name: `${s.lastName} ${s.firstName}` });
+  }
+  if (out.length === 0) throw new AccessDenied();
+  return out.sort((a, b) => a.name.localeCompare(b.name, 'ru'));
+}
+
+export interface FamilyContact {
+  personId: string;
+  label: Label;
+}
+
+/** The guardians of a student the teacher teaches, as the teacher may address them. */
+export async function listFamilyContacts(db: Db, actor: Actor, studentId: string): Promise<{ student: string; contacts: FamilyContact[] }> {
+  if (!actor.personId || !actor.roles.has('teacher')) throw new AccessDenied();
+  const student = await studentOf(db, actor.schoolId, toObjectId(studentId));
+  if (!student) throw new AccessDenied();
+  if (!(await teachersOf(db, actor.schoolId, student)).has(String(actor.personId))) throw new AccessDenied();
+  const links = await db.models.Guardianship.find({ schoolId: actor.schoolId, studentId: student._id }, { parentId: 1, relation: 1 }).lean();
+  const parents = await db.models.Person.find(
+    { _id: { $in: links.map((l) => l.parentId) }, schoolId: actor.schoolId, active: { $ne: false } },
+    { firstName: 1, lastName: 1, middleName: 1 },
+  ).lean();
+  const byId = new Map(parents.map((p) => [String(p._id), p]));
+  const contacts: FamilyContact[] = [];
+  for (const l of links) {
+    const p = byId.get(String(l.parentId));
+    if (!p) continue;
+    contacts.push({
+      personId: String(p._id),
+      label: { key: 'messaging.teacherWrite.contact', vars: { relation: `messaging.relation.${l.relation ?? 'guardian'}`, name: teacherName(p) } },
+    });
+  }
+  return { student: `${student.lastName} ${student.firstName}`, contacts };
 }

@@ -184,12 +184,15 @@ export async function publishMessage(
     at: Date;
     /** Kind-specific extras rendered at send time (messaging: threadId, header, file). */
     extra?: Record<string, unknown>;
+    /** Not before this (a teacher's office hours): the later of it and the quiet hours' end. */
+    notBefore?: Date;
   },
 ): Promise<number> {
   const rules = await schoolRules(db, input.schoolId);
   if (!rules) return 0;
   const priority = input.priority ?? 'normal';
-  const notBefore = dueAt(input.at, rules, 0, priority);
+  const due = dueAt(input.at, rules, 0, priority);
+  const notBefore = input.notBefore && input.notBefore > due ? dueAt(input.notBefore, rules, 0, priority) : due;
   let created = 0;
   for (const r of input.recipients) {
     const result = await enqueue(db, {

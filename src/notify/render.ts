@@ -414,6 +414,38 @@ function renderThreadMessage(t: Translate, payload: Record<string, unknown>, bas
   return out;
 }
 
+/** A header-like label ({ key, vars }) in the reader's language. */
+function noticeLabel(t: Translate, label: unknown): string {
+  const l = label as { key?: unknown; vars?: Record<string, unknown> } | undefined;
+  if (typeof l?.key !== 'string') return '';
+  const vars = l.vars ?? {};
+  return t(l.key, {
+    ...vars,
+    subjects: Array.isArray(vars.subjects) ? vars.subjects.join(', ') : vars.subjects,
+    relation: typeof vars.relation === 'string' ? t(vars.relation) : undefined,
+  });
+}
+
+/** `noticeKey` with `noticeVars`; each of `noticeLabels` is translated first. */
+function renderNotice(t: Translate, payload: Record<string, unknown>): string {
+  const vars: Record<string, unknown> = { ...((payload.noticeVars as Record<string, unknown>) ?? {}) };
+  for (const [name, label] of Object.entries((payload.noticeLabels as Record<string, unknown>) ?? {})) vars[name] = noticeLabel(t, label);
+  return t(String(payload.noticeKey), vars);
+}
+
+/** The Read button under a delivered class announcement (parsed by src/bot/features/announcements.ts). */
+export const announcementReadData = (announcementId: string) => `anr:${announcementId}`;
+
+/** A class announcement (src/domain/announcements.ts): header, text, a Read button. */
+function renderAnnouncement(t: Translate, payload: Record<string, unknown>, base: RenderedMessage): RenderedMessage {
+  const h = (payload.header ?? {}) as { name?: unknown; className?: unknown };
+  const key = payload.reminder ? 'announce.headerReminder' : payload.urgent ? 'announce.headerUrgent' : 'announce.header';
+  const title = clip(t(key, { name: String(h.name ?? '—'), className: String(h.className ?? '—') }), 200);
+  const text = `<b>${escapeHtml(title)}</b>\n${escapeHtml(clip(String(payload.text ?? ''), 4096 - title.length - 1))}`;
+  const id = String(payload.announcementId);
+  return { ...base, text, replyMarkup: { inline_keyboard: [[{ text: t('announce.readButton'), callback_data: announcementReadData(id) }]] } };
+}
+
 async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<RenderedMessage> {
   const base: RenderedMessage = {
     text: '',
@@ -427,7 +459,17 @@ async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<Rendere
   const payload = (doc.payload ?? {}) as Record<string, unknown>;
   switch (doc.kind) {
     case 'message': {
-      if (typeof payload.threadId === 'string') return renderThreadMessage(t, payload, base);
+      if (typeof payload.threadId === 'string') {
+        // Recalled by its sender while it waited: nothing to deliver.
+        const recalled = typeof payload.threadMessageId === 'string'
+          ? await db.models.ThreadMessage.exists({ _id: payload.threadMessageId, recalledAt: { $exists: true } })
+          : null;
+        if (recalled) return nothing();
+        return renderThreadMessage(t, payload, base);
+      }
+      if (typeof payload.announcementId === 'string') return renderAnnouncement(t, payload, base);
+      // A notice with an i18n key, its variables and labels (messaging reports: src/domain/messaging.ts).
+      if (typeof payload.noticeKey === 'string') return { ...base, text: escapeHtml(clip(renderNotice(t, payload), MAX_TEXT)) };
       const title = typeof payload.title === 'string' && payload.title ? `<b>${escapeHtml(clip(payload.title, 200))}</b>\n` : '';
       // Clipped before escaping, so an entity is never cut in half.
       return { ...base, text: `${title}${escapeHtml(clip(String(payload.text ?? ''), MAX_TEXT - 300))}` };

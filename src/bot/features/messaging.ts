@@ -1,13 +1,24 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Message } from 'grammy/types';
+import { z } from 'zod';
 import { AccessDenied } from '../../domain/errors.js';
 import {
+  getOfficeHours,
   type Label,
+  listFamilyContacts,
   listInbox,
+  listTaughtStudents,
+  listTeachingClasses,
   listWritableTeachers,
   type MessageContent,
+  type OfficeHours,
   readThread,
+  recallMessage,
+  reportThread,
+  type SentMessage,
   sendMessage,
+  setOfficeHours,
+  setThreadMuted,
   startThread,
   type TeacherOption,
   threadOfDelivered,
@@ -31,6 +42,14 @@ export const writeTeacherCb = defineCallback('msgt', { s: cbField.objectId(), t:
 export const threadReplyCb = defineCallback('msgr', { t: cbField.objectId() });
 export const threadOpenCb = defineCallback('msgo', { t: cbField.objectId(), p: cbField.int(0, 10_000) });
 export const composeDoneCb = defineCallback('msgx', {});
+/** Under the sender's confirmation: take the message back (10 minutes). */
+export const recallCb = defineCallback('msgk', { m: cbField.objectId() });
+export const muteCb = defineCallback('msgm', { t: cbField.objectId(), on: cbField.int(0, 1) });
+export const reportCb = defineCallback('msgp', { t: cbField.objectId() });
+/** A teacher's /write: class → student → parent. */
+export const teacherClassCb = defineCallback('msgwc', { c: cbField.objectId() });
+export const teacherStudentCb = defineCallback('msgws', { s: cbField.objectId() });
+export const teacherParentCb = defineCallback('msgwp', { s: cbField.objectId(), p: cbField.objectId() });
 
 const STATE_PREFIX = 'msg:';
 const STATE_TTL_MS = 30 * 60_000;
@@ -97,6 +116,83 @@ function contentOf(m: Message): MessageContent | undefined {
 
 const doneKeyboard = (t: Translate) => new InlineKeyboard().text(t('messaging.done'), composeDoneCb.pack({}));
 
+/** The sender's confirmation: Recall, and Done while composing. */
+function sentKeyboard(t: Translate, messageId: string, composing: boolean): InlineKeyboard {
+  const kb = new InlineKeyboard().text(t('messaging.recall'), recallCb.pack({ m: messageId }));
+  return composing ? kb.text(t('messaging.done'), composeDoneCb.pack({})) : kb;
+}
+
+async function sentText(ctx: BotContext, sent: SentMessage): Promise<string> {
+  const lines = [ctx.t('messaging.sent')];
+  if (sent.mutedNotice) lines.push('', ctx.t('messaging.mutedNotice'));
+  if (sent.heldUntil) {
+    const school = ctx.actor ? await ctx.deps.db.models.School.findById(ctx.actor.schoolId, { timezone: 1 }).lean() : null;
+    const at = new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', {
+      timeZone: school?.timezone ?? 'UTC',
+      weekday: 'short',
+      day: '2-digit',
+      month: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(sent.heldUntil);
+    lines.push('', ctx.t('messaging.heldNotice', { at }));
+  }
+  return lines.join('\n');
+}
+
+const WEEKDAYS: Record<string, number> = {
+  mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7,
+  пн: 1, вт: 2, ср: 3, чт: 4, пт: 5, сб: 6, вс: 7,
+};
+const hhmm = (h: string, m: string) => `${h.padStart(2, '0')}:${m}`;
+
+/** "Mon-Fri 15:00-17:00", "Пн-Пт 15:00-17:00", "Wed 14:00-15:30". */
+export const officeHoursInput = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((s, ctx): OfficeHours => {
+    const m = /^(\p{L}{2,3})(?:\s*[-–]\s*(\p{L}{2,3}))?\s+(\d{1,2}):([0-5]\d)\s*[-–]\s*(\d{1,2}):([0-5]\d)$/u.exec(s);
+    const first = m?.[1] ? WEEKDAYS[m[1]] : undefined;
+    const last = m?.[2] ? WEEKDAYS[m[2]] : first;
+    if (!m || first === undefined || last === undefined || last < first) {
+      ctx.addIssue({ code: 'custom', message: 'format' });
+      return z.NEVER;
+    }
+    const [fh, fm, th, tm] = [m[3] ?? '', m[4] ?? '', m[5] ?? '', m[6] ?? ''];
+    const from = hhmm(fh, fm);
+    const to = hhmm(th, tm);
+    if (Number(fh) > 23 || Number(th) > 23 || to <= from) {
+      ctx.addIssue({ code: 'custom', message: 'times' });
+      return z.NEVER;
+    }
+    const weekdays: number[] = [];
+    for (let d = first; d <= last; d++) weekdays.push(d);
+    return { weekdays, from, to };
+  });
+
+const DAY_NAMES = ['', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+function officeHoursText(t: Translate, h: OfficeHours): string {
+  const first = h.weekdays[0] ?? 1;
+  const last = h.weekdays[h.weekdays.length - 1] ?? first;
+  const day = (d: number) => t(`messaging.officeHours.day.${DAY_NAMES[d]}`);
+  const days = first === last ? day(first) : `${day(first)}–${day(last)}`;
+  return `${days} ${h.from}–${h.to}`;
+}
+
+async function teacherWrite(ctx: BotContext): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const classes = await listTeachingClasses(ctx.deps.db, actor);
+  if (classes.length === 0) {
+    await ctx.reply(ctx.t('messaging.teacherWrite.noClasses'));
+    return;
+  }
+  const kb = new InlineKeyboard();
+  for (const c of classes) kb.text(c.name, teacherClassCb.pack({ c: c.id })).row();
+  await ctx.reply(ctx.t('messaging.teacherWrite.pickClass'), { reply_markup: kb });
+}
+
 async function showTeachers(ctx: BotContext, studentId: string, edit: boolean): Promise<void> {
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();
@@ -143,6 +239,14 @@ async function showThread(ctx: BotContext, threadId: string, page: number, edit:
   if (view.page + 1 < view.pages) kb.text(ctx.t('messaging.older'), threadOpenCb.pack({ t: threadId, p: view.page + 1 }));
   if (view.page > 0) kb.text(ctx.t('messaging.newer'), threadOpenCb.pack({ t: threadId, p: view.page - 1 }));
   kb.row().text(ctx.t('messaging.replyButton'), threadReplyCb.pack({ t: threadId }));
+  if (view.side === 'teacher') {
+    kb.row().text(
+      view.muted ? ctx.t('messaging.unmute') : ctx.t('messaging.mute'),
+      muteCb.pack({ t: threadId, on: view.muted ? 0 : 1 }),
+    );
+  }
+  kb.text(ctx.t('messaging.report'), reportCb.pack({ t: threadId }));
+  if (view.muted) lines.push('', ctx.t('messaging.mutedState'));
   const text = lines.join('\n').slice(0, 4096);
   if (edit) await ctx.editMessageText(text, { reply_markup: kb });
   else await ctx.reply(text, { reply_markup: kb });
@@ -155,7 +259,11 @@ export function messagingFeature() {
   privateChat.command('write', async (ctx) => {
     const actor = ctx.actor;
     if (!actor) throw new AccessDenied();
-    if (!actor.roles.has('parent') && !actor.roles.has('student')) return ctx.reply(ctx.t('messaging.notFamily'));
+    if (!actor.roles.has('parent') && !actor.roles.has('student')) {
+      // A teacher starts a thread with the family of a child they teach.
+      if (actor.roles.has('teacher')) return teacherWrite(ctx);
+      return ctx.reply(ctx.t('messaging.notFamily'));
+    }
     const children = await listMyChildren(ctx.deps.db, actor);
     if (children.length === 0) return ctx.reply(ctx.t('messaging.noTeachers'));
     if (children.length === 1 && children[0]) return showTeachers(ctx, children[0].studentId, false);
@@ -179,6 +287,87 @@ export function messagingFeature() {
       kb.text(`${e.unread > 0 ? `(${e.unread}) ` : ''}${who}`.slice(0, 60), threadOpenCb.pack({ t: e.threadId, p: 0 })).row();
     }
     await ctx.reply(lines.join('\n').slice(0, 4096), { reply_markup: kb });
+  });
+
+  privateChat.command('officehours', async (ctx) => {
+    const actor = ctx.actor;
+    if (!actor?.roles.has('teacher')) return ctx.reply(ctx.t('messaging.officeHours.teachersOnly'));
+    const arg = String(ctx.match ?? '').trim();
+    if (arg === '') {
+      const current = await getOfficeHours(ctx.deps.db, actor);
+      const now = current ? ctx.t('messaging.officeHours.current', { hours: officeHoursText(ctx.t, current) }) : ctx.t('messaging.officeHours.none');
+      return ctx.reply(`${now}\n\n${ctx.t('messaging.officeHours.usage')}`);
+    }
+    if (/^(off|нет|выкл)$/i.test(arg)) {
+      await setOfficeHours(ctx.deps.db, actor, undefined);
+      return ctx.reply(ctx.t('messaging.officeHours.cleared'));
+    }
+    const parsed = officeHoursInput.safeParse(arg);
+    if (!parsed.success) return ctx.reply(ctx.t('messaging.officeHours.invalid', { input: arg.slice(0, 60) }));
+    await setOfficeHours(ctx.deps.db, actor, parsed.data);
+    await ctx.reply(ctx.t('messaging.officeHours.saved', { hours: officeHoursText(ctx.t, parsed.data) }));
+  });
+
+  composer.callbackQuery(recallCb.filter, async (ctx) => {
+    const data = recallCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // The domain refuses someone else's message and anything older than 10 minutes.
+    const result = await recallMessage(ctx.deps.db, ctx.actor, data.m, ctx.deps.now());
+    for (const d of result.deletes) {
+      await ctx.api.deleteMessage(d.chatId, d.messageId).catch(() => undefined);
+    }
+    await ctx.answerCallbackQuery({ text: ctx.t('messaging.recallDone') });
+    await ctx.editMessageText(ctx.t('messaging.recallDone')).catch(() => undefined);
+  });
+
+  composer.callbackQuery(muteCb.filter, async (ctx) => {
+    const data = muteCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await setThreadMuted(ctx.deps.db, ctx.actor, data.t, data.on === 1);
+    await ctx.answerCallbackQuery({ text: ctx.t(data.on === 1 ? 'messaging.mutedOk' : 'messaging.unmutedOk') });
+    await showThread(ctx, data.t, 0, true);
+  });
+
+  composer.callbackQuery(reportCb.filter, async (ctx) => {
+    const data = reportCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await reportThread(ctx.deps.db, ctx.actor, data.t, ctx.deps.now());
+    await ctx.answerCallbackQuery();
+    await ctx.reply(ctx.t('messaging.reportDone'));
+  });
+
+  composer.callbackQuery(teacherClassCb.filter, async (ctx) => {
+    const data = teacherClassCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    const students = await listTaughtStudents(ctx.deps.db, ctx.actor, data.c);
+    const kb = new InlineKeyboard();
+    for (const st of students) kb.text(st.name, teacherStudentCb.pack({ s: st.id })).row();
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText(ctx.t('messaging.teacherWrite.pickStudent'), { reply_markup: kb });
+  });
+
+  composer.callbackQuery(teacherStudentCb.filter, async (ctx) => {
+    const data = teacherStudentCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // Refuses a student the teacher does not teach (a forged button).
+    const { student, contacts } = await listFamilyContacts(ctx.deps.db, ctx.actor, data.s);
+    await ctx.answerCallbackQuery();
+    if (contacts.length === 0) return ctx.editMessageText(ctx.t('messaging.teacherWrite.noContacts', { student }));
+    const kb = new InlineKeyboard();
+    for (const c of contacts) kb.text(labelText(ctx.t, c.label), teacherParentCb.pack({ s: data.s, p: c.personId })).row();
+    await ctx.editMessageText(ctx.t('messaging.teacherWrite.pickContact', { student }), { reply_markup: kb });
+  });
+
+  composer.callbackQuery(teacherParentCb.filter, async (ctx) => {
+    const data = teacherParentCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // The domain checks that the teacher teaches the child and that this is the child's guardian.
+    const { threadId } = await startThread(ctx.deps.db, ctx.actor, { studentId: data.s, parentId: data.p }, ctx.deps.now());
+    const partner = await threadPartner(ctx.deps.db, ctx.actor, threadId);
+    await setComposing(ctx, threadId);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    await ctx.reply(ctx.t('messaging.compose', { with: labelText(ctx.t, partner) }), { reply_markup: doneKeyboard(ctx.t) });
   });
 
   composer.callbackQuery(writeChildCb.filter, async (ctx) => {
@@ -245,9 +434,9 @@ export function messagingFeature() {
       await ctx.reply(ctx.t('messaging.unsupported'), { reply_markup: state ? doneKeyboard(ctx.t) : undefined });
       return;
     }
-    await sendMessage(ctx.deps.db, actor, threadId, content, ctx.deps.now());
+    const sent = await sendMessage(ctx.deps.db, actor, threadId, content, ctx.deps.now());
     if (state) await setComposing(ctx, threadId);
-    await ctx.reply(ctx.t('messaging.sent'), { reply_markup: state ? doneKeyboard(ctx.t) : undefined });
+    await ctx.reply(await sentText(ctx, sent), { reply_markup: sentKeyboard(ctx.t, sent.messageId, Boolean(state)) });
   });
 
   return composer;

@@ -23,6 +23,10 @@ const messageThreadSchema = new Schema(
     },
     /** The teacher stopped notifications of this thread (messages are still stored). */
     mutedByTeacher: { type: Boolean, default: false },
+    /** The family was told (once after each mute) that its messages are not delivered. */
+    mutedToldAt: { type: Date },
+    /** The family's local date when it was last told its message waits for office hours (once a day). */
+    officeHoursToldOn: { type: String },
   },
   { timestamps: true, collection: 'message_threads' },
 );
@@ -56,3 +60,22 @@ threadMessageSchema.index({ fromPersonId: 1, sentAt: -1 });
 
 export type ThreadMessageDoc = InferSchemaType<typeof threadMessageSchema> & { _id: Types.ObjectId };
 export const threadMessageModel = (conn: Connection) => conn.model('ThreadMessage', threadMessageSchema);
+
+/**
+ * A teacher's office hours (optional): messages from families that arrive outside them wait in the
+ * outbox until they begin. Weekdays 1 = Monday … 7 = Sunday; times 'HH:MM' in the school's zone.
+ */
+const officeHoursSchema = new Schema(
+  {
+    schoolId: { type: Schema.Types.ObjectId, required: true },
+    teacherId: { type: Schema.Types.ObjectId, required: true },
+    weekdays: { type: [Number], required: true },
+    from: { type: String, required: true },
+    to: { type: String, required: true },
+  },
+  { timestamps: true, collection: 'office_hours' },
+);
+officeHoursSchema.index({ teacherId: 1 }, { unique: true });
+
+export type OfficeHoursDoc = InferSchemaType<typeof officeHoursSchema> & { _id: Types.ObjectId };
+export const officeHoursModel = (conn: Connection) => conn.model('OfficeHours', officeHoursSchema);

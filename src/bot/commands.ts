@@ -13,10 +13,11 @@ export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
  * `help.commands.<name>` text in both locales): the chat menu and /help are built from this table.
  */
 export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
-  admin: ['invite', 'journal', 'history'],
+  // Announcements to a class, a grade level or the whole school (issue 6).
+  admin: ['invite', 'journal', 'history', 'announce'],
   secretary: [],
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
-  deputy: ['journal', 'absences', 'history', 'grant'],
+  deputy: ['journal', 'absences', 'history', 'grant', 'announce'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
   teacher: ['today', 'plan', 'acks', 'write', 'inbox'],
   // The diary and notifications (issue 5, R24).

@@ -9,7 +9,8 @@ import { toObjectId } from './people.js';
 
 /**
  * Class announcements (issue 6, R23, R24). A class teacher writes to all parents of their class or
- * of chosen students; the deputy and the admin to any class. Each parent gets one copy through the
+ * of chosen students; the deputy and the admin to any class, a whole grade level or the whole
+ * school. A photo or a document may go with the text (its caption). Each parent gets one copy through the
  * outbox (rate limits, blocked chats; `urgent` goes through quiet hours) with a "Read" button. The
  * sender (or the admin) sees who got it, who read it, and reminds those who have not.
  *
@@ -19,6 +20,8 @@ import { toObjectId } from './people.js';
 type Id = Types.ObjectId;
 
 export const MAX_ANNOUNCEMENT_TEXT = 4096;
+/** With a photo or a document the text is its caption (Telegram: 1024 with the header). */
+export const MAX_ANNOUNCEMENT_CAPTION = 900;
 const ACTIVE_STUDENT = { $nin: ['withdrawn', 'transferred'] as Array<'withdrawn' | 'transferred'> };
 
 /** The outbox key of an announcement's copies (publishMessage prefixes `msg:` and suffixes the person). */
@@ -77,7 +80,12 @@ async function header(db: Db, a: Pick<AnnouncementDoc, 'senderId' | 'audience'>)
     db.models.Person.findById(a.senderId, { firstName: 1, lastName: 1, middleName: 1 }).lean(),
     db.models.SchoolClass.findById(a.audience?.classIds?.[0], { name: 1 }).lean(),
   ]);
-  return { name: sender ? teacherName(sender) : '—', className: cls?.name ?? '—' };
+  return {
+    name: sender ? teacherName(sender) : '—',
+    className: cls?.name ?? '—',
+    ...(a.audience?.wholeSchool ? { wholeSchool: true } : {}),
+    ...(typeof a.audience?.grade === 'number' ? { grade: a.audience.grade } : {}),
+  };
 }
 
 async function publishCopies(db: Db, a: AnnouncementDoc, copies: Copy[], reminder: number, now: Date): Promise<number> {
@@ -89,7 +97,13 @@ async function publishCopies(db: Db, a: AnnouncementDoc, copies: Copy[], reminde
     text: a.text,
     priority: a.urgent ? 'urgent' : 'normal',
     at: now,
-    extra: { announcementId: String(a._id), header: await header(db, a), urgent: Boolean(a.urgent), reminder: reminder > 0 },
+    extra: {
+      announcementId: String(a._id),
+      header: await header(db, a),
+      urgent: Boolean(a.urgent),
+      reminder: reminder > 0,
+      ...(a.attachments?.[0] && a.attachmentKind ? { fileId: a.attachments[0], fileKind: a.attachmentKind } : {}),
+    },
   });
 }
 
@@ -105,24 +119,67 @@ export interface SentAnnouncement {
  * Sends an announcement: one receipt and one outbox copy per parent of the class (or of the chosen
  * students). A parent with two children in the audience gets one copy.
  */
+export interface AnnouncementAttachment {
+  kind: 'photo' | 'document';
+  fileId: string;
+}
+
+/** The deputy and the admin announce to a grade level or the whole school; class teachers do not. */
+export const canAnnounceWide = (actor: Actor) => Boolean(actor.personId) && (actor.roles.has('admin') || actor.roles.has('deputy'));
+
+/** The grade levels of the school (for the deputy and the admin). */
+export async function announceableGrades(db: Db, actor: Actor): Promise<number[]> {
+  if (!canAnnounceWide(actor)) throw new AccessDenied();
+  const grades = await db.models.SchoolClass.distinct('grade', { schoolId: actor.schoolId });
+  return (grades as unknown[]).filter((g): g is number => typeof g === 'number').sort((a, b) => a - b);
+}
+
+/** The classes of the audience: one class, a grade level's classes or all; access checked. */
+async function audienceClasses(
+  db: Db,
+  actor: Actor,
+  input: { classId?: string; grade?: number; wholeSchool?: boolean; studentIds?: string[] },
+): Promise<Id[]> {
+  const kinds = [input.classId !== undefined, input.grade !== undefined, input.wholeSchool === true].filter(Boolean).length;
+  if (kinds !== 1) throw new AccessDenied();
+  if (input.classId !== undefined) {
+    if (!(await canAnnounceTo(db, actor, input.classId))) throw new AccessDenied();
+    return [toObjectId(input.classId)];
+  }
+  // Chosen students belong to a class announcement only.
+  if (!canAnnounceWide(actor) || input.studentIds?.length) throw new AccessDenied();
+  const filter = input.wholeSchool ? { schoolId: actor.schoolId } : { schoolId: actor.schoolId, grade: input.grade };
+  const classes = await db.models.SchoolClass.find(filter, { _id: 1 }).lean();
+  if (classes.length === 0) throw new DomainError('announce.errors.noFamilies');
+  return classes.map((c) => c._id);
+}
+
 export async function sendAnnouncement(
   db: Db,
   actor: Actor,
-  input: { classId: string; studentIds?: string[]; text: string; urgent?: boolean; now: Date },
+  input: {
+    classId?: string;
+    grade?: number;
+    wholeSchool?: boolean;
+    studentIds?: string[];
+    text: string;
+    attachment?: AnnouncementAttachment;
+    urgent?: boolean;
+    now: Date;
+  },
 ): Promise<SentAnnouncement> {
-  if (!actor.personId || !(await canAnnounceTo(db, actor, input.classId))) throw new AccessDenied();
+  if (!actor.personId) throw new AccessDenied();
+  const classIds = await audienceClasses(db, actor, input);
   const text = input.text ?? '';
   if (text.trim() === '') throw new DomainError('announce.errors.empty');
-  if (text.length > MAX_ANNOUNCEMENT_TEXT) {
-    throw new DomainError('announce.errors.tooLong', { max: MAX_ANNOUNCEMENT_TEXT, length: text.length });
-  }
-  const classId = toObjectId(input.classId);
+  const max = input.attachment ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
+  if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });
   const chosen = input.studentIds?.length ? input.studentIds.map((id) => toObjectId(id)) : undefined;
   const students = await db.models.Person.find(
     {
       schoolId: actor.schoolId,
       roles: 'student',
-      'student.classId': classId,
+      'student.classId': { $in: classIds },
       'student.status': ACTIVE_STUDENT,
       ...(chosen ? { _id: { $in: chosen } } : {}),
     },
@@ -152,9 +209,15 @@ export async function sendAnnouncement(
   const announcement = await db.models.Announcement.create({
     schoolId: actor.schoolId,
     senderId: actor.personId,
-    audience: { classIds: [classId], studentIds: chosen },
+    audience: {
+      classIds,
+      studentIds: chosen,
+      ...(input.grade !== undefined ? { grade: input.grade } : {}),
+      ...(input.wholeSchool ? { wholeSchool: true } : {}),
+    },
     text,
-    attachments: [],
+    attachments: input.attachment ? [input.attachment.fileId] : [],
+    attachmentKind: input.attachment?.kind,
     urgent: Boolean(input.urgent),
     createdAt: input.now,
   });
@@ -208,6 +271,10 @@ export interface AnnouncementStatus {
   text: string;
   urgent: boolean;
   className: string;
+  /** A grade-level announcement. */
+  grade?: number;
+  /** A whole-school announcement. */
+  wholeSchool?: boolean;
   total: number;
   read: number;
   delivered: number;
@@ -269,6 +336,8 @@ export async function announcementStatus(db: Db, actor: Actor, announcementId: s
     text: a.text,
     urgent: Boolean(a.urgent),
     className,
+    ...(typeof a.audience?.grade === 'number' ? { grade: a.audience.grade } : {}),
+    ...(a.audience?.wholeSchool ? { wholeSchool: true } : {}),
     total: recipients.length,
     read: count('read'),
     delivered: count('read') + count('delivered'),
@@ -335,8 +404,8 @@ export async function announcementOfDelivered(
 
 /**
  * A reply to an announcement copy goes only to its sender: a private thread between the parent
- * and the sender about the child (messaging's own access rules apply: the sender must teach the
- * child or lead its class).
+ * and the sender about the child. The receipt lets the parent reach the sender even when the
+ * sender (a deputy, the admin) does not teach the child.
  */
 export async function replyToAnnouncement(
   db: Db,
@@ -348,7 +417,9 @@ export async function replyToAnnouncement(
 ): Promise<{ threadId: string } | undefined> {
   const found = await announcementOfDelivered(db, actor, chatId, telegramMessageId);
   if (!found) return undefined;
-  const { threadId } = await startThread(db, actor, { studentId: found.studentId, teacherId: found.senderId }, now);
+  const { threadId } = await startThread(db, actor, { studentId: found.studentId, teacherId: found.senderId }, now, {
+    viaAnnouncementId: found.announcementId,
+  });
   await sendMessage(db, actor, threadId, content, now);
   return { threadId };
 }

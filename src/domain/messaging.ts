@@ -155,15 +155,30 @@ async function openThread(db: Db, schoolId: Id, parentId: Id, teacherId: Id, stu
   }
 }
 
+/** The actor got a copy of this announcement (a receipt) and `teacherId` sent it. */
+async function announcementAllows(db: Db, actor: Actor, announcementId: string, teacherId: string): Promise<boolean> {
+  if (!actor.personId || !Types.ObjectId.isValid(announcementId) || !Types.ObjectId.isValid(teacherId)) return false;
+  const a = await db.models.Announcement.findOne({ _id: toObjectId(announcementId), schoolId: actor.schoolId }, { senderId: 1 }).lean();
+  if (!a || String(a.senderId) !== teacherId) return false;
+  const receipt = await db.models.AnnouncementReceipt.exists({
+    announcementId: a._id,
+    parentId: actor.personId,
+    schoolId: actor.schoolId,
+  });
+  return Boolean(receipt);
+}
+
 /**
  * Opens (or finds) a thread. A parent or student: with `teacherId`, who must teach the child or
- * lead its class. A teacher: with `parentId`, a guardian of a child the teacher teaches.
+ * lead its class (or, with `viaAnnouncementId`, sent that announcement and the parent has its
+ * receipt). A teacher: with `parentId`, a guardian of a child the teacher teaches.
  */
 export async function startThread(
   db: Db,
   actor: Actor,
   input: { studentId: string; teacherId?: string; parentId?: string },
   now = new Date(),
+  opts: { viaAnnouncementId?: string } = {},
 ): Promise<ThreadRef> {
   if (!actor.personId) throw new AccessDenied();
   const studentId = toObjectId(input.studentId);
@@ -171,7 +186,10 @@ export async function startThread(
   if (!student) throw new AccessDenied();
   const teachers = await teachersOf(db, actor.schoolId, student);
   if (input.teacherId && isFamilyOf(actor, studentId)) {
-    if (!teachers.has(input.teacherId)) throw new DomainError('messaging.errors.notYourTeacher');
+    // A reply to an announcement goes to its sender (a deputy, the admin) even if they do not teach the child.
+    const viaAnnouncement =
+      opts.viaAnnouncementId !== undefined && (await announcementAllows(db, actor, opts.viaAnnouncementId, input.teacherId));
+    if (!viaAnnouncement && !teachers.has(input.teacherId)) throw new DomainError('messaging.errors.notYourTeacher');
     return openThread(db, actor.schoolId, actor.personId, toObjectId(input.teacherId), studentId, now);
   }
   if (input.parentId && actor.roles.has('teacher') && teachers.has(String(actor.personId))) {

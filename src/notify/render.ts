@@ -436,14 +436,29 @@ function renderNotice(t: Translate, payload: Record<string, unknown>): string {
 /** The Read button under a delivered class announcement (parsed by src/bot/features/announcements.ts). */
 export const announcementReadData = (announcementId: string) => `anr:${announcementId}`;
 
-/** A class announcement (src/domain/announcements.ts): header, text, a Read button. */
+/** An announcement (src/domain/announcements.ts): header, text (a photo's or document's caption), a Read button. */
 function renderAnnouncement(t: Translate, payload: Record<string, unknown>, base: RenderedMessage): RenderedMessage {
-  const h = (payload.header ?? {}) as { name?: unknown; className?: unknown };
+  const h = (payload.header ?? {}) as { name?: unknown; className?: unknown; grade?: unknown; wholeSchool?: unknown };
   const key = payload.reminder ? 'announce.headerReminder' : payload.urgent ? 'announce.headerUrgent' : 'announce.header';
-  const title = clip(t(key, { name: String(h.name ?? '—'), className: String(h.className ?? '—') }), 200);
-  const text = `<b>${escapeHtml(title)}</b>\n${escapeHtml(clip(String(payload.text ?? ''), 4096 - title.length - 1))}`;
+  const audience = h.wholeSchool
+    ? t('announce.labelSchool')
+    : typeof h.grade === 'number'
+      ? t('announce.labelGrade', { grade: h.grade })
+      : String(h.className ?? '—');
+  const title = clip(t(key, { name: String(h.name ?? '—'), className: audience }), 200);
+  // With a photo or a document the text is its caption (1024 after parsing the HTML).
+  const file = typeof payload.fileId === 'string' ? payload.fileId : undefined;
+  const limit = (file ? 1024 : 4096) - title.length - 1;
+  const text = `<b>${escapeHtml(title)}</b>\n${escapeHtml(clip(String(payload.text ?? ''), limit))}`;
   const id = String(payload.announcementId);
-  return { ...base, text, replyMarkup: { inline_keyboard: [[{ text: t('announce.readButton'), callback_data: announcementReadData(id) }]] } };
+  const out: RenderedMessage = {
+    ...base,
+    text,
+    replyMarkup: { inline_keyboard: [[{ text: t('announce.readButton'), callback_data: announcementReadData(id) }]] },
+  };
+  if (file && payload.fileKind === 'photo') out.photo = file;
+  if (file && payload.fileKind === 'document') out.document = file;
+  return out;
 }
 
 async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<RenderedMessage> {

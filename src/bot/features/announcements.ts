@@ -1,10 +1,14 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Message } from 'grammy/types';
 import {
+  type AnnouncementAttachment,
   type AnnouncementStatus,
   announceableClasses,
+  announceableGrades,
   announcementStatus,
+  canAnnounceWide,
   classStudents,
+  MAX_ANNOUNCEMENT_CAPTION,
   MAX_ANNOUNCEMENT_TEXT,
   markRead,
   remindUnread,
@@ -19,13 +23,17 @@ import type { BotContext } from '../context.js';
 import { showScreen } from '../ui.js';
 
 /**
- * Class announcements (issue 6): /announce — the class, the whole class or chosen students, the
- * text, a preview (Send / Urgent / Cancel), then the status screen (who has not read it, Remind).
+ * Class announcements (issue 6): /announce — the class, the whole class or chosen students (the
+ * deputy and the admin first choose a class, a grade level or the whole school), the text (or a
+ * photo or document with a caption), a preview (Send / Urgent / Cancel), then the status screen (who has not read it, Remind).
  * Parents press "Read" under their copy; a reply (reply-to) to a copy goes to the sender only, as a
  * private thread. The draft lives in MongoDB (`ann:<telegramId>`), so any bot process can take the
  * next update. Access is checked in src/domain/announcements.ts.
  */
 export const annClassCb = defineCallback('anc', { c: cbField.objectId() });
+/** The deputy's and the admin's first choice: a class, a grade level, the whole school. */
+export const annScopeCb = defineCallback('ansc', { k: cbField.enumOf(['class', 'grade', 'school'] as const) });
+export const annGradeCb = defineCallback('ang', { g: cbField.int(0, 20) });
 export const annWholeCb = defineCallback('anw', { c: cbField.objectId() });
 export const annPickCb = defineCallback('anp', { c: cbField.objectId() });
 export const annToggleCb = defineCallback('ant', { s: cbField.objectId() });
@@ -45,8 +53,11 @@ interface Draft {
   step: 'class' | 'pick' | 'text' | 'preview';
   classId?: string;
   className?: string;
+  grade?: number;
+  wholeSchool?: boolean;
   studentIds?: string[];
   text?: string;
+  attachment?: AnnouncementAttachment;
   at: number;
 }
 
@@ -88,16 +99,43 @@ async function showPicker(ctx: BotContext, draft: Draft): Promise<void> {
   await showScreen(ctx, ctx.t('announce.pickStudents', { className: draft.className ?? '—' }), kb);
 }
 
+function audienceOf(t: Translate, draft: Draft): string {
+  if (draft.wholeSchool) return t('announce.audienceSchool');
+  if (draft.grade !== undefined) return t('announce.audienceGrade', { grade: draft.grade });
+  return draft.studentIds?.length
+    ? t('announce.audienceChosen', { className: draft.className ?? '—', n: draft.studentIds.length })
+    : t('announce.audienceClass', { className: draft.className ?? '—' });
+}
+
 async function askText(ctx: BotContext, draft: Draft): Promise<void> {
-  const audience = draft.studentIds?.length
-    ? ctx.t('announce.audienceChosen', { className: draft.className ?? '—', n: draft.studentIds.length })
-    : ctx.t('announce.audienceClass', { className: draft.className ?? '—' });
+  const audience = audienceOf(ctx.t, draft);
   await showScreen(ctx, ctx.t('announce.askText', { audience, max: MAX_ANNOUNCEMENT_TEXT }), cancelKeyboard(ctx.t));
 }
 
+async function showClasses(ctx: BotContext, edit: boolean): Promise<unknown> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const classes = await announceableClasses(ctx.deps.db, actor);
+  if (classes.length === 0) return ctx.reply(ctx.t('announce.notAllowed'));
+  await saveDraft(ctx, { step: 'class' });
+  const kb = new InlineKeyboard();
+  classes.forEach((c, i) => {
+    kb.text(c.name, annClassCb.pack({ c: c.classId }));
+    if (i % 4 === 3) kb.row();
+  });
+  kb.row().text(ctx.t('announce.cancel'), annCancelCb.pack({}));
+  if (edit) return showScreen(ctx, ctx.t('announce.pickClass'), kb);
+  return ctx.reply(ctx.t('announce.pickClass'), { reply_markup: kb });
+}
+
 function statusText(t: Translate, s: AnnouncementStatus): string {
+  const title = s.wholeSchool
+    ? t('announce.statusTitleWide', { audience: t('announce.labelSchool') })
+    : s.grade !== undefined
+      ? t('announce.statusTitleWide', { audience: t('announce.labelGrade', { grade: s.grade }) })
+      : t('announce.statusTitle', { className: s.className });
   const lines = [
-    t('announce.statusTitle', { className: s.className }),
+    title,
     escapeHtml(s.text.length > 200 ? `${s.text.slice(0, 199)}…` : s.text),
     '',
     t('announce.statusCounts', { total: s.total, delivered: s.delivered, read: s.read, notDelivered: s.notDelivered, pending: s.pending }),
@@ -120,6 +158,14 @@ async function showStatus(ctx: BotContext, announcementId: string): Promise<void
   await showScreen(ctx, statusText(ctx.t, status), kb);
 }
 
+/** A photo or a document sent while composing: the attachment, its caption the text. */
+function attachmentOf(m: Message): AnnouncementAttachment | undefined {
+  const photo = m.photo?.[m.photo.length - 1]?.file_id;
+  if (photo) return { kind: 'photo', fileId: photo };
+  if (m.document) return { kind: 'document', fileId: m.document.file_id };
+  return undefined;
+}
+
 function contentOf(m: Message): MessageContent | undefined {
   if (m.text !== undefined) return { kind: 'text', text: m.text };
   if (m.photo && m.photo.length > 0) return { kind: 'photo', fileId: m.photo[m.photo.length - 1]?.file_id, text: m.caption };
@@ -135,16 +181,50 @@ export function announcementsFeature() {
   privateChat.command('announce', async (ctx) => {
     const actor = ctx.actor;
     if (!actor) throw new AccessDenied();
-    const classes = await announceableClasses(ctx.deps.db, actor);
-    if (classes.length === 0) return ctx.reply(ctx.t('announce.notAllowed'));
+    if (!canAnnounceWide(actor)) return showClasses(ctx, false);
     await saveDraft(ctx, { step: 'class' });
+    const kb = new InlineKeyboard()
+      .text(ctx.t('announce.scopeClass'), annScopeCb.pack({ k: 'class' }))
+      .row()
+      .text(ctx.t('announce.scopeGrade'), annScopeCb.pack({ k: 'grade' }))
+      .row()
+      .text(ctx.t('announce.scopeSchool'), annScopeCb.pack({ k: 'school' }))
+      .row()
+      .text(ctx.t('announce.cancel'), annCancelCb.pack({}));
+    await ctx.reply(ctx.t('announce.pickScope'), { reply_markup: kb });
+  });
+
+  composer.callbackQuery(annScopeCb.filter, async (ctx) => {
+    const data = annScopeCb.unpack(ctx.callbackQuery.data);
+    const draft = await loadDraft(ctx);
+    if (!data || !ctx.actor || !draft) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    if (!canAnnounceWide(ctx.actor)) throw new AccessDenied();
+    await ctx.answerCallbackQuery();
+    if (data.k === 'class') return showClasses(ctx, true);
+    if (data.k === 'school') {
+      const next: Draft = { personId: draft.personId, at: draft.at, step: 'text', wholeSchool: true };
+      await saveDraft(ctx, next);
+      return askText(ctx, next);
+    }
+    const grades = await announceableGrades(ctx.deps.db, ctx.actor);
     const kb = new InlineKeyboard();
-    classes.forEach((c, i) => {
-      kb.text(c.name, annClassCb.pack({ c: c.classId }));
+    grades.forEach((g, i) => {
+      kb.text(ctx.t('announce.labelGrade', { grade: g }), annGradeCb.pack({ g }));
       if (i % 4 === 3) kb.row();
     });
     kb.row().text(ctx.t('announce.cancel'), annCancelCb.pack({}));
-    await ctx.reply(ctx.t('announce.pickClass'), { reply_markup: kb });
+    await showScreen(ctx, ctx.t('announce.pickGrade'), kb);
+  });
+
+  composer.callbackQuery(annGradeCb.filter, async (ctx) => {
+    const data = annGradeCb.unpack(ctx.callbackQuery.data);
+    const draft = await loadDraft(ctx);
+    if (!data || !ctx.actor || !draft) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    if (!canAnnounceWide(ctx.actor)) throw new AccessDenied();
+    const next: Draft = { personId: draft.personId, at: draft.at, step: 'text', grade: data.g };
+    await saveDraft(ctx, next);
+    await ctx.answerCallbackQuery();
+    await askText(ctx, next);
   });
 
   composer.callbackQuery(annClassCb.filter, async (ctx) => {
@@ -216,13 +296,15 @@ export function announcementsFeature() {
   composer.callbackQuery(annSendCb.filter, async (ctx) => {
     const data = annSendCb.unpack(ctx.callbackQuery.data);
     const draft = await loadDraft(ctx);
-    if (!data || !ctx.actor || !draft || draft.step !== 'preview' || !draft.classId || !draft.text) {
+    const hasAudience = Boolean(draft?.classId) || draft?.grade !== undefined || draft?.wholeSchool === true;
+    if (!data || !ctx.actor || !draft || draft.step !== 'preview' || !hasAudience || !draft.text) {
       return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
     }
     const sent = await sendAnnouncement(ctx.deps.db, ctx.actor, {
-      classId: draft.classId,
+      ...(draft.wholeSchool ? { wholeSchool: true } : draft.grade !== undefined ? { grade: draft.grade } : { classId: draft.classId }),
       studentIds: draft.studentIds,
       text: draft.text,
+      attachment: draft.attachment,
       urgent: data.u,
       now: ctx.deps.now(),
     });
@@ -275,22 +357,23 @@ export function announcementsFeature() {
       }
     }
     const draft = await loadDraft(ctx);
-    if (draft?.step !== 'text' || m.text === undefined) return next();
-    if (m.text.length > MAX_ANNOUNCEMENT_TEXT) {
-      throw new DomainError('announce.errors.tooLong', { max: MAX_ANNOUNCEMENT_TEXT, length: m.text.length });
-    }
-    if (m.text.trim() === '') throw new DomainError('announce.errors.empty');
-    await saveDraft(ctx, { ...draft, step: 'preview', text: m.text });
+    const attachment = attachmentOf(m);
+    if (draft?.step !== 'text' || (m.text === undefined && !attachment)) return next();
+    const text = m.text ?? m.caption ?? '';
+    const max = attachment ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
+    if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });
+    if (text.trim() === '') throw new DomainError(attachment ? 'announce.errors.noCaption' : 'announce.errors.empty');
+    await saveDraft(ctx, { ...draft, step: 'preview', text, attachment });
     const kb = new InlineKeyboard()
       .text(ctx.t('announce.send'), annSendCb.pack({ u: false }))
       .text(ctx.t('announce.sendUrgent'), annSendCb.pack({ u: true }))
       .row()
       .text(ctx.t('announce.cancel'), annCancelCb.pack({}));
-    const audience = draft.studentIds?.length
-      ? ctx.t('announce.audienceChosen', { className: draft.className ?? '—', n: draft.studentIds.length })
-      : ctx.t('announce.audienceClass', { className: draft.className ?? '—' });
-    const preview = ctx.t('announce.preview', { audience });
-    const body = escapeHtml(m.text);
+    const preview = ctx.t('announce.preview', { audience: audienceOf(ctx.t, draft) });
+    const body = escapeHtml(text);
+    const other = { parse_mode: 'HTML' as const, reply_markup: kb };
+    if (attachment?.kind === 'photo') return ctx.replyWithPhoto(attachment.fileId, { ...other, caption: `${preview}\n\n${body}`.slice(0, 1024) });
+    if (attachment) return ctx.replyWithDocument(attachment.fileId, { ...other, caption: `${preview}\n\n${body}`.slice(0, 1024) });
     await ctx.reply(`${preview}\n\n${body}`.slice(0, 4096), { parse_mode: 'HTML', reply_markup: kb });
   });
 

@@ -17,10 +17,16 @@ const announcementSchema = new Schema(
       classIds: { type: [Schema.Types.ObjectId], default: [] },
       /** Chosen students (absent: the whole class). */
       studentIds: { type: [Schema.Types.ObjectId], default: undefined },
+      /** A whole grade level (the deputy, the admin): classIds are its classes. */
+      grade: { type: Number },
+      /** The whole school (the deputy, the admin): classIds are all its classes. */
+      wholeSchool: { type: Boolean },
     },
     text: { type: String, required: true },
-    /** Telegram file ids (reserved: the bot sends text only for now). */
+    /** Telegram file ids (at most one is sent, with the text as its caption). */
     attachments: { type: [String], default: [] },
+    /** What the attachment is: `photo` or `document`. */
+    attachmentKind: { type: String, enum: ['photo', 'document'] },
     urgent: { type: Boolean, default: false },
     /** How many times the unread were reminded (each reminder is a new outbox copy). */
     reminders: { type: Number, default: 0 },

@@ -19,7 +19,7 @@ export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
   deputy: ['journal', 'absences', 'history', 'grant', 'announce'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
-  teacher: ['today', 'plan', 'acks', 'write', 'inbox'],
+  teacher: ['today', 'plan', 'acks', 'write', 'inbox', 'officehours'],
   // The diary and notifications (issue 5, R24).
   parent: ['children', 'diary', 'absent', 'notifications', 'write', 'inbox'],
   student: ['diary', 'notifications', 'write', 'inbox'],

@@ -19,19 +19,31 @@ export function isLocalDate(value: unknown): value is LocalDate {
   return d.toISOString().slice(0, 10) === value;
 }
 
-function parts(at: Date, timeZone: string): Record<string, string> {
-  const fmt = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Wall-clock parts of an instant in a time zone. The formatter is cached per zone: building one
+ * costs far more than using it, and this runs on every journal update and every notification.
+ */
+export function zonedParts(at: Date, timeZone: string): Record<string, string> {
+  let fmt = FORMATS.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    FORMATS.set(timeZone, fmt);
+  }
   return Object.fromEntries(fmt.formatToParts(at).map((p) => [p.type, p.value]));
 }
+
+const parts = zonedParts;
 
 /** The school's calendar date at an instant. */
 export function localDateOf(at: Date, timeZone: string): LocalDate {

@@ -48,6 +48,15 @@ async function claimNotice(
   }
 }
 
+/**
+ * After the send: a failed send (undefined) releases the claim so the next run retries; otherwise
+ * the notice is final (sent, or skipped for a chat we cannot reach).
+ */
+async function settleNotice(db: Db, key: string, ok: boolean | undefined): Promise<void> {
+  if (ok === undefined) await db.models.JournalNotice.deleteOne({ _id: key, status: 'claimed' });
+  else await db.models.JournalNotice.updateOne({ _id: key }, { $set: { status: ok ? 'sent' : 'skipped' } });
+}
+
 async function localeOf(db: Db, personId: Id, fallback: string): Promise<Locale> {
   const person = await db.models.Person.findById(personId, { telegramId: 1 }).lean();
   const account = person?.telegramId
@@ -122,12 +131,7 @@ export async function runAttendanceReminders(deps: JobDeps, send: SendToPerson):
         deps.logger.warn({ err, lessonId: String(lesson._id) }, 'Attendance reminder not sent');
         return undefined;
       });
-      if (ok === undefined) {
-        // Not sent (network): release the claim so the next run tries again.
-        await db.models.JournalNotice.deleteOne({ _id: `att:${lesson._id}`, status: 'claimed' });
-        continue;
-      }
-      await db.models.JournalNotice.updateOne({ _id: `att:${lesson._id}` }, { $set: { status: ok ? 'sent' : 'skipped' } });
+      await settleNotice(db, `att:${lesson._id}`, ok);
       if (ok) sent++;
     }
   }
@@ -194,11 +198,7 @@ export async function runEndOfDay(deps: JobDeps, send: SendToPerson): Promise<nu
         deps.logger.warn({ err, personId: teacher }, 'End-of-day list not sent');
         return undefined;
       });
-      if (ok === undefined) {
-        await db.models.JournalNotice.deleteOne({ _id: `eod:${teacher}:${today}`, status: 'claimed' });
-        continue;
-      }
-      await db.models.JournalNotice.updateOne({ _id: `eod:${teacher}:${today}` }, { $set: { status: ok ? 'sent' : 'skipped' } });
+      await settleNotice(db, `eod:${teacher}:${today}`, ok);
       if (ok) sent++;
     }
   }

@@ -3,30 +3,10 @@
  * 'YYYY-MM-DD', times 'HH:MM'. (src/domain/calendar.ts has the journal's date helpers; these add
  * the way back from a local time to an instant, which notifications need.)
  */
-import { addDays, isoWeekday } from '../domain/calendar.js';
+import { addDays, isoWeekday, zonedParts } from '../domain/calendar.js';
 
 // One set of calendar helpers: the journal's (src/domain/calendar.ts).
 export { addDays, dayMonth, isoWeekday } from '../domain/calendar.js';
-
-const FORMATS = new Map<string, Intl.DateTimeFormat>();
-
-function format(timeZone: string): Intl.DateTimeFormat {
-  let f = FORMATS.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    FORMATS.set(timeZone, f);
-  }
-  return f;
-}
 
 export interface ZonedParts {
   date: string;
@@ -38,7 +18,7 @@ export interface ZonedParts {
 }
 
 export function zoned(at: Date, timeZone: string): ZonedParts {
-  const p = Object.fromEntries(format(timeZone).formatToParts(at).map((x) => [x.type, x.value]));
+  const p = zonedParts(at, timeZone);
   const date = `${p.year}-${p.month}-${p.day}`;
   const hour = Number(p.hour) % 24;
   const minute = Number(p.minute);
@@ -64,7 +44,7 @@ export function parseTime(hhmm: string | null | undefined, fallback: number): nu
 
 /** The offset of the zone from UTC at an instant, in ms (Moscow: +3 h). */
 function offsetMs(at: Date, timeZone: string): number {
-  const p = Object.fromEntries(format(timeZone).formatToParts(at).map((x) => [x.type, x.value]));
+  const p = zonedParts(at, timeZone);
   const asUtc = Date.UTC(
     Number(p.year),
     Number(p.month) - 1,

@@ -13,7 +13,7 @@ import {
 } from './models/journal.js';
 import { attendanceDraftModel, journalNoticeModel } from './models/journal-work.js';
 import { conversationStateModel, processedUpdateModel } from './models/kv.js';
-import { messageThreadModel, officeHoursModel, threadMessageModel } from './models/messaging.js';
+import { messageThreadModel, officeHoursModel, sendRateModel, threadMessageModel } from './models/messaging.js';
 import {
   absenceReportModel,
   acknowledgementModel,
@@ -48,6 +48,7 @@ export function createModels(conn: Connection) {
     MessageThread: messageThreadModel(conn),
     ThreadMessage: threadMessageModel(conn),
     OfficeHours: officeHoursModel(conn),
+    SendRate: sendRateModel(conn),
     // class announcements (src/domain/announcements.ts)
     Announcement: announcementModel(conn),
     AnnouncementReceipt: announcementReceiptModel(conn),

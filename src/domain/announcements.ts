@@ -38,6 +38,57 @@ export async function canAnnounceTo(db: Db, actor: Actor, classId: Id | string):
   return actor.roles.has('teacher') && actor.classTeacherOf.has(String(id));
 }
 
+export interface AnnounceGroup {
+  groupId: string;
+  /** "Английский язык 1" */
+  name: string;
+  className: string;
+}
+
+/**
+ * May the actor announce to the parents of this group (an English group, a profile group): its
+ * teacher, the class teacher of its class, the deputy, the admin. Returns the group, or undefined.
+ */
+export async function groupForAnnouncement(
+  db: Db,
+  actor: Actor,
+  groupId: Id | string,
+): Promise<{ _id: Id; classId: Id; name: string; studentIds: Id[] } | undefined> {
+  if (!actor.personId || !Types.ObjectId.isValid(String(groupId))) return undefined;
+  const group = await db.models.Group.findOne(
+    { _id: toObjectId(groupId), schoolId: actor.schoolId },
+    { classId: 1, name: 1, studentIds: 1 },
+  ).lean();
+  if (!group) return undefined;
+  const allowed =
+    actor.roles.has('admin') ||
+    actor.roles.has('deputy') ||
+    (actor.roles.has('teacher') && (actor.teachesGroupIds.has(String(group._id)) || actor.classTeacherOf.has(String(group.classId))));
+  return allowed ? { _id: group._id, classId: group.classId, name: group.name, studentIds: group.studentIds ?? [] } : undefined;
+}
+
+/**
+ * The groups the actor may announce to: with `classId`, that class's groups (its class teacher,
+ * the deputy, the admin); without, the groups a teacher teaches.
+ */
+export async function announceableGroups(db: Db, actor: Actor, classId?: string): Promise<AnnounceGroup[]> {
+  if (!actor.personId) throw new AccessDenied();
+  let filter: Record<string, unknown>;
+  if (classId !== undefined) {
+    if (!(await canAnnounceTo(db, actor, classId))) throw new AccessDenied();
+    filter = { schoolId: actor.schoolId, classId: toObjectId(classId) };
+  } else {
+    if (!actor.roles.has('teacher') || actor.teachesGroupIds.size === 0) return [];
+    filter = { schoolId: actor.schoolId, _id: { $in: [...actor.teachesGroupIds].map((id) => new Types.ObjectId(id)) } };
+  }
+  const groups = await db.models.Group.find(filter, { name: 1, classId: 1 }).lean();
+  const classes = await db.models.SchoolClass.find({ _id: { $in: groups.map((g) => g.classId) } }, { name: 1 }).lean();
+  const names = new Map(classes.map((c) => [String(c._id), c.name]));
+  return groups
+    .map((g) => ({ groupId: String(g._id), name: g.name, className: names.get(String(g.classId)) ?? '—' }))
+    .sort((a, b) => a.className.localeCompare(b.className, 'ru', { numeric: true }) || a.name.localeCompare(b.name, 'ru', { numeric: true }));
+}
+
 export interface AnnounceClass {
   classId: string;
   name: string;
@@ -76,13 +127,15 @@ interface Copy {
 }
 
 async function header(db: Db, a: Pick<AnnouncementDoc, 'senderId' | 'audience'>) {
-  const [sender, cls] = await Promise.all([
+  const [sender, cls, group] = await Promise.all([
     db.models.Person.findById(a.senderId, { firstName: 1, lastName: 1, middleName: 1 }).lean(),
     db.models.SchoolClass.findById(a.audience?.classIds?.[0], { name: 1 }).lean(),
+    a.audience?.groupId ? db.models.Group.findById(a.audience.groupId, { name: 1 }).lean() : null,
   ]);
   return {
     name: sender ? teacherName(sender) : '—',
     className: cls?.name ?? '—',
+    ...(group ? { groupName: group.name } : {}),
     ...(a.audience?.wholeSchool ? { wholeSchool: true } : {}),
     ...(typeof a.audience?.grade === 'number' ? { grade: a.audience.grade } : {}),
   };
@@ -138,20 +191,29 @@ export async function announceableGrades(db: Db, actor: Actor): Promise<number[]
 async function audienceClasses(
   db: Db,
   actor: Actor,
-  input: { classId?: string; grade?: number; wholeSchool?: boolean; studentIds?: string[] },
-): Promise<Id[]> {
-  const kinds = [input.classId !== undefined, input.grade !== undefined, input.wholeSchool === true].filter(Boolean).length;
+  input: { classId?: string; groupId?: string; grade?: number; wholeSchool?: boolean; studentIds?: string[] },
+): Promise<{ classIds: Id[]; groupStudents?: Id[] }> {
+  const kinds = [input.classId !== undefined, input.groupId !== undefined, input.grade !== undefined, input.wholeSchool === true].filter(
+    Boolean,
+  ).length;
   if (kinds !== 1) throw new AccessDenied();
+  if (input.groupId !== undefined) {
+    // A group's parents: the group's students only (chosen students belong to a class announcement).
+    const group = await groupForAnnouncement(db, actor, input.groupId);
+    if (!group || input.studentIds?.length) throw new AccessDenied();
+    if (group.studentIds.length === 0) throw new DomainError('announce.errors.noFamilies');
+    return { classIds: [group.classId], groupStudents: group.studentIds };
+  }
   if (input.classId !== undefined) {
     if (!(await canAnnounceTo(db, actor, input.classId))) throw new AccessDenied();
-    return [toObjectId(input.classId)];
+    return { classIds: [toObjectId(input.classId)] };
   }
   // Chosen students belong to a class announcement only.
   if (!canAnnounceWide(actor) || input.studentIds?.length) throw new AccessDenied();
   const filter = input.wholeSchool ? { schoolId: actor.schoolId } : { schoolId: actor.schoolId, grade: input.grade };
   const classes = await db.models.SchoolClass.find(filter, { _id: 1 }).lean();
   if (classes.length === 0) throw new DomainError('announce.errors.noFamilies');
-  return classes.map((c) => c._id);
+  return { classIds: classes.map((c) => c._id) };
 }
 
 export async function sendAnnouncement(
@@ -159,6 +221,8 @@ export async function sendAnnouncement(
   actor: Actor,
   input: {
     classId?: string;
+    /** A group of a class (e.g. an English group): its students' parents. */
+    groupId?: string;
     grade?: number;
     wholeSchool?: boolean;
     studentIds?: string[];
@@ -169,7 +233,7 @@ export async function sendAnnouncement(
   },
 ): Promise<SentAnnouncement> {
   if (!actor.personId) throw new AccessDenied();
-  const classIds = await audienceClasses(db, actor, input);
+  const { classIds, groupStudents } = await audienceClasses(db, actor, input);
   const text = input.text ?? '';
   if (text.trim() === '') throw new DomainError('announce.errors.empty');
   const max = input.attachment ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
@@ -181,7 +245,7 @@ export async function sendAnnouncement(
       roles: 'student',
       'student.classId': { $in: classIds },
       'student.status': ACTIVE_STUDENT,
-      ...(chosen ? { _id: { $in: chosen } } : {}),
+      ...(chosen ? { _id: { $in: chosen } } : groupStudents ? { _id: { $in: groupStudents } } : {}),
     },
     { _id: 1 },
   ).lean();
@@ -212,6 +276,7 @@ export async function sendAnnouncement(
     audience: {
       classIds,
       studentIds: chosen,
+      ...(input.groupId !== undefined ? { groupId: toObjectId(input.groupId) } : {}),
       ...(input.grade !== undefined ? { grade: input.grade } : {}),
       ...(input.wholeSchool ? { wholeSchool: true } : {}),
     },
@@ -271,6 +336,8 @@ export interface AnnouncementStatus {
   text: string;
   urgent: boolean;
   className: string;
+  /** A group announcement: the group's name. */
+  groupName?: string;
   /** A grade-level announcement. */
   grade?: number;
   /** A whole-school announcement. */
@@ -330,12 +397,13 @@ export async function announcementStatus(db: Db, actor: Actor, announcementId: s
   }
   recipients.sort((x, y) => x.name.localeCompare(y.name, 'ru'));
   const count = (s: RecipientState) => recipients.filter((r) => r.state === s).length;
-  const { className } = await header(db, a);
+  const { className, groupName } = await header(db, a) as { className: string; groupName?: string };
   return {
     announcementId: String(a._id),
     text: a.text,
     urgent: Boolean(a.urgent),
     className,
+    ...(groupName ? { groupName } : {}),
     ...(typeof a.audience?.grade === 'number' ? { grade: a.audience.grade } : {}),
     ...(a.audience?.wholeSchool ? { wholeSchool: true } : {}),
     total: recipients.length,

@@ -21,7 +21,12 @@ import { toObjectId } from './people.js';
  */
 type Id = Types.ObjectId;
 
-export const MAX_MESSAGE_TEXT = 4096;
+/**
+ * What one message may hold so the copy, with its header (at most 200 characters and a new line),
+ * fits one Telegram message (4096) or caption (1024): longer is refused, never cut at delivery.
+ */
+export const MAX_MESSAGE_TEXT = 3800;
+export const MAX_MESSAGE_CAPTION = 800;
 export const RATE_LIMIT_PER_MINUTE = 20;
 export const PAGE_SIZE = 10;
 
@@ -275,8 +280,36 @@ export interface SentMessage {
 }
 
 /**
+ * Takes one of the sender's 20 slots of the last minute, or refuses (R3). One conditional update
+ * on the sender's rate document: the slot is free when fewer than 20 times are kept or the oldest
+ * of the last 20 is over a minute old; `$push … $slice` keeps the last 20. Two messages sent at
+ * once cannot both take the last slot (a refused upsert is a duplicate key, not a second insert).
+ */
+export async function takeRateSlot(db: Db, senderId: Id, now: Date): Promise<void> {
+  const n = RATE_LIMIT_PER_MINUTE;
+  const cutoff = new Date(now.getTime() - 60_000);
+  try {
+    await db.models.SendRate.updateOne(
+      { _id: `msg:${String(senderId)}`, $or: [{ [`times.${n - 1}`]: { $exists: false } }, { 'times.0': { $lte: cutoff } }] },
+      { $push: { times: { $each: [now], $slice: -n } } },
+      { upsert: true },
+    );
+  } catch (e) {
+    if ((e as { code?: number }).code !== 11000) throw e;
+    throw new DomainError('messaging.errors.rateLimited', { n });
+  }
+}
+
+function checkContent(content: MessageContent): void {
+  const text = content.text ?? '';
+  const max = content.kind === 'text' ? MAX_MESSAGE_TEXT : MAX_MESSAGE_CAPTION;
+  if (text.length > max) throw new DomainError('messaging.errors.tooLong', { max, length: text.length });
+  if (content.kind === 'text' ? text.trim() === '' : !content.fileId) throw new DomainError('messaging.errors.empty');
+}
+
+/**
  * Appends a message to the thread and enqueues it for the other side. Refused (nothing changes):
- * an empty message, a text over 4096 characters, more than 20 messages a minute from one sender.
+ * an empty message, a text over 3800 characters (a caption over 800), more than 20 a minute from one sender.
  */
 export async function sendMessage(
   db: Db,
@@ -285,20 +318,45 @@ export async function sendMessage(
   content: MessageContent,
   now: Date,
 ): Promise<SentMessage> {
-  const { thread, side } = await threadFor(db, actor, threadId);
+  const [sent] = await sendMessages(db, actor, [threadId], content, now);
+  if (!sent) throw new AccessDenied();
+  return sent;
+}
+
+/**
+ * One message to several threads of the actor (a teacher writing to both parents of a student):
+ * every thread is checked, the message counts once against the rate limit, each thread gets its
+ * own record (the same `batchId`, so a recall takes all of them back) and its own delivery.
+ */
+export async function sendMessages(
+  db: Db,
+  actor: Actor,
+  threadIds: string[],
+  content: MessageContent,
+  now: Date,
+): Promise<SentMessage[]> {
+  if (threadIds.length === 0 || threadIds.length > 10) throw new AccessDenied();
+  const threads = [];
+  for (const id of threadIds) threads.push(await threadFor(db, actor, id));
+  checkContent(content);
   const sender = actor.personId as Id;
+  await takeRateSlot(db, sender, now);
+  const batchId = threads.length > 1 ? new Types.ObjectId() : undefined;
+  const out: SentMessage[] = [];
+  for (const { thread, side } of threads) out.push(await appendMessage(db, thread, side, sender, content, now, batchId));
+  return out;
+}
+
+async function appendMessage(
+  db: Db,
+  thread: MessageThreadDoc,
+  side: Side,
+  sender: Id,
+  content: MessageContent,
+  now: Date,
+  batchId: Id | undefined,
+): Promise<SentMessage> {
   const text = content.text ?? '';
-  if (text.length > MAX_MESSAGE_TEXT) {
-    throw new DomainError('messaging.errors.tooLong', { max: MAX_MESSAGE_TEXT, length: text.length });
-  }
-  if (content.kind === 'text' ? text.trim() === '' : !content.fileId) throw new DomainError('messaging.errors.empty');
-  const recent = await db.models.ThreadMessage.countDocuments({
-    fromPersonId: sender,
-    sentAt: { $gt: new Date(now.getTime() - 60_000) },
-  });
-  if (recent >= RATE_LIMIT_PER_MINUTE) {
-    throw new DomainError('messaging.errors.rateLimited', { n: RATE_LIMIT_PER_MINUTE });
-  }
   const message = await db.models.ThreadMessage.create({
     schoolId: thread.schoolId,
     threadId: thread._id,
@@ -307,6 +365,7 @@ export async function sendMessage(
     text: text || undefined,
     fileId: content.fileId,
     sentAt: now,
+    ...(batchId ? { batchId } : {}),
   });
   const other: Side = side === 'family' ? 'teacher' : 'family';
   // Whoever writes has read the thread so far.
@@ -509,14 +568,33 @@ export async function recallMessage(db: Db, actor: Actor, messageId: string, now
   if (now.getTime() - message.sentAt.getTime() > RECALL_WINDOW_MS) {
     throw new DomainError('messaging.errors.recallTooLate', { minutes: RECALL_WINDOW_MS / 60_000 });
   }
-  const res = await db.models.ThreadMessage.updateOne(
-    { _id: message._id, recalledAt: { $exists: false } },
+  // A message written to several family members at once is taken back from all of them.
+  const batch = message.batchId
+    ? await db.models.ThreadMessage.find(
+        { batchId: message.batchId, fromPersonId: actor.personId, schoolId: actor.schoolId },
+        { _id: 1 },
+      ).lean()
+    : [{ _id: message._id }];
+  const ids = batch.map((m) => m._id);
+  const res = await db.models.ThreadMessage.updateMany(
+    { _id: { $in: ids }, recalledAt: { $exists: false } },
     { $set: { recalledAt: now } },
   );
-  if (res.modifiedCount !== 1) throw new DomainError('messaging.errors.alreadyRecalled');
-  const keys = [thread.teacherId, thread.parentId].map((id) => `msg:thread:${String(message._id)}:${String(id)}`);
+  if (res.modifiedCount === 0) throw new DomainError('messaging.errors.alreadyRecalled');
+  const keys = ids.map((id) => `msg:thread:${String(id)}:`);
+  const threads = await db.models.MessageThread.find(
+    { _id: { $in: (await db.models.ThreadMessage.find({ _id: { $in: ids } }, { threadId: 1 }).lean()).map((m) => m.threadId) } },
+    { teacherId: 1, parentId: 1 },
+  ).lean();
+  const people = [...new Set(threads.flatMap((t) => [String(t.teacherId), String(t.parentId)]))];
+  const copyKeys = keys.flatMap((k) => people.map((p) => `${k}${p}`));
+  // First flag every copy: a worker that holds one (claimed, or already calling Telegram) reads the
+  // flag after it records the copy as sent and deletes it then. Only afterwards read the statuses,
+  // so each copy is either seen here as sent or seen by the worker as recalled (or both: a second
+  // delete of a deleted message fails harmlessly).
+  await db.models.OutboxMessage.updateMany({ key: { $in: copyKeys } }, { $set: { recallRequested: true } });
   const copies = await db.models.OutboxMessage.find(
-    { key: { $in: keys } },
+    { key: { $in: copyKeys } },
     { status: 1, chatId: 1, messageId: 1, botKey: 1 },
   ).lean();
   const out: RecallResult = { threadId: String(thread._id), deletes: [], cancelled: 0 };
@@ -676,19 +754,33 @@ export async function listTaughtStudents(db: Db, actor: Actor, classId: string):
 export interface FamilyContact {
   personId: string;
   label: Label;
+  /** In the bot (bound to Telegram): only they can receive a message. */
+  joined: boolean;
 }
 
-/** The guardians of a student the teacher teaches, as the teacher may address them. */
-export async function listFamilyContacts(db: Db, actor: Actor, studentId: string): Promise<{ student: string; contacts: FamilyContact[] }> {
+export interface FamilyCard {
+  student: string;
+  className: string;
+  contacts: FamilyContact[];
+}
+
+/**
+ * The student's card as a teacher who teaches them sees it for writing: the class and the
+ * guardians by relation and name (never a phone or a Telegram id), each marked joined or not.
+ */
+export async function listFamilyContacts(db: Db, actor: Actor, studentId: string): Promise<FamilyCard> {
   if (!actor.personId || !actor.roles.has('teacher')) throw new AccessDenied();
   const student = await studentOf(db, actor.schoolId, toObjectId(studentId));
   if (!student) throw new AccessDenied();
   if (!(await teachersOf(db, actor.schoolId, student)).has(String(actor.personId))) throw new AccessDenied();
   const links = await db.models.Guardianship.find({ schoolId: actor.schoolId, studentId: student._id }, { parentId: 1, relation: 1 }).lean();
-  const parents = await db.models.Person.find(
-    { _id: { $in: links.map((l) => l.parentId) }, schoolId: actor.schoolId, active: { $ne: false } },
-    { firstName: 1, lastName: 1, middleName: 1 },
-  ).lean();
+  const [parents, cls] = await Promise.all([
+    db.models.Person.find(
+      { _id: { $in: links.map((l) => l.parentId) }, schoolId: actor.schoolId, active: { $ne: false } },
+      { firstName: 1, lastName: 1, middleName: 1, telegramId: 1 },
+    ).lean(),
+    className(db, student.classId),
+  ]);
   const byId = new Map(parents.map((p) => [String(p._id), p]));
   const contacts: FamilyContact[] = [];
   for (const l of links) {
@@ -697,7 +789,21 @@ export async function listFamilyContacts(db: Db, actor: Actor, studentId: string
     contacts.push({
       personId: String(p._id),
       label: { key: 'messaging.teacherWrite.contact', vars: { relation: `messaging.relation.${l.relation ?? 'guardian'}`, name: teacherName(p) } },
+      joined: typeof p.telegramId === 'number',
     });
   }
-  return { student: `${student.lastName} ${student.firstName}`, contacts };
+  return { student: `${student.lastName} ${student.firstName}`, className: cls, contacts };
+}
+
+/**
+ * A teacher writes to all of a student's parents at once: one thread per parent in the bot
+ * (access checked as for one). Refused when no parent has joined the bot yet.
+ */
+export async function startFamilyThreads(db: Db, actor: Actor, studentId: string, now = new Date()): Promise<string[]> {
+  const card = await listFamilyContacts(db, actor, studentId);
+  const joined = card.contacts.filter((c) => c.joined);
+  if (joined.length === 0) throw new DomainError('messaging.teacherWrite.noneJoined', { student: card.student });
+  const ids: string[] = [];
+  for (const c of joined) ids.push((await startThread(db, actor, { studentId, parentId: c.personId }, now)).threadId);
+  return ids;
 }

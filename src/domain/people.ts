@@ -108,6 +108,7 @@ export interface StudentCard {
   name: string;
   fullName: string;
   className?: string;
+  classId?: string;
   classTeacherName?: string;
   status?: string;
   form?: string;
@@ -138,6 +139,7 @@ export async function getStudentCard(db: Db, actor: Actor, studentId: string): P
     name: shortName(s),
     fullName: fullName(s),
     className: cls?.name,
+    classId: cls ? String(cls._id) : undefined,
     classTeacherName: teacher ? fullName(teacher) : undefined,
     status: s.student?.status ?? undefined,
     form: s.student?.form ?? undefined,

@@ -658,11 +658,27 @@ export class DeliveryWorker {
         this.stats.messages++;
         this.stats.notices += items.length;
         this.emit({ type: 'sent', ids: ids.map(String), chatId: batch.chatId, messageId: message.message_id });
+        await this.deleteIfRecalled(api, batch.chatId, docs, ids, message.message_id);
         return;
       }
     } finally {
       release?.();
     }
+  }
+
+  /**
+   * A private message its sender recalled while this worker held it (R3): the recall flagged the
+   * copy before reading which copies were sent, and this reads the flag after recording the copy
+   * as sent — so one of the two always deletes it. Thread messages go alone (never joined).
+   */
+  private async deleteIfRecalled(api: Api, chatId: number, docs: OutboxDoc[], ids: Types.ObjectId[], messageId: number): Promise<void> {
+    const threadCopy = docs.some((d) => d.kind === 'message' && typeof (d.payload as { threadMessageId?: unknown } | undefined)?.threadMessageId === 'string');
+    if (!threadCopy) return;
+    const recalled = await this.db.models.OutboxMessage.exists({ _id: { $in: ids }, recallRequested: true });
+    if (!recalled) return;
+    await api.deleteMessage(chatId, messageId).catch((e: unknown) => {
+      this.log.warn({ chatId, err: e instanceof Error ? e.message : String(e) }, 'Could not delete a recalled message');
+    });
   }
 
   private send(api: Api, chatId: number, r: Awaited<ReturnType<typeof renderMessage>>): Promise<Message> {

@@ -438,13 +438,15 @@ export const announcementReadData = (announcementId: string) => `anr:${announcem
 
 /** An announcement (src/domain/announcements.ts): header, text (a photo's or document's caption), a Read button. */
 function renderAnnouncement(t: Translate, payload: Record<string, unknown>, base: RenderedMessage): RenderedMessage {
-  const h = (payload.header ?? {}) as { name?: unknown; className?: unknown; grade?: unknown; wholeSchool?: unknown };
+  const h = (payload.header ?? {}) as { name?: unknown; className?: unknown; groupName?: unknown; grade?: unknown; wholeSchool?: unknown };
   const key = payload.reminder ? 'announce.headerReminder' : payload.urgent ? 'announce.headerUrgent' : 'announce.header';
   const audience = h.wholeSchool
     ? t('announce.labelSchool')
     : typeof h.grade === 'number'
       ? t('announce.labelGrade', { grade: h.grade })
-      : String(h.className ?? '—');
+      : typeof h.groupName === 'string'
+        ? t('announce.labelGroup', { className: String(h.className ?? '—'), group: h.groupName })
+        : String(h.className ?? '—');
   const title = clip(t(key, { name: String(h.name ?? '—'), className: audience }), 200);
   // With a photo or a document the text is its caption (1024 after parsing the HTML).
   const file = typeof payload.fileId === 'string' ? payload.fileId : undefined;

@@ -173,7 +173,8 @@ describe('teacher-started threads', () => {
     await teacher.press('5А');
     expect(teacher.buttons()).toEqual(['Иванов Матвей']);
     await teacher.press('Иванов Матвей');
-    expect(teacher.buttons()).toEqual(['Мама — Иванова М.', 'Папа — Иванов П.']);
+    expect(teacher.buttons()).toEqual(['Всем родителям (2)', 'Мама — Иванова М.', 'Папа — Иванов П.']);
+    expect(teacher.lastText()).toContain('Мама — Иванова М. — в боте');
     await teacher.press('Папа — Иванов П.');
     expect(teacher.lastText()).toContain('Напишите сообщение для: Папа ученика Иванов Матвей, 5А');
     await teacher.send('Завтра родительское собрание в 18:00.');

@@ -108,16 +108,25 @@ describe('teacher–parent messaging', () => {
     expect(await db().models.MessageThread.countDocuments({ teacherId: w.s.teacherBId })).toBe(0);
   });
 
-  it('refuses a text over 4096 characters and explains unsupported content', async () => {
+  it('refuses a text over 3800 characters (so the copy with its header fits 4096) and explains unsupported content', async () => {
     const mother = w.motherA;
     await mother.send('/write');
     await mother.press('Классный руководитель Петрова А. И.');
     const before = await db().models.ThreadMessage.countDocuments({});
-    await mother.send('а'.repeat(4097));
-    expect(mother.lastText()).toContain('Сообщение слишком длинное (4097 символов): не больше 4096');
+    await mother.send('а'.repeat(3801));
+    expect(mother.lastText()).toContain('Сообщение слишком длинное (3801 символов): не больше 3800');
     await mother.sendSticker();
     expect(mother.lastText()).toContain('Это нельзя отправить учителю');
+    await mother.sendPhoto(undefined, 'б'.repeat(801));
+    expect(mother.lastText()).toContain('Сообщение слишком длинное (801 символов): не больше 800');
     expect(await db().models.ThreadMessage.countDocuments({})).toBe(before);
+    // The longest text arrives whole, header and all: nothing is cut at delivery.
+    const longest = `${'в'.repeat(3799)}!`;
+    await mother.send(longest);
+    expect(mother.lastText()).toBe('Отправлено ✓');
+    const copy = await waitFor(() => w.classTeacherA.messages().find((m) => m.content.includes('ввв!')));
+    expect(copy.content).toContain(longest);
+    expect(copy.content).toContain('Мама ученика Иванов Матвей, 5А');
     // A photo is fine.
     await mother.sendPhoto(undefined, 'справка');
     expect(mother.lastText()).toBe('Отправлено ✓');

@@ -1257,6 +1257,7 @@ export class FakeBotApi {
   private readonly menuButtons = new Map<string, MenuButton>();
   private readonly botTexts = new Map<string, string>();
   private readonly failures = new Map<string, FailureSpec[]>();
+  private readonly holds = new Map<string, Array<{ chatId?: number; reached: (call: ApiCall) => void; gate: Promise<void> }>>();
   private readonly listeners = new Set<(e: FakeEvent) => void>();
   private readonly confirmWaiters = new Set<{ updateId: number; resolve: () => void }>();
   private queue: Update[] = [];
@@ -1417,6 +1418,27 @@ export class FakeBotApi {
     const list = this.failures.get(key) ?? [];
     for (let k = 0; k < times; k++) list.push(failure);
     this.failures.set(key, list);
+  }
+
+  /**
+   * The next call of `method` is carried out (a sent message is in the chat) but its answer waits
+   * until `release()` — a slow Telegram, to test what happens while a request is in flight.
+   * With `chatId`, only a call to that chat is held.
+   */
+  holdNext(method: string, opts: { chatId?: number } = {}): { reached: Promise<ApiCall>; release: () => void } {
+    let reached!: (call: ApiCall) => void;
+    let release!: () => void;
+    const reachedP = new Promise<ApiCall>((r) => {
+      reached = r;
+    });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const key = method.toLowerCase();
+    const list = this.holds.get(key) ?? [];
+    list.push({ chatId: opts.chatId, reached, gate });
+    this.holds.set(key, list);
+    return { reached: reachedP, release };
   }
 
   // ─────────────── users, updates ───────────────
@@ -1801,6 +1823,13 @@ export class FakeBotApi {
 
     try {
       const result = await handler(params, { uploads, signal: req.signal });
+      const holds = this.holds.get(lower);
+      const at = holds?.findIndex((h) => h.chatId === undefined || String(h.chatId) === String(params.chat_id)) ?? -1;
+      const hold = at >= 0 ? holds?.splice(at, 1)[0] : undefined;
+      if (hold) {
+        hold.reached(call);
+        await hold.gate;
+      }
       if (sending) {
         this.stats.delivered++;
         if (this.rateLimits) this.sendLog.push({ at: this.limiterNow(), chatId: chatIdKey(params.chat_id) });

@@ -5,9 +5,11 @@ import {
   type AnnouncementStatus,
   announceableClasses,
   announceableGrades,
+  announceableGroups,
   announcementStatus,
   canAnnounceWide,
   classStudents,
+  groupForAnnouncement,
   MAX_ANNOUNCEMENT_CAPTION,
   MAX_ANNOUNCEMENT_TEXT,
   markRead,
@@ -36,6 +38,8 @@ export const annScopeCb = defineCallback('ansc', { k: cbField.enumOf(['class', '
 export const annGradeCb = defineCallback('ang', { g: cbField.int(0, 20) });
 export const annWholeCb = defineCallback('anw', { c: cbField.objectId() });
 export const annPickCb = defineCallback('anp', { c: cbField.objectId() });
+/** A group of a class (an English group): its students' parents. */
+export const annGroupCb = defineCallback('angr', { g: cbField.objectId() });
 export const annToggleCb = defineCallback('ant', { s: cbField.objectId() });
 export const annPickedCb = defineCallback('anpd', {});
 export const annSendCb = defineCallback('ans', { u: cbField.bool() });
@@ -53,6 +57,8 @@ interface Draft {
   step: 'class' | 'pick' | 'text' | 'preview';
   classId?: string;
   className?: string;
+  groupId?: string;
+  groupName?: string;
   grade?: number;
   wholeSchool?: boolean;
   studentIds?: string[];
@@ -102,6 +108,7 @@ async function showPicker(ctx: BotContext, draft: Draft): Promise<void> {
 function audienceOf(t: Translate, draft: Draft): string {
   if (draft.wholeSchool) return t('announce.audienceSchool');
   if (draft.grade !== undefined) return t('announce.audienceGrade', { grade: draft.grade });
+  if (draft.groupId) return t('announce.audienceGroup', { group: draft.groupName ?? '—', className: draft.className ?? '—' });
   return draft.studentIds?.length
     ? t('announce.audienceChosen', { className: draft.className ?? '—', n: draft.studentIds.length })
     : t('announce.audienceClass', { className: draft.className ?? '—' });
@@ -116,14 +123,21 @@ async function showClasses(ctx: BotContext, edit: boolean): Promise<unknown> {
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();
   const classes = await announceableClasses(ctx.deps.db, actor);
-  if (classes.length === 0) return ctx.reply(ctx.t('announce.notAllowed'));
+  // A teacher also announces to the groups they teach (the deputy and the admin reach a group through its class).
+  const led = new Set(classes.map((c) => c.name));
+  const groups = canAnnounceWide(actor) ? [] : (await announceableGroups(ctx.deps.db, actor)).filter((g) => !led.has(g.className));
+  if (classes.length === 0 && groups.length === 0) return ctx.reply(ctx.t('announce.notAllowed'));
   await saveDraft(ctx, { step: 'class' });
   const kb = new InlineKeyboard();
   classes.forEach((c, i) => {
     kb.text(c.name, annClassCb.pack({ c: c.classId }));
     if (i % 4 === 3) kb.row();
   });
-  kb.row().text(ctx.t('announce.cancel'), annCancelCb.pack({}));
+  kb.row();
+  for (const g of groups.slice(0, 40)) {
+    kb.text(ctx.t('announce.groupButtonWithClass', { className: g.className, group: g.name }).slice(0, 60), annGroupCb.pack({ g: g.groupId })).row();
+  }
+  kb.text(ctx.t('announce.cancel'), annCancelCb.pack({}));
   if (edit) return showScreen(ctx, ctx.t('announce.pickClass'), kb);
   return ctx.reply(ctx.t('announce.pickClass'), { reply_markup: kb });
 }
@@ -133,7 +147,9 @@ function statusText(t: Translate, s: AnnouncementStatus): string {
     ? t('announce.statusTitleWide', { audience: t('announce.labelSchool') })
     : s.grade !== undefined
       ? t('announce.statusTitleWide', { audience: t('announce.labelGrade', { grade: s.grade }) })
-      : t('announce.statusTitle', { className: s.className });
+      : s.groupName
+        ? t('announce.statusTitleGroup', { className: s.className, group: s.groupName })
+        : t('announce.statusTitle', { className: s.className });
   const lines = [
     title,
     escapeHtml(s.text.length > 200 ? `${s.text.slice(0, 199)}…` : s.text),
@@ -232,15 +248,19 @@ export function announcementsFeature() {
     if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
     // Refuses a class the actor may not announce to (a forged button).
     const students = await classStudents(ctx.deps.db, ctx.actor, data.c);
-    const cls = await ctx.deps.db.models.SchoolClass.findById(data.c, { name: 1 }).lean();
+    const [cls, groups] = await Promise.all([
+      ctx.deps.db.models.SchoolClass.findById(data.c, { name: 1 }).lean(),
+      announceableGroups(ctx.deps.db, ctx.actor, data.c),
+    ]);
     await saveDraft(ctx, { step: 'class', classId: data.c, className: cls?.name ?? '—' });
     await ctx.answerCallbackQuery();
     const kb = new InlineKeyboard()
       .text(ctx.t('announce.wholeClass', { n: students.length }), annWholeCb.pack({ c: data.c }))
       .row()
       .text(ctx.t('announce.chooseStudents'), annPickCb.pack({ c: data.c }))
-      .row()
-      .text(ctx.t('announce.cancel'), annCancelCb.pack({}));
+      .row();
+    for (const g of groups.slice(0, 20)) kb.text(ctx.t('announce.groupButton', { group: g.name }).slice(0, 60), annGroupCb.pack({ g: g.groupId })).row();
+    kb.text(ctx.t('announce.cancel'), annCancelCb.pack({}));
     await showScreen(ctx, ctx.t('announce.pickAudience', { className: cls?.name ?? '—' }), kb);
   });
 
@@ -249,6 +269,27 @@ export function announcementsFeature() {
     const draft = await loadDraft(ctx);
     if (!data || !draft || draft.classId !== data.c) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
     const next: Draft = { ...draft, step: 'text', studentIds: undefined };
+    await saveDraft(ctx, next);
+    await ctx.answerCallbackQuery();
+    await askText(ctx, next);
+  });
+
+  composer.callbackQuery(annGroupCb.filter, async (ctx) => {
+    const data = annGroupCb.unpack(ctx.callbackQuery.data);
+    const draft = await loadDraft(ctx);
+    if (!data || !ctx.actor || !draft) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // Refuses a group the actor may not announce to (a forged button); checked again on sending.
+    const group = await groupForAnnouncement(ctx.deps.db, ctx.actor, data.g);
+    if (!group) throw new AccessDenied();
+    const cls = await ctx.deps.db.models.SchoolClass.findById(group.classId, { name: 1 }).lean();
+    const next: Draft = {
+      personId: draft.personId,
+      at: draft.at,
+      step: 'text',
+      groupId: data.g,
+      groupName: group.name,
+      className: cls?.name ?? '—',
+    };
     await saveDraft(ctx, next);
     await ctx.answerCallbackQuery();
     await askText(ctx, next);
@@ -296,12 +337,18 @@ export function announcementsFeature() {
   composer.callbackQuery(annSendCb.filter, async (ctx) => {
     const data = annSendCb.unpack(ctx.callbackQuery.data);
     const draft = await loadDraft(ctx);
-    const hasAudience = Boolean(draft?.classId) || draft?.grade !== undefined || draft?.wholeSchool === true;
+    const hasAudience = Boolean(draft?.classId) || Boolean(draft?.groupId) || draft?.grade !== undefined || draft?.wholeSchool === true;
     if (!data || !ctx.actor || !draft || draft.step !== 'preview' || !hasAudience || !draft.text) {
       return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
     }
     const sent = await sendAnnouncement(ctx.deps.db, ctx.actor, {
-      ...(draft.wholeSchool ? { wholeSchool: true } : draft.grade !== undefined ? { grade: draft.grade } : { classId: draft.classId }),
+      ...(draft.wholeSchool
+        ? { wholeSchool: true }
+        : draft.grade !== undefined
+          ? { grade: draft.grade }
+          : draft.groupId
+            ? { groupId: draft.groupId }
+            : { classId: draft.classId }),
       studentIds: draft.studentIds,
       text: draft.text,
       attachment: draft.attachment,

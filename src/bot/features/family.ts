@@ -3,6 +3,7 @@ import { AccessDenied } from '../../domain/errors.js';
 import { getStudentCard, listMyChildren } from '../../domain/people.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
+import { teacherStudentCb } from './messaging.js';
 
 /**
  * A family's view of its children (R4). The button carries the student id; the domain
@@ -46,7 +47,14 @@ async function showCard(ctx: BotContext, studentId: string): Promise<void> {
       lines.push(g.phone ? t('family.card.guardianPhone', { name: g.name, phone: g.phone }) : t('family.card.guardian', { name: g.name }));
     }
   }
-  await ctx.reply(lines.join('\n'), { parse_mode: 'HTML' });
+  // A teacher of the student writes to the parents from the card (issue 6); the messaging card
+  // checks again that the teacher teaches the child.
+  const teaches =
+    actor.roles.has('teacher') &&
+    card.classId !== undefined &&
+    (actor.classTeacherOf.has(card.classId) || actor.teachesClassIds.has(card.classId));
+  const kb = teaches ? new InlineKeyboard().text(t('messaging.teacherWrite.fromCard'), teacherStudentCb.pack({ s: card.studentId })) : undefined;
+  await ctx.reply(lines.join('\n'), { parse_mode: 'HTML', reply_markup: kb });
 }
 
 export function familyFeature() {

@@ -17,8 +17,10 @@ import {
   reportThread,
   type SentMessage,
   sendMessage,
+  sendMessages,
   setOfficeHours,
   setThreadMuted,
+  startFamilyThreads,
   startThread,
   type TeacherOption,
   threadOfDelivered,
@@ -28,6 +30,7 @@ import { listMyChildren } from '../../domain/people.js';
 import type { Translate } from '../../i18n.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
+import { showScreen } from '../ui.js';
 
 /**
  * Teacher–family messaging (R3, R24): /write (a parent picks the child, then the teacher), /inbox
@@ -50,6 +53,8 @@ export const reportCb = defineCallback('msgp', { t: cbField.objectId() });
 export const teacherClassCb = defineCallback('msgwc', { c: cbField.objectId() });
 export const teacherStudentCb = defineCallback('msgws', { s: cbField.objectId() });
 export const teacherParentCb = defineCallback('msgwp', { s: cbField.objectId(), p: cbField.objectId() });
+/** From the student's card: one message to every parent of the student who is in the bot. */
+export const teacherAllParentsCb = defineCallback('msgwa', { s: cbField.objectId() });
 
 const STATE_PREFIX = 'msg:';
 const STATE_TTL_MS = 30 * 60_000;
@@ -57,6 +62,8 @@ const stateId = (telegramId: number) => `${STATE_PREFIX}${telegramId}`;
 
 interface ComposeState {
   threadId: string;
+  /** Several threads at once (a teacher writing to all parents of a student); the first is `threadId`. */
+  threadIds?: string[];
   personId: string;
   at: number;
 }
@@ -78,10 +85,15 @@ function teacherButton(t: Translate, o: TeacherOption): string {
   return t('messaging.teacherButtonSubjects', { name: o.name, subjects });
 }
 
-async function setComposing(ctx: BotContext, threadId: string): Promise<void> {
+async function setComposing(ctx: BotContext, threadId: string, threadIds?: string[]): Promise<void> {
   const actor = ctx.actor;
   if (!actor?.personId || !ctx.from) return;
-  const value: ComposeState = { threadId, personId: String(actor.personId), at: ctx.deps.now().getTime() };
+  const value: ComposeState = {
+    threadId,
+    ...(threadIds && threadIds.length > 1 ? { threadIds } : {}),
+    personId: String(actor.personId),
+    at: ctx.deps.now().getTime(),
+  };
   await ctx.deps.db.models.ConversationState.updateOne(
     { _id: stateId(ctx.from.id) },
     { $set: { value, updatedAt: ctx.deps.now() } },
@@ -252,6 +264,33 @@ async function showThread(ctx: BotContext, threadId: string, page: number, edit:
   else await ctx.reply(text, { reply_markup: kb });
 }
 
+/**
+ * The student's card for writing (a teacher who teaches the student): the guardians by relation
+ * and name, who is in the bot, a button per parent in the bot and "All parents" when there are
+ * several. Never a phone number. Also reached from the /children card.
+ */
+export async function showFamilyCard(ctx: BotContext, studentId: string): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const card = await listFamilyContacts(ctx.deps.db, actor, studentId);
+  if (card.contacts.length === 0) {
+    await showScreen(ctx, ctx.t('messaging.teacherWrite.noContacts', { student: card.student }));
+    return;
+  }
+  const joined = card.contacts.filter((c) => c.joined);
+  const contacts = card.contacts
+    .map((c) => ctx.t(c.joined ? 'messaging.teacherWrite.cardJoined' : 'messaging.teacherWrite.cardNotJoined', { contact: labelText(ctx.t, c.label) }))
+    .join('\n');
+  const kb = new InlineKeyboard();
+  if (joined.length > 1) kb.text(ctx.t('messaging.teacherWrite.allParents', { n: joined.length }), teacherAllParentsCb.pack({ s: studentId })).row();
+  for (const c of joined) kb.text(labelText(ctx.t, c.label), teacherParentCb.pack({ s: studentId, p: c.personId })).row();
+  const text =
+    joined.length === 0
+      ? `${ctx.t('messaging.teacherWrite.card', { student: card.student, className: card.className, contacts })}\n\n${ctx.t('messaging.teacherWrite.noneJoined', { student: card.student })}`
+      : ctx.t('messaging.teacherWrite.card', { student: card.student, className: card.className, contacts });
+  await showScreen(ctx, text, joined.length > 0 ? kb : undefined);
+}
+
 export function messagingFeature() {
   const composer = new Composer<BotContext>();
   const privateChat = composer.chatType('private');
@@ -350,12 +389,22 @@ export function messagingFeature() {
     const data = teacherStudentCb.unpack(ctx.callbackQuery.data);
     if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
     // Refuses a student the teacher does not teach (a forged button).
-    const { student, contacts } = await listFamilyContacts(ctx.deps.db, ctx.actor, data.s);
+    await showFamilyCard(ctx, data.s);
     await ctx.answerCallbackQuery();
-    if (contacts.length === 0) return ctx.editMessageText(ctx.t('messaging.teacherWrite.noContacts', { student }));
-    const kb = new InlineKeyboard();
-    for (const c of contacts) kb.text(labelText(ctx.t, c.label), teacherParentCb.pack({ s: data.s, p: c.personId })).row();
-    await ctx.editMessageText(ctx.t('messaging.teacherWrite.pickContact', { student }), { reply_markup: kb });
+  });
+
+  composer.callbackQuery(teacherAllParentsCb.filter, async (ctx) => {
+    const data = teacherAllParentsCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    // The domain checks that the teacher teaches the child; parents not in the bot are left out.
+    const threadIds = await startFamilyThreads(ctx.deps.db, ctx.actor, data.s, ctx.deps.now());
+    const first = threadIds[0];
+    if (!first) throw new AccessDenied();
+    const { student } = await listFamilyContacts(ctx.deps.db, ctx.actor, data.s);
+    await setComposing(ctx, first, threadIds);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    await ctx.reply(ctx.t('messaging.teacherWrite.composeAll', { student, n: threadIds.length }), { reply_markup: doneKeyboard(ctx.t) });
   });
 
   composer.callbackQuery(teacherParentCb.filter, async (ctx) => {
@@ -432,6 +481,15 @@ export function messagingFeature() {
     const content = contentOf(m);
     if (!content) {
       await ctx.reply(ctx.t('messaging.unsupported'), { reply_markup: state ? doneKeyboard(ctx.t) : undefined });
+      return;
+    }
+    if (state?.threadIds && state.threadIds.length > 1) {
+      // One message to several parents; counted once, recalled together.
+      const all = await sendMessages(ctx.deps.db, actor, state.threadIds, content, ctx.deps.now());
+      await setComposing(ctx, state.threadId, state.threadIds);
+      const firstId = all[0]?.messageId;
+      if (!firstId) return;
+      await ctx.reply(ctx.t('messaging.teacherWrite.sentAll', { n: all.length }), { reply_markup: sentKeyboard(ctx.t, firstId, true) });
       return;
     }
     const sent = await sendMessage(ctx.deps.db, actor, threadId, content, ctx.deps.now());

@@ -17,6 +17,8 @@ const announcementSchema = new Schema(
       classIds: { type: [Schema.Types.ObjectId], default: [] },
       /** Chosen students (absent: the whole class). */
       studentIds: { type: [Schema.Types.ObjectId], default: undefined },
+      /** A group of a class (an English group): classIds is its class, the students its students. */
+      groupId: { type: Schema.Types.ObjectId },
       /** A whole grade level (the deputy, the admin): classIds are its classes. */
       grade: { type: Number },
       /** The whole school (the deputy, the admin): classIds are all its classes. */

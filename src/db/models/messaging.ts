@@ -51,12 +51,14 @@ const threadMessageSchema = new Schema(
     recalledAt: { type: Date },
     /** Telegram message id of the copy delivered to the other side (first recipient), once known. */
     deliveredMessageId: { type: Number },
+    /** One message a teacher wrote to several family members at once (one per thread): recalled together. */
+    batchId: { type: Schema.Types.ObjectId },
   },
   { timestamps: false, collection: 'thread_messages' },
 );
 threadMessageSchema.index({ threadId: 1, sentAt: -1 });
-// The per-sender rate limit counts the last minute's messages.
 threadMessageSchema.index({ fromPersonId: 1, sentAt: -1 });
+threadMessageSchema.index({ batchId: 1 }, { sparse: true });
 
 export type ThreadMessageDoc = InferSchemaType<typeof threadMessageSchema> & { _id: Types.ObjectId };
 export const threadMessageModel = (conn: Connection) => conn.model('ThreadMessage', threadMessageSchema);
@@ -79,3 +81,18 @@ officeHoursSchema.index({ teacherId: 1 }, { unique: true });
 
 export type OfficeHoursDoc = InferSchemaType<typeof officeHoursSchema> & { _id: Types.ObjectId };
 export const officeHoursModel = (conn: Connection) => conn.model('OfficeHours', officeHoursSchema);
+
+/**
+ * The per-sender rate limit (R3: 20 messages a minute): the send times of the sender's last
+ * messages, at most the limit. A slot is taken by one conditional update — atomic, so two
+ * messages sent at once cannot both take the last slot.
+ */
+const sendRateSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    times: { type: [Date], default: [] },
+  },
+  { collection: 'send_rates', versionKey: false },
+);
+
+export const sendRateModel = (conn: Connection) => conn.model('SendRate', sendRateSchema);

@@ -81,6 +81,11 @@ const outboxSchema = new Schema(
     messageId: { type: Number },
     /** Recovered after a crash between sending and recording: assumed delivered (at-most-once). */
     uncertain: { type: Boolean },
+    /**
+     * Its sender recalled it (a private message, R3) while a worker held it: whoever records it as
+     * sent afterwards deletes the copy from the chat (src/notify/delivery.ts).
+     */
+    recallRequested: { type: Boolean },
     lastError: { type: String },
   },
   { timestamps: true, collection: 'outbox' },

@@ -239,22 +239,7 @@ async function className(db: Db, classId: Id | undefined): Promise<string> {
 async function labelOf(db: Db, thread: MessageThreadDoc, side: Side): Promise<Label> {
   const student = await studentOf(db, thread.schoolId, thread.studentId);
   const studentName = student ? `${student.lastName} ${student.firstName}` : '—';
-  if (side === 'family') {
-    const cls = await className(db, student?.classId);
-    if (String(thread.parentId) === String(thread.studentId)) {
-      return { key: 'messaging.header.student', vars: { student: studentName, className: cls } };
-    }
-    const g = await db.models.Guardianship.findOne(
-      { schoolId: thread.schoolId, parentId: thread.parentId, studentId: thread.studentId },
-      { relation: 1 },
-    ).lean();
-    return {
-      key: 'messaging.header.family',
-      vars: { relation: `messaging.relation.${g?.relation ?? 'guardian'}`, student: studentName, className: cls },
-    };
-  }
-  const teacher = await db.models.Person.findById(thread.teacherId, { firstName: 1, lastName: 1, middleName: 1 }).lean();
-  const name = teacher ? teacherName(teacher) : '—';
+  // What the thread is about: the subjects the teacher teaches the child, or the class teacher's role.
   const info = student ? (await teachersOf(db, thread.schoolId, student)).get(String(thread.teacherId)) : undefined;
   const subjectIds = [...(info?.subjectIds ?? [])];
   const subjects = subjectIds.length
@@ -262,6 +247,23 @@ async function labelOf(db: Db, thread: MessageThreadDoc, side: Side): Promise<La
         .map((s) => s.name)
         .sort()
     : [];
+  const about = subjects.length > 0 ? 'Subjects' : info?.classTeacher ? 'Class' : '';
+  if (side === 'family') {
+    const cls = await className(db, student?.classId);
+    if (String(thread.parentId) === String(thread.studentId)) {
+      return { key: `messaging.header.student${about}`, vars: { student: studentName, className: cls, subjects } };
+    }
+    const g = await db.models.Guardianship.findOne(
+      { schoolId: thread.schoolId, parentId: thread.parentId, studentId: thread.studentId },
+      { relation: 1 },
+    ).lean();
+    return {
+      key: `messaging.header.family${about}`,
+      vars: { relation: `messaging.relation.${g?.relation ?? 'guardian'}`, student: studentName, className: cls, subjects },
+    };
+  }
+  const teacher = await db.models.Person.findById(thread.teacherId, { firstName: 1, lastName: 1, middleName: 1 }).lean();
+  const name = teacher ? teacherName(teacher) : '—';
   if (subjects.length > 0) return { key: 'messaging.header.subjectTeacher', vars: { subjects, name } };
   if (info?.classTeacher) return { key: 'messaging.header.classTeacher', vars: { name } };
   return { key: 'messaging.header.teacher', vars: { name } };

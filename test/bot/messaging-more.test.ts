@@ -85,7 +85,7 @@ describe('from the student’s card to all parents', () => {
     // The father's reply reaches the teacher only — the mother never sees it.
     await w.fatherA.replyTo(toFather.messageId, 'Спасибо, очень рады!');
     const reply = await delivered(teacher, 'очень рады');
-    expect(reply.content).toContain('Папа ученика Иванов Матвей, 5А');
+    expect(reply.content).toContain('Папа ученика Иванов Матвей, 5А · классному руководителю');
     await settle();
     expect(has(w.motherA, 'очень рады')).toBe(false);
   });

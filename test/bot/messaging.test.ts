@@ -56,7 +56,8 @@ describe('teacher–parent messaging', () => {
     expect(mother.inboxTexts()).toEqual(['Отправлено ✓']);
 
     const first = await delivered(teacher, 'Матвей сегодня болеет');
-    expect(first.content).toContain('Мама ученика Иванов Матвей, 5А');
+    // Who writes and about which subject.
+    expect(first.content).toContain('Мама ученика Иванов Матвей, 5А · Математика');
     expect(first.buttons.flat()).toEqual(['Ответить']);
 
     // Reply-to on the delivered message goes to the same thread.
@@ -89,10 +90,10 @@ describe('teacher–parent messaging', () => {
     const teacher = w.mathTeacher;
     // The teacher has answered since the first message: only the parent's thanks are unread.
     await teacher.send('/inbox');
-    expect(teacher.lastText()).toContain('Мама ученика Иванов Матвей, 5А — непрочитанных: 1');
+    expect(teacher.lastText()).toContain('Мама ученика Иванов Матвей, 5А · Математика — непрочитанных: 1');
     await teacher.press(/Мама ученика Иванов Матвей/);
     const history = teacher.lastText() ?? '';
-    expect(history).toContain('Переписка: Мама ученика Иванов Матвей, 5А (страница 1 из 1)');
+    expect(history).toContain('Переписка: Мама ученика Иванов Матвей, 5А · Математика (страница 1 из 1)');
     expect(history).toContain('Вы: Выздоравливайте');
     expect(history).toContain('Собеседник: Спасибо!');
     await teacher.send('/inbox');

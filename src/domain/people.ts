@@ -153,7 +153,10 @@ export async function getStudentCard(db: Db, actor: Actor, studentId: string): P
           { firstName: 1, lastName: 1, middleName: 1, phone: 1 },
         ).lean()
       : [];
-    card.guardians = parents.map((p) => ({ name: fullName(p), phone: p.phone ?? undefined }));
+    // Phones only for the school's office (admin, deputy, secretary): a class teacher reaches the
+    // parents through the bot, and no phone number changes hands between teachers and families (issue 6).
+    const office = readsWholeSchool(actor);
+    card.guardians = parents.map((p) => ({ name: fullName(p), phone: office ? (p.phone ?? undefined) : undefined }));
   }
   return card;
 }

@@ -55,6 +55,8 @@ describe('from the student’s card to all parents', () => {
 
     const teacher = w.classTeacherA;
     await teacher.send(`/children ${String(w.s.familyA.studentId)}`);
+    expect(teacher.lastText()).toContain('Иванова Галина');
+    expect(teacher.lastText()).not.toContain('+7900');
     expect(teacher.buttons()).toEqual(['✉️ Написать родителям']);
     await teacher.press('✉️ Написать родителям');
     const card = teacher.lastText() ?? '';

@@ -302,9 +302,13 @@ describe('people (R4, R32)', () => {
     expect((await listClassStudents(db, math, String(s.classB.id))).map((x) => x.name)).toEqual([s.familyB.childName]);
     await expect(listClassStudents(db, teacherA, String(s.classB.id))).rejects.toMatchObject({ key: 'errors.forbidden' });
     await expect(listClassStudents(db, parent, String(s.classA.id))).rejects.toMatchObject({ key: 'errors.forbidden' });
-    // The class teacher's card shows the parents to call; a subject teacher's does not.
+    // The class teacher's card names the parents (to write to them through the bot) without their
+    // phones (issue 6: no phone number changes hands); the admin's has the phone; a subject teacher's has neither.
     const card = await getStudentCard(db, teacherA, String(s.familyA.studentId));
-    expect(card.guardians?.[0]?.phone).toBe('+7 900 123-45-67');
+    expect(card.guardians?.[0]?.name).toContain('Мария');
+    expect(card.guardians?.[0]?.phone).toBeUndefined();
+    const adminCard = await getStudentCard(db, await actorOf(db, s.adminId), String(s.familyA.studentId));
+    expect(adminCard.guardians?.[0]?.phone).toBe('+7 900 123-45-67');
     expect((await getStudentCard(db, math, String(s.familyA.studentId))).guardians).toBeUndefined();
   });
 

@@ -28,7 +28,7 @@ export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
 /** Commands for a joined person: theirs by role, then privacy, profile switching and the guest ones. */
 export function commandsFor(
   roles: Iterable<string>,
-  opts: { classTeacher?: boolean; profiles?: number } = {},
+  opts: { classTeacher?: boolean; teachesGroups?: boolean; profiles?: number } = {},
 ): string[] {
   const set = new Set(roles);
   const out: string[] = ['start'];
@@ -36,6 +36,8 @@ export function commandsFor(
   // R2: a class teacher invites the families of their class; R20: sets the reasons of its absences;
   // R18: enters the period marks of students arriving mid-year.
   if (opts.classTeacher) out.push('invite', 'absences', 'arrivals', 'announce');
+  // A teacher of a group (an English group) announces to its families (issue 6).
+  if (opts.teachesGroups && set.has('teacher')) out.push('announce');
   out.push('privacy');
   if ((opts.profiles ?? 1) > 1) out.push('profile');
   out.push('language', 'help');
@@ -62,7 +64,11 @@ export async function setDefaultCommands(
 export function commandsOf(ctx: BotContext): string[] {
   const actor = ctx.actor;
   if (!actor) return [...GUEST_COMMANDS];
-  return commandsFor(actor.roles, { classTeacher: actor.classTeacherOf.size > 0, profiles: ctx.profiles.length });
+  return commandsFor(actor.roles, {
+    classTeacher: actor.classTeacherOf.size > 0,
+    teachesGroups: actor.teachesGroupIds.size > 0,
+    profiles: ctx.profiles.length,
+  });
 }
 
 /**

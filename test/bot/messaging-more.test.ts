@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandsFor } from '../../src/bot/commands.js';
 import { annGroupCb } from '../../src/bot/features/announcements.js';
 import { teacherAllParentsCb } from '../../src/bot/features/messaging.js';
 import { RATE_LIMIT_PER_MINUTE, sendMessage, startThread } from '../../src/domain/messaging.js';
@@ -90,6 +91,17 @@ describe('from the student’s card to all parents', () => {
     expect(reply.content).toContain('Папа ученика Иванов Матвей, 5А · классному руководителю');
     await settle();
     expect(has(w.motherA, 'очень рады')).toBe(false);
+  });
+
+  it('the subject teacher opens the same card from the student in a lesson’s marks', async () => {
+    const teacher = w.mathTeacher;
+    await teacher.send('/today');
+    await teacher.press(/^2 · 5А/);
+    await teacher.press('✏️ Оценки');
+    await teacher.press(/^Иванов/);
+    await teacher.press('✉️ Написать родителям');
+    expect(teacher.lastText()).toContain('Мама — Иванова М. — в боте');
+    expect(teacher.buttons()).toEqual(['Всем родителям (2)', 'Мама — Иванова М.', 'Папа — Иванов П.']);
   });
 
   it('a recall takes back the copies of both parents', async () => {
@@ -192,6 +204,11 @@ describe('announcement to a group', () => {
     const eng = t.world.user({ firstName: 'Jane', languageCode: 'ru' });
     await bind(db(), engTeacherId, eng, new Date(t.clock.now().getTime() - 86_400_000));
 
+    await eng.send('/start');
+    // Her menu has /announce: she teaches a group (a subject teacher without one has not).
+    const menu = t.fake.commands({ type: 'chat', chat_id: eng.id }, 'ru').map((c) => c.command);
+    expect(menu).toContain('announce');
+    expect(commandsFor(['teacher'], { teachesGroups: false })).not.toContain('announce');
     await eng.send('/announce');
     expect(eng.buttons()).toEqual(['5А: группа «Английский 1»', 'Отмена']);
     // A forged button for the group she does not teach: refused, nothing sent.

@@ -15,6 +15,7 @@ import {
 } from '../../domain/marks.js';
 import { escapeHtml } from '../../i18n.js';
 import type { BotContext } from '../context.js';
+import { teacherStudentCb } from './messaging.js';
 import {
   bulkStartCb,
   lessonCb,
@@ -104,6 +105,8 @@ async function showStudent(ctx: BotContext, lessonId: string, version: string, i
   for (const v of VALUES) kb.text(v, markValueCb.pack({ l: lessonId, v: version, i: idx, m: v, k: kindIdx, t: token }));
   kb.row();
   for (const m of student.marks) kb.text(t('marks.editButton', { value: m.value }), markEditCb.pack({ m: m.id })).row();
+  // The student's card in the lesson: write to the parents from here (issue 6).
+  kb.text(t('messaging.teacherWrite.fromCard'), teacherStudentCb.pack({ s: student.id })).row();
   kb.text(t('marks.backToList'), marksCb.pack({ l: lessonId, k: kindIdx }));
   await show(ctx, lines.join('\n'), kb);
 }

@@ -111,6 +111,7 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
     roster: roster.map((s) => toObjectId(s.id)),
     labels: rosterLabels(roster),
     absent: ids.flatMap((id, i) => (absentIds.has(id) ? [i] : [])),
+    baseAbsent: existing?.baseAbsent ?? saved.map((a) => a.studentId),
   };
   await AttendanceDraft.updateOne(
     { lessonId: lesson._id, editorId: editorOf(actor) },
@@ -183,8 +184,13 @@ export async function saveAttendance(
   const savedBy = new Map(saved.map((a) => [String(a.studentId), a]));
   const absentIds = new Set(draft.absent.map((i) => String(draft.roster[i])));
   const rosterIds = new Set(draft.roster.map(String));
-  const toMark = [...absentIds].filter((id) => !savedBy.has(id));
-  const toClear = saved.filter((a) => rosterIds.has(String(a.studentId)) && !absentIds.has(String(a.studentId)));
+  // Only what this editor changed since opening the draft is written: a student another editor
+  // marked (or cleared) meanwhile, and this one did not touch, keeps the other's change.
+  const base = new Set((draft.baseAbsent ?? saved.map((a) => a.studentId)).map(String));
+  const toMark = [...absentIds].filter((id) => !savedBy.has(id) && !base.has(id));
+  const toClear = saved.filter(
+    (a) => rosterIds.has(String(a.studentId)) && !absentIds.has(String(a.studentId)) && base.has(String(a.studentId)),
+  );
   // A parent's absence report the class teacher confirmed gives the reason at once (Б or У, R20).
   const codeOf = new Map<string, AbsenceCode>();
   for (const id of toMark) codeOf.set(id, (await reportedReason(db, toObjectId(id), lesson.date)) ?? 'Н');
@@ -237,7 +243,10 @@ export async function saveAttendance(
     await publishEvent(db, { kind: 'absence.cleared', schoolId: lesson.schoolId, studentId: a.studentId, lessonId: lesson._id, at: now });
   }
   const after = await savedAbsences(db, lesson._id);
-  const sheet = sheetOf(brief, { ...lesson, attendanceTakenAt: now }, { ...draft }, after);
+  // The sheet as saved now, with other editors' changes merged in.
+  const afterIds = new Set(after.map((a) => String(a.studentId)));
+  const merged = { ...draft, absent: draft.roster.flatMap((id, i) => (afterIds.has(String(id)) ? [i] : [])) };
+  const sheet = sheetOf(brief, { ...lesson, attendanceTakenAt: now }, merged, after);
   return { sheet: { ...sheet, dirty: false }, marked: toMark.length, cleared: toClear.length };
 }
 

@@ -177,6 +177,31 @@ describe('attendance (R19, R20)', () => {
     expect(await db.models.AttendanceDraft.countDocuments({ lessonId })).toBe(0);
   });
 
+  it('two editors of one lesson: each save writes only its own changes, neither undoes the other’s', async () => {
+    const lessonId = String(await lessonOn(db, f, f.mathSlot7, '2026-11-20'));
+    const [s0, s3, s4] = [f.class7.studentIds[0], f.class7.studentIds[3], f.class7.studentIds[4]];
+    // Student 0 was absent before either opened the sheet.
+    let first = await openAttendance(db, teacher, lessonId, NOW);
+    first = await toggleAttendance(db, teacher, lessonId, first.version, 0, NOW);
+    await saveAttendance(db, teacher, lessonId, first.version, NOW);
+    // Both open: the teacher and the admin, each with their own draft of the same saved sheet.
+    let a = await openAttendance(db, teacher, lessonId, NOW);
+    let b = await openAttendance(db, admin, lessonId, NOW);
+    // The admin marks 3 absent and saves.
+    b = await toggleAttendance(db, admin, lessonId, b.version, 3, NOW);
+    expect((await saveAttendance(db, admin, lessonId, b.version, NOW)).marked).toBe(1);
+    // The teacher, from the older draft (3 present there), marks 4 absent and clears 0.
+    a = await toggleAttendance(db, teacher, lessonId, a.version, 4, NOW);
+    a = await toggleAttendance(db, teacher, lessonId, a.version, 0, NOW);
+    const saved = await saveAttendance(db, teacher, lessonId, a.version, NOW);
+    expect([saved.marked, saved.cleared]).toEqual([1, 1]);
+    const absent = (await db.models.Absence.find({ lessonId }).lean()).map((x) => String(x.studentId)).sort();
+    // 3 (the admin's) stays; 4 (the teacher's) is added; 0 (cleared by the teacher) is gone.
+    expect(absent).toEqual([String(s3), String(s4)].sort());
+    expect(absent).not.toContain(String(s0));
+    expect(saved.sheet.students.filter((x) => x.absent).map((x) => x.idx)).toEqual([3, 4]);
+  });
+
   it('an absence covered by a confirmed parent report gets its reason at once (Б), others stay Н', async () => {
     const lessonId = String(await lessonOn(db, f, f.mathSlot7, TODAY));
     const [ill, other] = [f.class7.studentIds[1], f.class7.studentIds[2]];

@@ -20,6 +20,11 @@ const attendanceDraftSchema = new Schema(
     labels: { type: [String], default: [] },
     /** Indexes into `roster` of the students marked absent in this draft. */
     absent: { type: [Number], default: [] },
+    /**
+     * Who was absent in the saved sheet when the draft was opened. Save writes only what this
+     * editor changed against it, so two editors of one lesson never undo each other's changes.
+     */
+    baseAbsent: { type: [Schema.Types.ObjectId], default: undefined },
   },
   { timestamps: true, collection: 'attendance_drafts' },
 );

@@ -293,7 +293,7 @@ export async function takeRateSlot(db: Db, senderId: Id, now: Date): Promise<voi
   try {
     await db.models.SendRate.updateOne(
       { _id: `msg:${String(senderId)}`, $or: [{ [`times.${n - 1}`]: { $exists: false } }, { 'times.0': { $lte: cutoff } }] },
-      { $push: { times: { $each: [now], $slice: -n } } },
+      { $push: { times: { $each: [now], $slice: -n } }, $set: { lastAt: now } },
       { upsert: true },
     );
   } catch (e) {

@@ -3,11 +3,13 @@ import type { ApiClientOptions } from 'grammy';
 import type { BotDeps } from '../bot/context.js';
 import { createDirectSender } from '../notify/direct.js';
 import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
+import { runMaintenance } from './maintenance.js';
 import { defineNotifyJobs, NOTIFY_JOBS } from './notify.js';
 
 /** Job names in one place, so a typo cannot schedule a job nobody defined. */
 export const JOBS = {
   cleanupProcessedUpdates: 'maintenance:cleanup-processed-updates',
+  maintenance: 'maintenance:cleanup',
   ...JOURNAL_JOBS,
   ...NOTIFY_JOBS,
 } as const;
@@ -28,6 +30,12 @@ export async function defineJobs(
     deps.logger.debug({ deletedCount }, 'Old processed update ids removed');
   });
   await agenda.every('1 hour', JOBS.cleanupProcessedUpdates);
+  // Short-lived rows: throttles, rate slots, stale drafts and imports (src/jobs/maintenance.ts).
+  agenda.define(JOBS.maintenance, async () => {
+    const result = await runMaintenance(deps.db, deps.now());
+    deps.logger.debug(result, 'Maintenance done');
+  });
+  await agenda.every('1 hour', JOBS.maintenance);
   // The journal (locks R14, reminders R19); staff reminders go straight to the person's chat.
   const send = createDirectSender({ botToken: deps.config.botToken, client: opts.client, db: deps.db, logger: deps.logger, now: deps.now });
   await defineJournalJobs(agenda, deps, send);

@@ -91,6 +91,8 @@ const sendRateSchema = new Schema(
   {
     _id: { type: String, required: true },
     times: { type: [Date], default: [] },
+    /** The last send: the maintenance job removes rows nobody wrote to for an hour. */
+    lastAt: { type: Date },
   },
   { collection: 'send_rates', versionKey: false },
 );

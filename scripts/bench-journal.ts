@@ -111,8 +111,15 @@ async function main(): Promise<void> {
   let inFlight = 0;
   let busySince = 0;
   const client = db.conn.getClient();
-  client.on('commandStarted', () => {
+  // BENCH_TRACE=1: prints each command (name and collection, no values) of the sampled presses.
+  const trace = process.env.BENCH_TRACE === '1';
+  let traced: string[] = [];
+  client.on('commandStarted', (e) => {
     if (inFlight++ === 0) busySince = performance.now();
+    if (trace) {
+      const target = (e.command as Record<string, unknown>)[e.commandName];
+      traced.push(`${e.commandName} ${typeof target === 'string' ? target : ''}`);
+    }
   });
   const finished = () => {
     dbCommands++;
@@ -122,12 +129,15 @@ async function main(): Promise<void> {
   client.on('commandFailed', finished);
 
   let last: Sample = { ms: 0, dbMs: 0, dbCommands: 0 };
+  let lastTrace: string[] = [];
   const world = createTelegramWorld(fake, async (update) => {
     const db0 = dbMs;
     const c0 = dbCommands;
     const t0 = performance.now();
+    traced = [];
     await app.bot.handleUpdate(update);
     last = { ms: performance.now() - t0, dbMs: dbMs - db0, dbCommands: dbCommands - c0 };
+    if (trace) lastTrace = traced;
   });
 
   const seedStarted = performance.now();
@@ -174,9 +184,11 @@ async function main(): Promise<void> {
     if (!label) throw new Error('no roster buttons');
     await teacher.press(label);
     toggles.push(last);
+    if (trace && i === WARMUP) console.log(`toggle commands:\n  ${lastTrace.join('\n  ')}`);
     if (i % 2 === 1) {
       await teacher.press('💾 Сохранить');
       saves.push(last);
+      if (trace && i === WARMUP + 1) console.log(`save commands:\n  ${lastTrace.join('\n  ')}`);
       await teacher.press('✏️ Изменить');
     }
   }
@@ -191,6 +203,7 @@ async function main(): Promise<void> {
     await teacher.press(label);
     await teacher.press(String(2 + (i % 4)));
     marks.push(last);
+    if (trace && i === WARMUP) console.log(`mark commands:\n  ${lastTrace.join('\n  ')}`);
     now += 1000;
   }
   for (let i = 0; i < 20; i++) {

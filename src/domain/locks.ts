@@ -1,3 +1,4 @@
+import { cachedSchool } from '../db/school-cache.js';
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
 import { DEFAULT_BELLS, DEFAULT_WORK_KINDS } from '../db/models/school.js';
@@ -36,7 +37,7 @@ export interface SchoolRules {
 }
 
 export async function loadSchoolRules(db: Db, schoolId: Types.ObjectId): Promise<SchoolRules> {
-  const school = await db.models.School.findById(schoolId, { timezone: 1, locale: 1, settings: 1 }).lean();
+  const school = await cachedSchool(db, schoolId);
   if (!school) throw new NotFound('school');
   return rulesOf(school);
 }

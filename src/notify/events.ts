@@ -1,3 +1,4 @@
+import { cachedSchool } from '../db/school-cache.js';
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
 import type { NoticeKind, PrefKind, Priority } from '../db/models/notify.js';
@@ -34,7 +35,7 @@ interface SchoolRules {
 }
 
 async function schoolRules(db: Db, schoolId: Id): Promise<SchoolRules | undefined> {
-  const school = await db.models.School.findById(schoolId, { timezone: 1, settings: 1, botKey: 1 }).lean();
+  const school = await cachedSchool(db, schoolId);
   if (!school) return undefined;
   return {
     timezone: school.timezone,

@@ -1,3 +1,4 @@
+import { clearSchoolCache } from '../school-cache.js';
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
 import { LOCALES } from '../../config.js';
 
@@ -67,6 +68,15 @@ const schoolSchema = new Schema(
   },
   { timestamps: true, collection: 'schools' },
 );
+
+// Any write to a school through the model clears this process's short-lived school cache
+// (src/db/school-cache.ts); other processes see the change within its TTL.
+for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndReplace', 'replaceOne', 'deleteOne', 'deleteMany'] as const) {
+  schoolSchema.post(op, () => clearSchoolCache());
+}
+schoolSchema.post('save', () => clearSchoolCache());
+schoolSchema.post('insertMany', () => clearSchoolCache());
+schoolSchema.post('bulkWrite', () => clearSchoolCache());
 
 export type SchoolDoc = InferSchemaType<typeof schoolSchema> & { _id: Types.ObjectId };
 export type SchoolSettings = SchoolDoc['settings'];

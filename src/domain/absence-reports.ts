@@ -6,6 +6,7 @@ import { enqueue, signalOutbox } from '../notify/outbox.js';
 import { addDays, localDate } from '../notify/time.js';
 import { readsWholeSchool } from './access.js';
 import type { Actor } from './actor.js';
+import { appendAudit } from './audit.js';
 import { AccessDenied, DomainError } from './errors.js';
 import { assertConsent, toObjectId } from './people.js';
 
@@ -113,7 +114,7 @@ export async function decideAbsenceReport(
   decision: Decision,
   now: Date,
 ): Promise<DecisionResult> {
-  const { AbsenceReport, Absence, Lesson, AuditEntry, Person, School } = db.models;
+  const { AbsenceReport, Absence, Lesson, Person, School } = db.models;
   const id = toObjectId(reportId);
   const report = await AbsenceReport.findOne({ _id: id, schoolId: actor.schoolId }).lean();
   if (!report) throw new AccessDenied();
@@ -157,12 +158,7 @@ export async function decideAbsenceReport(
       );
       if (res.modifiedCount !== 1) continue;
       applied++;
-      await AuditEntry.create({
-        schoolId: actor.schoolId,
-        at: now,
-        actorId: actor.personId,
-        actorRole: actor.classTeacherOf.size > 0 ? 'classTeacher' : [...actor.roles][0],
-        via: actor.via,
+      await appendAudit(db, actor, now, {
         action: 'absence.reason',
         entity: { type: 'Absence', id: a._id },
         lessonId: a.lessonId,

@@ -3,6 +3,7 @@ import type { Db } from '../db/index.js';
 import type { Role } from '../db/models/people.js';
 import { assertCanReadClass, canReadStudent, readsWholeSchool } from './access.js';
 import type { Actor } from './actor.js';
+import { appendAudit } from './audit.js';
 import { AccessDenied, DomainError } from './errors.js';
 
 /**
@@ -235,12 +236,7 @@ export async function acceptConsent(db: Db, actor: Actor, now: Date): Promise<{ 
     if (!p) throw new AccessDenied();
     return { acceptedAt: p.consent?.acceptedAt ?? now, changed: false };
   }
-  await db.models.AuditEntry.create({
-    schoolId: actor.schoolId,
-    at: now,
-    actorId: actor.personId,
-    actorRole: [...actor.roles][0],
-    via: actor.via,
+  await appendAudit(db, actor, now, {
     action: 'consent.accept',
     entity: { type: 'Person', id: actor.personId },
     after: { version: CONSENT_VERSION },

@@ -149,6 +149,33 @@ describe('from the student’s card to all parents', () => {
   });
 });
 
+describe('students and files', () => {
+  it('a student writes to a teacher; a voice note and a document arrive as such, with the header', async () => {
+    const student = w.studentA;
+    const teacher = w.mathTeacher;
+    await student.send('/write');
+    expect(student.buttons()).toEqual(['Классный руководитель Петрова А. И.', 'Кузнецов И. — Математика']);
+    await student.press('Кузнецов И. — Математика');
+    await student.send('Можно пересдать контрольную?');
+    const text = await delivered(teacher, 'пересдать контрольную');
+    expect(text.content).toContain('Ученик Иванов Матвей, 5А · Математика');
+
+    await student.sendVoice({ duration: 3 });
+    expect(student.lastText()).toBe('Отправлено ✓');
+    const voice = await waitFor(() => teacher.messages().find((m) => m.kind === 'voice'));
+    expect(voice.caption).toContain('Ученик Иванов Матвей, 5А');
+    expect(voice.buttons.flat()).toEqual(['Ответить']);
+
+    await student.sendDocument('работа.pdf', Buffer.from('%PDF-1.4 test'), 'application/pdf', 'Моя работа');
+    const doc = await waitFor(() => teacher.messages().find((m) => m.kind === 'document'));
+    expect(doc.caption).toContain('Моя работа');
+    expect(doc.file?.data.toString()).toBe('%PDF-1.4 test');
+    const kinds = (await db().models.ThreadMessage.find({ fromPersonId: w.s.familyA.studentId }).lean()).map((m) => m.kind);
+    expect(kinds).toEqual(['text', 'voice', 'document']);
+    await student.press('Готово');
+  });
+});
+
 describe('announcement to a group', () => {
   it('an English teacher announces to their group; only its families get it; another group is refused', async () => {
     const english = await db().models.Subject.create({ schoolId: w.s.schoolId, externalId: 'eng', name: 'Английский язык' });

@@ -10,8 +10,11 @@ import {
   createClassInvites,
   createInvite,
   createStaffInvites,
+  getOutstandingInvite,
   INVITE_THROTTLE,
   inviteLink,
+  listOutstandingInvites,
+  OUTSTANDING_PAGE_SIZE,
   redeemInvite,
   revokeInvite,
 } from '../../src/domain/invites.js';
@@ -260,6 +263,126 @@ describe('redeeming invites (R2, R3)', () => {
     const admin = await db.models.Person.findById(r.personId).lean();
     expect(admin).toMatchObject({ firstName: 'Ольга', lastName: 'Петровна', roles: ['admin'], telegramId });
     expect(String(admin?.schoolId)).toBe(String(school._id));
+  });
+});
+
+describe('outstanding invites (R2)', () => {
+  const denied = { key: 'errors.forbidden' };
+  const classScope = (id: unknown) => ({ kind: 'class' as const, classId: String(id) });
+
+  it('lists only invites that still work, never their code or hash, and pages them', async () => {
+    const teacher = await actorOf(db, s.teacherAId);
+    for (let i = 0; i < 11; i++) {
+      await db.models.Person.create({
+        schoolId: s.schoolId,
+        externalId: `${s.schoolId}-extra-${i}`,
+        lastName: `Яковлев${String(i).padStart(2, '0')}`,
+        firstName: 'Ян',
+        roles: ['student'],
+        student: { classId: s.classA.id, status: 'studying', form: 'regular' },
+      });
+    }
+    const created = await createClassInvites(db, teacher, { classId: String(s.classA.id), role: 'student', now: NOW });
+    expect(created).toHaveLength(12);
+    const parent = await createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW });
+    // One used, one revoked, one expired: 12 + 1 - 3 = 10 left.
+    await redeem(created[0]?.code ?? '', tg());
+    await revokeInvite(db, teacher, created[1]?.inviteId ?? '', NOW);
+    await db.models.Invite.updateOne({ _id: created[2]?.inviteId }, { $set: { expiresAt: NOW } });
+    const first = await listOutstandingInvites(db, teacher, { scope: classScope(s.classA.id), now: NOW });
+    expect(first).toMatchObject({ total: 10, page: 0, pages: 1, className: '5А' });
+    const ids = first.items.map((i) => i.inviteId);
+    expect(ids).not.toContain(created[0]?.inviteId);
+    expect(ids).not.toContain(created[1]?.inviteId);
+    expect(ids).not.toContain(created[2]?.inviteId);
+    // The mother comes right after her child.
+    const matvey = first.items.findIndex((i) => i.personName === s.familyA.childName);
+    expect(first.items[matvey + 1]).toMatchObject({
+      inviteId: parent.inviteId,
+      kind: 'parent',
+      role: 'parent',
+      personName: expect.stringMatching(/^Мария Иванова/),
+      className: '5А',
+      children: [{ name: s.familyA.childName, relation: 'mother' }],
+    });
+    expect(first.items[matvey + 1]?.expiresAt.toISOString()).toBe(new Date(NOW.getTime() + 14 * DAY).toISOString());
+    const json = JSON.stringify(first);
+    const hashes = (await db.models.Invite.find({ schoolId: s.schoolId }, { codeHash: 1 }).lean()).map((d) => d.codeHash);
+    for (const secret of [...created.map((c) => c.code), parent.code, ...hashes]) expect(json).not.toContain(secret);
+    expect(Object.keys(first.items[0] ?? {}).sort()).toEqual(
+      ['children', 'className', 'createdAt', 'expiresAt', 'inviteId', 'kind', 'personName', 'role'].sort(),
+    );
+
+    // Two more make two pages; a page past the end shows the last one.
+    await createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW }); // supersedes `parent`
+    await createInvite(db, await actorOf(db, s.adminId), { role: 'student', personId: created[0]?.personId ?? '', now: NOW });
+    await createInvite(db, await actorOf(db, s.adminId), { role: 'student', personId: created[1]?.personId ?? '', now: NOW });
+    const p2 = await listOutstandingInvites(db, teacher, { scope: classScope(s.classA.id), page: 99, now: NOW });
+    expect(p2).toMatchObject({ total: 12, page: 1, pages: 2 });
+    expect(p2.items).toHaveLength(12 - OUTSTANDING_PAGE_SIZE);
+    expect(p2.items.map((i) => i.inviteId)).not.toContain(parent.inviteId);
+  });
+
+  it('R2: the class teacher lists their classes only; the admin lists staff and everything', async () => {
+    const teacherA = await actorOf(db, s.teacherAId);
+    const admin = await actorOf(db, s.adminId);
+    const a = await createInvite(db, teacherA, { role: 'parent', personId: s.familyA.parentId, now: NOW });
+    const b = await createInvite(db, admin, { role: 'parent', personId: s.familyB.parentId, now: NOW });
+    const staff = await createInvite(db, admin, { role: 'teacher', personId: s.subjectTeacherId, now: NOW });
+    const ids = (p: { items: Array<{ inviteId: string }> }) => p.items.map((i) => i.inviteId).sort();
+    expect(ids(await listOutstandingInvites(db, teacherA, { scope: { kind: 'all' }, now: NOW }))).toEqual([a.inviteId]);
+    await expect(listOutstandingInvites(db, teacherA, { scope: classScope(s.classB.id), now: NOW })).rejects.toMatchObject(denied);
+    await expect(listOutstandingInvites(db, teacherA, { scope: { kind: 'staff' }, now: NOW })).rejects.toMatchObject(denied);
+    await expect(listOutstandingInvites(db, teacherA, { scope: classScope('forged'), now: NOW })).rejects.toMatchObject(denied);
+    for (const who of [s.subjectTeacherId, s.familyA.parentId]) {
+      const actor = await actorOf(db, who);
+      await expect(listOutstandingInvites(db, actor, { scope: { kind: 'all' }, now: NOW })).rejects.toMatchObject(denied);
+      await expect(listOutstandingInvites(db, actor, { scope: classScope(s.classA.id), now: NOW })).rejects.toMatchObject(denied);
+    }
+    const staffList = await listOutstandingInvites(db, admin, { scope: { kind: 'staff' }, now: NOW });
+    expect(staffList.items).toMatchObject([{ inviteId: staff.inviteId, kind: 'staff', role: 'teacher', personName: expect.stringMatching(/^Игорь Кузнецов/) }]);
+    expect(staffList.items[0]?.className).toBeUndefined();
+    expect(ids(await listOutstandingInvites(db, admin, { scope: classScope(s.classB.id), now: NOW }))).toEqual([b.inviteId]);
+    const all = await listOutstandingInvites(db, admin, { scope: { kind: 'all' }, now: NOW });
+    expect(ids(all)).toEqual([a.inviteId, b.inviteId, staff.inviteId].sort());
+    // Another school's admin sees none of it.
+    const other = await makeSchool(db, { tag: `o${nextTelegramId}` });
+    const otherAdmin = await actorOf(db, other.adminId);
+    expect((await listOutstandingInvites(db, otherAdmin, { scope: { kind: 'all' }, now: NOW })).total).toBe(0);
+    await expect(
+      listOutstandingInvites(db, otherAdmin, { scope: classScope(s.classA.id), now: NOW }),
+    ).rejects.toMatchObject(denied);
+  });
+
+  it('one invite for the confirmation: refused like revokeInvite, and only the children the actor may see', async () => {
+    const teacherA = await actorOf(db, s.teacherAId);
+    const admin = await actorOf(db, s.adminId);
+    // Мария is also the guardian of the 5Б child: the 5А class teacher does not see that child.
+    await db.models.Guardianship.create({ schoolId: s.schoolId, parentId: s.familyA.parentId, studentId: s.familyB.studentId });
+    const inv = await createInvite(db, teacherA, { role: 'parent', personId: s.familyA.parentId, now: NOW });
+    const mine = await getOutstandingInvite(db, teacherA, inv.inviteId, NOW);
+    expect(mine.children).toEqual([{ name: s.familyA.childName, relation: 'mother' }]);
+    expect(mine.className).toBe('5А');
+    const all = await getOutstandingInvite(db, admin, inv.inviteId, NOW);
+    expect(all.children.map((c) => c.name).sort()).toEqual([s.familyA.childName, s.familyB.childName].sort());
+    expect(JSON.stringify(all)).not.toContain(inv.code);
+
+    const b = await createInvite(db, admin, { role: 'student', personId: s.familyB.studentId, now: NOW });
+    const staff = await createInvite(db, admin, { role: 'teacher', personId: s.teacherBId, now: NOW });
+    const other = await makeSchool(db, { tag: `q${nextTelegramId}` });
+    const foreign = await createInvite(db, await actorOf(db, other.adminId), { role: 'teacher', personId: other.teacherAId, now: NOW });
+    for (const id of [b.inviteId, staff.inviteId, foreign.inviteId, '0123456789abcdef01234567', 'zzz']) {
+      await expect(getOutstandingInvite(db, teacherA, id, NOW)).rejects.toMatchObject(denied);
+    }
+    await expect(getOutstandingInvite(db, admin, foreign.inviteId, NOW)).rejects.toMatchObject(denied);
+    await revokeInvite(db, teacherA, inv.inviteId, NOW);
+    await expect(getOutstandingInvite(db, teacherA, inv.inviteId, NOW)).rejects.toMatchObject({ key: 'invite.outstanding.gone' });
+    await expect(getOutstandingInvite(db, admin, staff.inviteId, new Date(NOW.getTime() + 15 * DAY))).rejects.toMatchObject({
+      key: 'invite.outstanding.gone',
+    });
+    // The refusal comes before the state: a revoked invite of another class is still just "forbidden".
+    await revokeInvite(db, admin, b.inviteId, NOW);
+    await expect(getOutstandingInvite(db, teacherA, b.inviteId, NOW)).rejects.toMatchObject(denied);
   });
 });
 

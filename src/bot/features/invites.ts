@@ -1,4 +1,5 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
+import { z } from 'zod';
 import type { Locale } from '../../config.js';
 import type { Role } from '../../db/models/people.js';
 import type { Actor } from '../../domain/actor.js';
@@ -13,13 +14,20 @@ import {
   createStaffInvite,
   createStaffInvites,
   createStudentFamilyInvites,
+  getOutstandingInvite,
+  type InviteScope,
   inviteLink,
+  listOutstandingInvites,
   listStaff,
+  OUTSTANDING_PAGE_SIZE,
+  type OutstandingInvite,
+  revokeInvite,
 } from '../../domain/invites.js';
 import { listInvitableClasses } from '../../domain/people.js';
 import { escapeHtml, translator } from '../../i18n.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
+import { showScreen } from '../ui.js';
 import { formatDay } from './privacy.js';
 
 /**
@@ -37,6 +45,16 @@ export const inviteStudentCb = defineCallback('invst', { s: cbField.objectId(), 
 export const inviteStaffListCb = defineCallback('invsl', { n: cbField.int(0, 1000) });
 export const inviteStaffCb = defineCallback('invp', { p: cbField.objectId() });
 export const inviteAllStaffCb = defineCallback('inva', {});
+
+/** Which outstanding invites a button is about: a class (its id) or the staff ('s'). */
+const STAFF_SCOPE = 's';
+const scopeField = () => z.union([cbField.objectId(), z.literal(STAFF_SCOPE)]);
+const pageField = () => cbField.int(0, 1000);
+/** The outstanding invites of a class or of the staff, one page (R2). */
+export const inviteOutstandingCb = defineCallback('invo', { c: scopeField(), n: pageField() });
+/** "Revoke this one?" and its "Yes": the invite, plus the list (scope, page) to come back to. */
+export const inviteRevokeAskCb = defineCallback('invr', { i: cbField.objectId(), c: scopeField(), n: pageField() });
+export const inviteRevokeCb = defineCallback('invy', { i: cbField.objectId(), c: scopeField(), n: pageField() });
 
 const STAFF_PAGE = 20;
 
@@ -99,6 +117,7 @@ async function showClass(ctx: BotContext, classId: string): Promise<void> {
     kb.text(s.name, inviteStudentCb.pack({ s: s.studentId, r: 'p' }));
     if (i % 2 === 1) kb.row();
   });
+  await addOutstandingButton(ctx, kb, overview.classId);
   await ctx.reply(ctx.t('invite.class.title', { className: overview.className, count: overview.students.length }), {
     parse_mode: 'HTML',
     reply_markup: kb,
@@ -199,6 +218,7 @@ async function showStaff(ctx: BotContext, page: number): Promise<void> {
   }
   if (n > 0) kb.text('«', inviteStaffListCb.pack({ n: n - 1 }));
   if (n < pages - 1) kb.text('»', inviteStaffListCb.pack({ n: n + 1 }));
+  await addOutstandingButton(ctx, kb, STAFF_SCOPE);
   await ctx.reply(ctx.t('invite.staff.title', { count: staff.length, unbound }), { reply_markup: kb });
 }
 
@@ -248,6 +268,104 @@ async function sendAllStaffInvites(ctx: BotContext): Promise<void> {
   });
 }
 
+// ───────────────────────── outstanding invites: see and revoke (R2) ─────────────────────────
+
+const domainScope = (c: string): InviteScope => (c === STAFF_SCOPE ? { kind: 'staff' } : { kind: 'class', classId: c });
+
+/**
+ * "Outstanding invites (N)" under a class or the staff list; shown only when there is something to
+ * revoke, so a class that has not been invited yet keeps its short screen.
+ */
+async function addOutstandingButton(ctx: BotContext, kb: InlineKeyboard, c: string): Promise<void> {
+  const { total } = await listOutstandingInvites(ctx.deps.db, requireActor(ctx), {
+    scope: domainScope(c),
+    now: ctx.deps.now(),
+  });
+  if (total === 0) return;
+  const key = c === STAFF_SCOPE ? 'invite.outstanding.openStaff' : 'invite.outstanding.openClass';
+  kb.row().text(ctx.t(key, { count: total }), inviteOutstandingCb.pack({ c, n: 0 }));
+}
+
+/** Whom an invite is for, as HTML-escaped text: "Мария Иванова (мама ученика Матвей Иванов)". */
+function whoOf(ctx: BotContext, inv: OutstandingInvite): string {
+  const role = ctx.t(`roles.${inv.role}`);
+  if (inv.kind === 'staff') {
+    return inv.personName
+      ? ctx.t('invite.outstanding.who.staff', { name: inv.personName, role })
+      : ctx.t('invite.outstanding.who.newStaff', { role });
+  }
+  if (inv.kind === 'student') return ctx.t('invite.outstanding.who.student', { name: inv.personName });
+  const first = inv.children[0];
+  if (!first) return ctx.t('invite.outstanding.who.parentOnly', { name: inv.personName });
+  return ctx.t('invite.outstanding.who.parent', {
+    name: inv.personName,
+    relation: ctx.t(`invite.outstanding.relation.${first.relation}`),
+    children: inv.children.map((c) => c.name).join(', '),
+  });
+}
+
+/** The list of one class's (or the staff's) outstanding invites, a "Revoke" button per invite. */
+async function showOutstanding(ctx: BotContext, c: string, page: number, notice?: string): Promise<void> {
+  const actor = requireActor(ctx);
+  const list = await listOutstandingInvites(ctx.deps.db, actor, { scope: domainScope(c), page, now: ctx.deps.now() });
+  const { timezone } = await schoolOf(ctx, actor);
+  const day = (d: Date) => formatDay(d, ctx.locale, timezone);
+  const first = list.page * OUTSTANDING_PAGE_SIZE;
+  const parts: string[] = [];
+  if (notice) parts.push(notice);
+  parts.push(
+    c === STAFF_SCOPE
+      ? ctx.t('invite.outstanding.titleStaff', { count: list.total })
+      : ctx.t('invite.outstanding.titleClass', { className: list.className ?? '', count: list.total }),
+  );
+  if (list.items.length === 0) parts.push(ctx.t('invite.outstanding.empty'));
+  list.items.forEach((inv, i) => {
+    parts.push(
+      ctx.t('invite.outstanding.line', {
+        n: first + i + 1,
+        who: whoOf(ctx, inv),
+        created: day(inv.createdAt),
+        expires: day(inv.expiresAt),
+      }),
+    );
+  });
+  if (list.pages > 1) parts.push(ctx.t('invite.outstanding.page', { page: list.page + 1, pages: list.pages }));
+
+  const kb = new InlineKeyboard();
+  list.items.forEach((inv, i) => {
+    const name = inv.personName || ctx.t(`roles.${inv.role}`);
+    kb.text(
+      ctx.t('invite.outstanding.revokeButton', { n: first + i + 1, name }),
+      inviteRevokeAskCb.pack({ i: inv.inviteId, c, n: list.page }),
+    ).row();
+  });
+  if (list.page > 0) kb.text('«', inviteOutstandingCb.pack({ c, n: list.page - 1 }));
+  if (list.page < list.pages - 1) kb.text('»', inviteOutstandingCb.pack({ c, n: list.page + 1 }));
+  if (list.pages > 1) kb.row();
+  kb.text(ctx.t('common.back'), c === STAFF_SCOPE ? inviteStaffListCb.pack({ n: 0 }) : inviteClassCb.pack({ c }));
+  await showScreen(ctx, parts.join('\n\n'), kb);
+}
+
+type RevokeData = { i: string; c: string; n: number };
+
+/** "Revoke the invite for …? The link will stop working." The domain checks the right first. */
+async function askRevoke(ctx: BotContext, d: RevokeData): Promise<void> {
+  const inv = await getOutstandingInvite(ctx.deps.db, requireActor(ctx), d.i, ctx.deps.now());
+  const kb = new InlineKeyboard()
+    .text(ctx.t('invite.outstanding.yes'), inviteRevokeCb.pack(d))
+    .text(ctx.t('invite.outstanding.no'), inviteOutstandingCb.pack({ c: d.c, n: d.n }));
+  await showScreen(ctx, ctx.t('invite.outstanding.confirm', { who: whoOf(ctx, inv) }), kb);
+}
+
+async function confirmRevoke(ctx: BotContext, d: RevokeData): Promise<void> {
+  const actor = requireActor(ctx);
+  const now = ctx.deps.now();
+  const inv = await getOutstandingInvite(ctx.deps.db, actor, d.i, now);
+  await revokeInvite(ctx.deps.db, actor, d.i, now);
+  ctx.deps.logger.info({ schoolId: String(actor.schoolId), inviteId: d.i }, 'Invite revoked');
+  await showOutstanding(ctx, d.c, d.n, ctx.t('invite.outstanding.revoked', { who: whoOf(ctx, inv) }));
+}
+
 export function invitesFeature() {
   const composer = new Composer<BotContext>();
   composer.command('invite', async (ctx) => {
@@ -283,5 +401,8 @@ export function invitesFeature() {
   on(inviteStaffListCb, (ctx, d) => showStaff(ctx, d.n));
   on(inviteStaffCb, (ctx, d) => sendStaffInvite(ctx, d.p));
   on(inviteAllStaffCb, (ctx) => sendAllStaffInvites(ctx));
+  on(inviteOutstandingCb, (ctx, d) => showOutstanding(ctx, d.c, d.n));
+  on(inviteRevokeAskCb, askRevoke);
+  on(inviteRevokeCb, confirmRevoke);
   return composer;
 }

@@ -84,6 +84,9 @@ describe('class announcements', () => {
     await teacherA.press('5А');
     await teacherA.press(/Всему классу/);
     expect(teacherA.lastText()).toContain('Напишите текст объявления');
+    // A sticker is explained, and the draft waits for the text.
+    await teacherA.sendSticker();
+    expect(teacherA.lastText()).toContain('Стикеры, голосовые, опросы и геопозицию разослать нельзя');
     await teacherA.send(TEXT);
     expect(teacherA.lastText()).toContain('Предпросмотр');
     expect(teacherA.buttons()).toEqual(['Отправить', '🚨 Срочно', 'Отмена']);

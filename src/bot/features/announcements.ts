@@ -405,7 +405,9 @@ export function announcementsFeature() {
     }
     const draft = await loadDraft(ctx);
     const attachment = attachmentOf(m);
-    if (draft?.step !== 'text' || (m.text === undefined && !attachment)) return next();
+    if (draft?.step !== 'text') return next();
+    // A sticker, a voice note, a poll, a location…: an announcement is text, or a photo or document with a caption.
+    if (m.text === undefined && !attachment) return ctx.reply(ctx.t('announce.errors.unsupported'), { reply_markup: cancelKeyboard(ctx.t) });
     const text = m.text ?? m.caption ?? '';
     const max = attachment ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
     if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });

@@ -315,3 +315,28 @@ describe('recall and the rate limit under concurrency', () => {
     await expect(sendMessage(db(), actor, threadId, { kind: 'text', text: 'Через минуту' }, later)).resolves.toMatchObject({ threadId });
   });
 });
+
+describe('urgent announcements and quiet hours', () => {
+  it('at night a normal announcement waits for the morning; an urgent one goes at once', async () => {
+    const ct = w.classTeacherA;
+    t.clock.set('2026-11-24T19:30:00Z'); // Tuesday 22:30 in Moscow: quiet hours
+    const announce = async (text: string, button: string) => {
+      await ct.send('/announce');
+      await ct.press('5А');
+      await ct.press(/Всему классу/);
+      await ct.send(text);
+      await ct.press(button);
+    };
+    await announce('Завтра субботник, форма свободная.', 'Отправить');
+    await announce('Завтра занятия отменены: авария на теплотрассе.', '🚨 Срочно');
+    const urgent = await delivered(w.motherA, 'авария на теплотрассе');
+    expect(urgent.content).toContain('🚨 Срочное объявление');
+    await settle();
+    expect(has(w.motherA, 'субботник')).toBe(false);
+    const waiting = await db().models.OutboxMessage.findOne({ 'payload.text': /субботник/, recipientId: w.s.familyA.parentId }).lean();
+    expect(waiting?.status).toBe('pending');
+
+    t.clock.set('2026-11-25T05:00:30Z'); // 08:00:30 in Moscow
+    await delivered(w.motherA, 'субботник');
+  });
+});

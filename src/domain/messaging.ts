@@ -6,7 +6,7 @@ import { addDays, instantOf, isoWeekday, localDate, parseTime } from '../notify/
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';
 import { AccessDenied, DomainError } from './errors.js';
-import { toObjectId } from './people.js';
+import { assertConsent, toObjectId } from './people.js';
 
 /**
  * Private teacher–family messaging (R3, R24, R31). A thread joins one family member (a parent, or
@@ -472,13 +472,14 @@ export interface InboxEntry {
   lastAt: Date;
 }
 
-/** The actor's threads, newest first, with what they have not read. */
-export async function listInbox(db: Db, actor: Actor, limit = 30): Promise<InboxEntry[]> {
+/** The actor's threads, newest first, with what they have not read; with `studentId`, those about that child only. */
+export async function listInbox(db: Db, actor: Actor, limit = 30, studentId?: Id): Promise<InboxEntry[]> {
   if (!actor.personId) throw new AccessDenied();
   const me = actor.personId;
+  const about = studentId ? { studentId } : {};
   const [asFamily, asTeacher] = await Promise.all([
-    db.models.MessageThread.find({ schoolId: actor.schoolId, parentId: me }).sort({ lastAt: -1 }).limit(limit).lean(),
-    actor.roles.has('teacher')
+    db.models.MessageThread.find({ schoolId: actor.schoolId, parentId: me, ...about }).sort({ lastAt: -1 }).limit(limit).lean(),
+    actor.roles.has('teacher') && !studentId
       ? db.models.MessageThread.find({ schoolId: actor.schoolId, teacherId: me }).sort({ lastAt: -1 }).limit(limit).lean()
       : [],
   ]);
@@ -808,4 +809,59 @@ export async function startFamilyThreads(db: Db, actor: Actor, studentId: string
   const ids: string[] = [];
   for (const c of joined) ids.push((await startThread(db, actor, { studentId, parentId: c.personId }, now)).threadId);
   return ids;
+}
+
+// ───────────────────────────── the diary's messages (R24) ─────────────────────────────
+
+export interface ChildAnnouncement {
+  announcementId: string;
+  from: string;
+  text: string;
+  at: Date;
+  urgent: boolean;
+  read: boolean;
+}
+
+export interface ChildMessages {
+  threads: InboxEntry[];
+  announcements: ChildAnnouncement[];
+}
+
+/**
+ * R24: the diary shows the messages with teachers — the reader's conversations about this child
+ * (a parent's, or the student's own) and the announcements the parent got about the child, newest
+ * first. Only the family: a parent of the child (who accepted the notice, R32) or the student.
+ */
+export async function childMessages(db: Db, actor: Actor, studentId: string, limit = 10): Promise<ChildMessages> {
+  if (!actor.personId || !Types.ObjectId.isValid(studentId)) throw new AccessDenied();
+  const sid = toObjectId(studentId);
+  if (!isFamilyOf(actor, sid)) throw new AccessDenied();
+  await assertConsent(db, actor);
+  const [threads, receipts] = await Promise.all([
+    listInbox(db, actor, limit, sid),
+    db.models.AnnouncementReceipt.find({ schoolId: actor.schoolId, parentId: actor.personId, studentId: sid }, { announcementId: 1, readAt: 1 }).lean(),
+  ]);
+  const read = new Map(receipts.map((r) => [String(r.announcementId), Boolean(r.readAt)]));
+  const announcements = receipts.length
+    ? await db.models.Announcement.find({ _id: { $in: receipts.map((r) => r.announcementId) }, schoolId: actor.schoolId })
+        .sort({ createdAt: -1 })
+        .limit(limit)
+        .lean()
+    : [];
+  const senders = await db.models.Person.find(
+    { _id: { $in: announcements.map((a) => a.senderId) } },
+    { firstName: 1, lastName: 1, middleName: 1 },
+  ).lean();
+  const senderName = new Map(senders.map((p) => [String(p._id), teacherName(p)]));
+  return {
+    threads,
+    announcements: announcements.map((a) => ({
+      announcementId: String(a._id),
+      from: senderName.get(String(a.senderId)) ?? '—',
+      text: a.text,
+      at: a.createdAt,
+      urgent: Boolean(a.urgent),
+      read: read.get(String(a._id)) ?? false,
+    })),
+  };
 }

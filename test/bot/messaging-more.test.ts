@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandsFor } from '../../src/bot/commands.js';
 import { annGroupCb } from '../../src/bot/features/announcements.js';
+import { diaryCb } from '../../src/bot/features/diary.js';
 import { teacherAllParentsCb } from '../../src/bot/features/messaging.js';
 import { RATE_LIMIT_PER_MINUTE, sendMessage, startThread } from '../../src/domain/messaging.js';
 import { bind, familyWorld, type FamilyWorld } from '../notify/world.js';
@@ -313,6 +314,42 @@ describe('recall and the rate limit under concurrency', () => {
     // A minute later the sender may write again.
     const later = new Date(now.getTime() + 60_001);
     await expect(sendMessage(db(), actor, threadId, { kind: 'text', text: 'Через минуту' }, later)).resolves.toMatchObject({ threadId });
+  });
+});
+
+describe('messages in the diary (R24)', () => {
+  it('the diary lists the conversations and announcements about the child; a thread opens from there', async () => {
+    const mother = w.motherA;
+    await mother.send('/diary');
+    await mother.press('💬 Сообщения');
+    const text = mother.lastText() ?? '';
+    expect(text).toContain('Сообщения: Матвей Иванов');
+    expect(text).toContain('Классный руководитель Петрова А. И.');
+    expect(text).toContain('Учитель (Математика) Кузнецов И.');
+    expect(text).toContain('Объявления:');
+    // Not read yet (🔵); after "Read" under the copy it shows ✅.
+    expect(text).toContain('🔵 23.11, Смит Д.: Завтра контрольная по неправильным глаголам.');
+    const copy = mother.messages().find((m) => m.content.includes('неправильным глаголам') && m.buttons.flat().includes('Прочитано'));
+    await mother.press('Прочитано', { messageId: copy?.messageId });
+    await mother.send('/diary');
+    await mother.press('💬 Сообщения');
+    expect(mother.lastText()).toContain('✅ 23.11, Смит Д.: Завтра контрольная');
+    expect(mother.buttons()).toContain('✉️ Написать учителю');
+    await mother.press(/Кузнецов И\./);
+    expect(mother.lastText()).toContain('Переписка: Учитель (Математика) Кузнецов И.');
+    // Another family's child: a forged button shows nothing.
+    const forged = await mother.pressData(diaryCb.pack({ a: 'g', s: String(w.s.familyB.studentId), p: 0 }));
+    expect(forged?.text).toContain('У вас нет доступа');
+  });
+
+  it('a student sees their own conversations, not the parents’', async () => {
+    const student = w.studentA;
+    await student.send('/diary');
+    await student.press('💬 Сообщения');
+    const text = student.lastText() ?? '';
+    expect(text).toContain('Учитель (Математика) Кузнецов И.');
+    expect(text).not.toContain('Объявления:');
+    expect(text).not.toContain('Классный руководитель');
   });
 });
 

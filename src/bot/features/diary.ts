@@ -12,13 +12,16 @@ import {
   type Names,
 } from '../../domain/diary.js';
 import { AccessDenied } from '../../domain/errors.js';
+import { childMessages } from '../../domain/messaging.js';
 import { listMyChildren } from '../../domain/people.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
 import { periodName } from '../../notify/render.js';
-import { dayMonth } from '../../notify/time.js';
+import { dayMonth, localDate } from '../../notify/time.js';
+import { cachedSchool } from '../../db/school-cache.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { showScreen } from '../ui.js';
+import { labelText, threadOpenCb, writeChildCb } from './messaging.js';
 import { prefsChildCb } from './notify-settings.js';
 
 /**
@@ -27,7 +30,7 @@ import { prefsChildCb } from './notify-settings.js';
  * every read goes through src/domain/diary.ts, which refuses a student the reader may not see
  * (R4) — a forged button shows nothing of another family's child.
  */
-const SECTIONS = ['menu', 'm', 'h', 't', 'a', 'p', 'k'] as const;
+const SECTIONS = ['menu', 'm', 'h', 't', 'a', 'p', 'k', 'g'] as const;
 type Section = (typeof SECTIONS)[number];
 export const diaryCb = defineCallback('dia', { a: cbField.enumOf(SECTIONS), s: cbField.objectId(), p: cbField.int(0, 999) });
 export const fileCb = defineCallback('dfile', { l: cbField.objectId(), s: cbField.objectId() });
@@ -105,6 +108,8 @@ async function showMenu(ctx: BotContext, s: string): Promise<void> {
     .text(t('diary.menu.attendance'), diaryCb.pack({ a: 'a', s, p: 0 }))
     .row()
     .text(t('diary.menu.topics'), diaryCb.pack({ a: 'p', s, p: 0 }))
+    .text(t('diary.menu.messages'), diaryCb.pack({ a: 'g', s, p: 0 }))
+    .row()
     .text(t('diary.menu.settings'), prefsChildCb.pack({ s }))
     .row();
   if (actor.childIds.size > 1) kb.text(t('diary.menu.other'), diaryCb.pack({ a: 'k', s, p: 0 }));
@@ -251,6 +256,48 @@ async function showTopics(ctx: BotContext, s: string, page: number): Promise<voi
   await show(ctx, `${header}\n\n${pages[p]}`, kb);
 }
 
+/**
+ * R24: messages with teachers in the diary — the reader's conversations about this child (open
+ * one to read and answer) and the school's announcements about the child, read or not.
+ */
+async function showMessages(ctx: BotContext, s: string): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const t = ctx.t;
+  const [v, children, school] = await Promise.all([
+    childMessages(ctx.deps.db, actor, s),
+    listMyChildren(ctx.deps.db, actor),
+    cachedSchool(ctx.deps.db, actor.schoolId),
+  ]);
+  const child = children.find((c) => c.studentId === s);
+  const tz = school?.timezone ?? 'UTC';
+  const kb = new InlineKeyboard();
+  const lines = [t('diary.messages.title', { name: child?.name ?? '—' }), ''];
+  if (v.threads.length === 0) lines.push(t('diary.messages.noThreads'));
+  for (const e of v.threads) {
+    const who = labelText(t, e.with);
+    lines.push(t('diary.messages.thread', { with: who, n: e.unread, date: dayMonth(localDate(e.lastAt, tz)) }));
+    kb.text(`${e.unread > 0 ? `(${e.unread}) ` : ''}${who}`.slice(0, 60), threadOpenCb.pack({ t: e.threadId, p: 0 })).row();
+  }
+  if (v.announcements.length > 0) {
+    lines.push('', t('diary.messages.announcements'));
+    for (const a of v.announcements) {
+      const text = a.text.length > 120 ? `${a.text.slice(0, 119)}…` : a.text;
+      lines.push(
+        t(a.read ? 'diary.messages.announcementRead' : 'diary.messages.announcementUnread', {
+          date: dayMonth(localDate(a.at, tz)),
+          from: a.from,
+          text,
+          urgent: a.urgent ? '🚨 ' : '',
+        }),
+      );
+    }
+  }
+  kb.text(t('diary.messages.write'), writeChildCb.pack({ s })).row();
+  back(kb, t, s);
+  await show(ctx, lines.join('\n').slice(0, 4096), kb);
+}
+
 async function sendAttachment(ctx: BotContext, a: Attachment): Promise<void> {
   const caption = a.name ? escapeHtml(a.name) : undefined;
   if (a.kind === 'photo') await ctx.replyWithPhoto(a.fileId, { caption, parse_mode: 'HTML' });
@@ -278,6 +325,7 @@ export function diaryFeature() {
     else if (data.a === 't') await showTimetable(ctx, data.s, mode, page);
     else if (data.a === 'a') await showAttendance(ctx, data.s, page);
     else if (data.a === 'p') await showTopics(ctx, data.s, page);
+    else if (data.a === 'g') await showMessages(ctx, data.s);
     else await openDiary(ctx);
     await ctx.answerCallbackQuery();
   });

@@ -658,11 +658,68 @@ export async function reportThread(db: Db, actor: Actor, threadId: string, now: 
     text: '',
     at: now,
     extra: {
+      reportThreadId: String(thread._id),
       noticeKey: side === 'teacher' ? 'messaging.reportNotice.byTeacher' : 'messaging.reportNotice.byFamily',
       noticeVars: { id: String(thread._id) },
       noticeLabels: { family, teacher },
     },
   });
+}
+
+export interface ReportedThreadPage {
+  threadId: string;
+  family: Label;
+  teacher: Label;
+  page: number;
+  pages: number;
+  /** Oldest first within the page; a recalled message keeps its text for the admin, marked recalled. */
+  messages: Array<{ side: Side; kind: ThreadMessageKind; text?: string; sentAt: Date; recalled: boolean }>;
+}
+
+/**
+ * The admin reads a conversation someone reported (R31: what was written must be provable), and
+ * only a reported one: private conversations stay private otherwise. Read-only; each opening of
+ * its first page is recorded in the audit trail.
+ */
+export async function readReportedThread(db: Db, actor: Actor, threadId: string, page: number, now: Date): Promise<ReportedThreadPage> {
+  if (!actor.personId || !actor.roles.has('admin') || !Types.ObjectId.isValid(threadId)) throw new AccessDenied();
+  const thread = (await db.models.MessageThread.findOne({ _id: toObjectId(threadId), schoolId: actor.schoolId }).lean()) as MessageThreadDoc | null;
+  if (!thread) throw new AccessDenied();
+  const reported = await db.models.AuditEntry.exists({
+    schoolId: actor.schoolId,
+    action: 'messaging.thread.reported',
+    'entity.id': thread._id,
+  });
+  if (!reported) throw new AccessDenied();
+  const total = await db.models.ThreadMessage.countDocuments({ threadId: thread._id });
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const p = Math.min(Math.max(0, Math.floor(page)), pages - 1);
+  const [docs, family, teacher] = await Promise.all([
+    db.models.ThreadMessage.find({ threadId: thread._id }).sort({ sentAt: -1, _id: -1 }).skip(p * PAGE_SIZE).limit(PAGE_SIZE).lean(),
+    labelOf(db, thread, 'family'),
+    labelOf(db, thread, 'teacher'),
+  ]);
+  if (p === 0) {
+    await appendAudit(db, actor, now, {
+      action: 'messaging.thread.viewed',
+      entity: { type: 'MessageThread', id: thread._id },
+      studentId: thread.studentId,
+    });
+  }
+  return {
+    threadId: String(thread._id),
+    family,
+    teacher,
+    page: p,
+    pages,
+    messages: docs.reverse().map((m) => ({
+      side: String(m.fromPersonId) === String(thread.teacherId) ? ('teacher' as const) : ('family' as const),
+      kind: m.kind as ThreadMessageKind,
+      text: m.text ?? undefined,
+      sentAt: m.sentAt,
+      recalled: Boolean(m.recalledAt),
+    })),
+  };
 }
 
 // ───────────────────────────── office hours (R3) ─────────────────────────────

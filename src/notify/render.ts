@@ -386,6 +386,8 @@ const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1
 
 /** The Reply button under a delivered thread message (parsed by src/bot/features/messaging.ts). */
 export const threadReplyData = (threadId: string) => `msgr:${threadId}`;
+/** "Open the conversation" under a report to the admin (`reportViewCb`, first page). */
+export const reportViewData = (threadId: string) => `msga:${threadId}:0`;
 
 /**
  * A teacher–family message (src/domain/messaging.ts): the sender's header in the recipient's
@@ -486,7 +488,14 @@ async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<Rendere
       }
       if (typeof payload.announcementId === 'string') return renderAnnouncement(t, payload, base);
       // A notice with an i18n key, its variables and labels (messaging reports: src/domain/messaging.ts).
-      if (typeof payload.noticeKey === 'string') return { ...base, text: escapeHtml(clip(renderNotice(t, payload), MAX_TEXT)) };
+      if (typeof payload.noticeKey === 'string') {
+        const out: RenderedMessage = { ...base, text: escapeHtml(clip(renderNotice(t, payload), MAX_TEXT)) };
+        // A report of a conversation: the admin opens it from the notice (read-only, audited).
+        if (typeof payload.reportThreadId === 'string') {
+          out.replyMarkup = { inline_keyboard: [[{ text: t('messaging.reportOpen'), callback_data: reportViewData(payload.reportThreadId) }]] };
+        }
+        return out;
+      }
       const title = typeof payload.title === 'string' && payload.title ? `<b>${escapeHtml(clip(payload.title, 200))}</b>\n` : '';
       // Clipped before escaping, so an entity is never cut in half.
       return { ...base, text: `${title}${escapeHtml(clip(String(payload.text ?? ''), MAX_TEXT - 300))}` };

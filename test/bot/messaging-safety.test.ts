@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { teacherParentCb, teacherStudentCb } from '../../src/bot/features/messaging.js';
-import { officeHoursStart } from '../../src/domain/messaging.js';
+import { reportViewCb, teacherParentCb, teacherStudentCb } from '../../src/bot/features/messaging.js';
+import { reportViewData } from '../../src/notify/render.js';
+import { officeHoursStart, startThread } from '../../src/domain/messaging.js';
+import { actorOf } from '../support/fixtures.js';
 import { bind, familyWorld, type FamilyWorld } from '../notify/world.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
@@ -128,6 +130,26 @@ describe('mute and report', () => {
     const audit = await db().models.AuditEntry.findOne({ action: 'messaging.thread.reported' }).lean();
     expect(String(audit?.actorId)).toBe(String(w.s.subjectTeacherId));
     expect(String(audit?.studentId)).toBe(String(w.s.familyA.studentId));
+
+    // The admin opens the reported conversation from the notice: read-only, recalled messages
+    // marked as such, and the opening is audited.
+    expect(reportViewData(String(thread?._id))).toBe(reportViewCb.pack({ t: String(thread?._id), p: 0 }));
+    expect(notice.buttons.flat()).toEqual(['Открыть переписку']);
+    await admin.press('Открыть переписку', { messageId: notice.messageId });
+    const history = admin.lastText() ?? '';
+    expect(history).toContain('Переписка (по жалобе): Мама ученика Иванов Матвей, 5А · Математика ↔ Учитель (Математика) Кузнецов И.');
+    expect(history).toContain('Семья: После включения');
+    expect(history).toContain('Семья: [отозвано] Сообщение по ошибке');
+    const viewed = await db().models.AuditEntry.findOne({ action: 'messaging.thread.viewed' }).lean();
+    expect(String(viewed?.actorId)).toBe(String(w.s.adminId));
+
+    // Nobody else, and no conversation that was not reported.
+    const forged = await teacher.pressData(reportViewCb.pack({ t: String(thread?._id), p: 0 }));
+    expect(forged?.text).toContain('У вас нет доступа');
+    const mother = await actorOf(db(), w.s.familyA.parentId);
+    const other = await startThread(db(), mother, { studentId: String(w.s.familyA.studentId), teacherId: String(w.s.teacherAId) }, t.clock.now());
+    const notReported = await admin.pressData(reportViewCb.pack({ t: other.threadId, p: 0 }));
+    expect(notReported?.text).toContain('У вас нет доступа');
   });
 });
 

@@ -12,6 +12,7 @@ import {
   listWritableTeachers,
   type MessageContent,
   type OfficeHours,
+  readReportedThread,
   readThread,
   recallMessage,
   reportThread,
@@ -49,6 +50,8 @@ export const composeDoneCb = defineCallback('msgx', {});
 export const recallCb = defineCallback('msgk', { m: cbField.objectId() });
 export const muteCb = defineCallback('msgm', { t: cbField.objectId(), on: cbField.int(0, 1) });
 export const reportCb = defineCallback('msgp', { t: cbField.objectId() });
+/** The admin opens a reported conversation (made by src/notify/render.ts, `reportViewData`). */
+export const reportViewCb = defineCallback('msga', { t: cbField.objectId(), p: cbField.int(0, 10_000) });
 /** A teacher's /write: class → student → parent. */
 export const teacherClassCb = defineCallback('msgwc', { c: cbField.objectId() });
 export const teacherStudentCb = defineCallback('msgws', { s: cbField.objectId() });
@@ -291,6 +294,40 @@ export async function showFamilyCard(ctx: BotContext, studentId: string): Promis
   await showScreen(ctx, text, joined.length > 0 ? kb : undefined);
 }
 
+async function showReportedThread(ctx: BotContext, threadId: string, page: number): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  // Refuses anyone but the admin, and a conversation nobody reported.
+  const view = await readReportedThread(ctx.deps.db, actor, threadId, page, ctx.deps.now());
+  const school = await ctx.deps.db.models.School.findById(actor.schoolId, { timezone: 1 }).lean();
+  const fmt = new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', {
+    timeZone: school?.timezone ?? 'UTC',
+    day: '2-digit',
+    month: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  const lines = [
+    ctx.t('messaging.reported.title', {
+      family: labelText(ctx.t, view.family),
+      teacher: labelText(ctx.t, view.teacher),
+      page: view.page + 1,
+      pages: view.pages,
+    }),
+    '',
+  ];
+  for (const m of view.messages) {
+    const who = ctx.t(m.side === 'teacher' ? 'messaging.reported.teacher' : 'messaging.reported.family');
+    const media = m.kind === 'text' ? '' : `${ctx.t(`messaging.media.${m.kind}`)} `;
+    const body = `${media}${(m.text ?? '').slice(0, 300)}`;
+    lines.push(`${fmt.format(m.sentAt)} ${who}: ${m.recalled ? `${ctx.t('messaging.reported.recalled')} ` : ''}${body}`);
+  }
+  const kb = new InlineKeyboard();
+  if (view.page + 1 < view.pages) kb.text(ctx.t('messaging.older'), reportViewCb.pack({ t: threadId, p: view.page + 1 }));
+  if (view.page > 0) kb.text(ctx.t('messaging.newer'), reportViewCb.pack({ t: threadId, p: view.page - 1 }));
+  await ctx.reply(lines.join('\n').slice(0, 4096), { reply_markup: kb });
+}
+
 export function messagingFeature() {
   const composer = new Composer<BotContext>();
   const privateChat = composer.chatType('private');
@@ -373,6 +410,13 @@ export function messagingFeature() {
     await reportThread(ctx.deps.db, ctx.actor, data.t, ctx.deps.now());
     await ctx.answerCallbackQuery();
     await ctx.reply(ctx.t('messaging.reportDone'));
+  });
+
+  composer.callbackQuery(reportViewCb.filter, async (ctx) => {
+    const data = reportViewCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await showReportedThread(ctx, data.t, data.p);
+    await ctx.answerCallbackQuery();
   });
 
   composer.callbackQuery(teacherClassCb.filter, async (ctx) => {

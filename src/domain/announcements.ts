@@ -4,7 +4,7 @@ import type { AnnouncementDoc } from '../db/models/announcements.js';
 import { publishMessage } from '../notify/events.js';
 import type { Actor } from './actor.js';
 import { AccessDenied, DomainError } from './errors.js';
-import { type MessageContent, sendMessage, startThread, teacherName } from './messaging.js';
+import { type MessageContent, sendMessage, startThread, takeRateSlot, teacherName } from './messaging.js';
 import { toObjectId } from './people.js';
 
 /**
@@ -270,6 +270,8 @@ export async function sendAnnouncement(
       .map((p) => [String(p._id), p.telegramId as number]),
   );
 
+  // An announcement counts against the sender's 20 a minute like a private message (R3).
+  await takeRateSlot(db, actor.personId, input.now);
   const announcement = await db.models.Announcement.create({
     schoolId: actor.schoolId,
     senderId: actor.personId,

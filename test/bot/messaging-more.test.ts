@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandsFor } from '../../src/bot/commands.js';
 import { annGroupCb } from '../../src/bot/features/announcements.js';
+import { sendAnnouncement } from '../../src/domain/announcements.js';
 import { diaryCb } from '../../src/bot/features/diary.js';
 import { teacherAllParentsCb } from '../../src/bot/features/messaging.js';
 import { RATE_LIMIT_PER_MINUTE, sendMessage, startThread } from '../../src/domain/messaging.js';
@@ -375,5 +376,28 @@ describe('urgent announcements and quiet hours', () => {
 
     t.clock.set('2026-11-25T05:00:30Z'); // 08:00:30 in Moscow
     await delivered(w.motherA, 'субботник');
+  });
+});
+
+describe('announcements count against the rate limit', () => {
+  it('the 21st message of a minute, an announcement, is refused and nothing is stored', async () => {
+    // A student whose parent has not joined: receipts, no deliveries.
+    const kid = await db().models.Person.create({
+      schoolId: w.s.schoolId,
+      externalId: 's-rl',
+      lastName: 'Тихонов',
+      firstName: 'Тимур',
+      roles: ['student'],
+      student: { classId: w.s.classA.id, status: 'studying', form: 'regular', birthDate: '2015-02-01' },
+    });
+    const parent = await db().models.Person.create({ schoolId: w.s.schoolId, externalId: 'p-rl', lastName: 'Тихонова', firstName: 'Тамара', roles: ['parent'] });
+    await db().models.Guardianship.create({ schoolId: w.s.schoolId, parentId: parent._id, studentId: kid._id, relation: 'mother' });
+    const actor = await actorOf(db(), w.s.teacherAId);
+    const now = new Date(t.clock.now().getTime() + 5 * 3_600_000);
+    const send = (i: number) =>
+      sendAnnouncement(db(), actor, { classId: String(w.s.classA.id), studentIds: [String(kid._id)], text: `Лимит ${i}`, now });
+    for (let i = 1; i <= RATE_LIMIT_PER_MINUTE; i++) await send(i);
+    await expect(send(21)).rejects.toMatchObject({ key: 'messaging.errors.rateLimited' });
+    expect(await db().models.Announcement.countDocuments({ text: /^Лимит / })).toBe(20);
   });
 });

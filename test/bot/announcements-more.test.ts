@@ -5,6 +5,7 @@ import { bind } from '../notify/world.js';
 import { actorOf, makeSchool, type SchoolFixture } from '../support/fixtures.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Announcements beyond one class (issue 6): a reply to a deputy's announcement reaches the deputy
@@ -21,16 +22,6 @@ let motherA: TestUser;
 let motherB: TestUser;
 let mother6: TestUser;
 let deputyId: SchoolFixture['adminId'];
-
-async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const copyOf = (u: TestUser, text: string) => u.messages().filter((m) => m.content.includes(text));
 const families = () => [motherA, motherB, mother6];

@@ -6,6 +6,7 @@ import { bind } from '../notify/world.js';
 import { actorOf, makeSchool, type SchoolFixture } from '../support/fixtures.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Class announcements (issue 6, R23, R24): a class teacher writes to all 28 families of the class
@@ -19,16 +20,6 @@ const parents: Array<{ id: Types.ObjectId; user: TestUser }> = [];
 let teacherA: TestUser;
 let teacherB: TestUser;
 let motherB: TestUser;
-
-async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const copyOf = (u: TestUser, text: string) => u.messages().filter((m) => m.content.includes(text));
 

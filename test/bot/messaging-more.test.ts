@@ -9,6 +9,7 @@ import { bind, familyWorld, type FamilyWorld } from '../notify/world.js';
 import { actorOf } from '../support/fixtures.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The rest of issue 6 (R3, R23, R24): a teacher writes from a student's card to all of the
@@ -20,16 +21,6 @@ import type { TestUser } from '../support/users.js';
 let t: TestApp;
 let w: FamilyWorld;
 const db = () => t.app.db;
-
-async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const delivered = (u: TestUser, text: string) => waitFor(() => u.messages().find((m) => m.content.includes(text)));
 const settle = () => new Promise((r) => setTimeout(r, 400));

@@ -6,6 +6,7 @@ import { actorOf } from '../support/fixtures.js';
 import { bind, familyWorld, type FamilyWorld } from '../notify/world.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Safety and records of teacher–family messaging (issue 6, R3, R31): the sender recalls a message
@@ -27,16 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const delivered = (u: TestUser, text: string) => waitFor(() => u.messages().find((m) => m.content.includes(text)));
 const settle = () => new Promise((r) => setTimeout(r, 400));

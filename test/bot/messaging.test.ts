@@ -3,6 +3,7 @@ import { writeTeacherCb } from '../../src/bot/features/messaging.js';
 import { familyWorld, type FamilyWorld } from '../notify/world.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Teacher–parent messaging (R3, R24): a parent writes through /write, the teacher answers with
@@ -23,16 +24,6 @@ afterAll(async () => {
 });
 
 /** Polls until `check` returns a value (the delivery worker sends on its own schedule). */
-async function waitFor<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out waiting for a delivered message');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const delivered = (u: TestUser, text: string) => waitFor(() => u.messages().find((m) => m.content.includes(text)));
 
 /** Phone digits, usernames and Telegram ids never appear in what either side reads. */

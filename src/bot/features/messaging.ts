@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Message } from 'grammy/types';
 import { z } from 'zod';
+import { cachedSchool } from '../../db/school-cache.js';
 import { AccessDenied } from '../../domain/errors.js';
 import {
   getOfficeHours,
@@ -137,19 +138,19 @@ function sentKeyboard(t: Translate, messageId: string, composing: boolean): Inli
   return composing ? kb.text(t('messaging.done'), composeDoneCb.pack({})) : kb;
 }
 
+const SHORT_TIME = { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' } as const;
+
+/** Dates and times as the reader reads them, in the school's time zone. */
+async function schoolTimeFormat(ctx: BotContext, opts: Intl.DateTimeFormatOptions): Promise<Intl.DateTimeFormat> {
+  const school = ctx.actor ? await cachedSchool(ctx.deps.db, ctx.actor.schoolId) : null;
+  return new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', { timeZone: school?.timezone ?? 'UTC', ...opts });
+}
+
 async function sentText(ctx: BotContext, sent: SentMessage): Promise<string> {
   const lines = [ctx.t('messaging.sent')];
   if (sent.mutedNotice) lines.push('', ctx.t('messaging.mutedNotice'));
   if (sent.heldUntil) {
-    const school = ctx.actor ? await ctx.deps.db.models.School.findById(ctx.actor.schoolId, { timezone: 1 }).lean() : null;
-    const at = new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', {
-      timeZone: school?.timezone ?? 'UTC',
-      weekday: 'short',
-      day: '2-digit',
-      month: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    }).format(sent.heldUntil);
+    const at = (await schoolTimeFormat(ctx, { weekday: 'short', ...SHORT_TIME })).format(sent.heldUntil);
     lines.push('', ctx.t('messaging.heldNotice', { at }));
   }
   return lines.join('\n');
@@ -231,14 +232,7 @@ async function showThread(ctx: BotContext, threadId: string, page: number, edit:
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();
   const view = await readThread(ctx.deps.db, actor, threadId, page);
-  const school = await ctx.deps.db.models.School.findById(actor.schoolId, { timezone: 1 }).lean();
-  const fmt = new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', {
-    timeZone: school?.timezone ?? 'UTC',
-    day: '2-digit',
-    month: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  const fmt = await schoolTimeFormat(ctx, SHORT_TIME);
   const lines = [
     ctx.t('messaging.threadTitle', { with: labelText(ctx.t, view.with), page: view.page + 1, pages: view.pages }),
     '',
@@ -299,14 +293,7 @@ async function showReportedThread(ctx: BotContext, threadId: string, page: numbe
   if (!actor) throw new AccessDenied();
   // Refuses anyone but the admin, and a conversation nobody reported.
   const view = await readReportedThread(ctx.deps.db, actor, threadId, page, ctx.deps.now());
-  const school = await ctx.deps.db.models.School.findById(actor.schoolId, { timezone: 1 }).lean();
-  const fmt = new Intl.DateTimeFormat(ctx.locale === 'ru' ? 'ru-RU' : 'en-GB', {
-    timeZone: school?.timezone ?? 'UTC',
-    day: '2-digit',
-    month: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  const fmt = await schoolTimeFormat(ctx, SHORT_TIME);
   const lines = [
     ctx.t('messaging.reported.title', {
       family: labelText(ctx.t, view.family),

@@ -127,6 +127,22 @@ async function main(): Promise<void> {
   };
   client.on('commandSucceeded', finished);
   client.on('commandFailed', finished);
+  // BENCH_TRACE=1: the slowest kinds of command (name + collection), from the driver's durations.
+  const byCommand = new Map<string, number[]>();
+  const names = new Map<number, string>();
+  if (trace) {
+    client.on('commandStarted', (e) => {
+      const target = (e.command as Record<string, unknown>)[e.commandName];
+      names.set(e.requestId, `${e.commandName} ${typeof target === 'string' ? target : ''}`);
+    });
+    client.on('commandSucceeded', (e) => {
+      const name = names.get(e.requestId) ?? e.commandName;
+      names.delete(e.requestId);
+      const list = byCommand.get(name) ?? [];
+      list.push(e.duration);
+      byCommand.set(name, list);
+    });
+  }
 
   let last: Sample = { ms: 0, dbMs: 0, dbCommands: 0 };
   let lastTrace: string[] = [];
@@ -143,6 +159,7 @@ async function main(): Promise<void> {
   const seedStarted = performance.now();
   const seeded = await seedDemoSchool(db, { students: STUDENTS, now: NOW });
   const seedMs = performance.now() - seedStarted;
+  byCommand.clear(); // the figures are of the presses, not of seeding
   const schoolId = seeded.schoolId;
   const studentCount = await db.models.Person.countDocuments({ schoolId, roles: 'student' });
 
@@ -231,6 +248,17 @@ async function main(): Promise<void> {
   console.log(line('attendance save', result.save));
   console.log(line('mark entry', result.mark));
   console.log(line('/today', result.today));
+  if (trace) {
+    const rows = [...byCommand.entries()]
+      .map(([name, list]) => {
+        const sorted = [...list].sort((a, b) => a - b);
+        return { name, n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] ?? 0 };
+      })
+      .sort((a, b) => b.p99 - a.p99)
+      .slice(0, 12);
+    console.log('slowest commands (ms):');
+    for (const r of rows) console.log(`  ${r.name.padEnd(32)} n=${String(r.n).padStart(5)}  p50 ${r.p50.toFixed(1).padStart(6)}  p99 ${r.p99.toFixed(1).padStart(6)}  max ${r.max.toFixed(1).padStart(6)}`);
+  }
   console.log(JSON.stringify(result));
 
   await db.conn.dropDatabase().catch(() => undefined);

@@ -329,11 +329,24 @@ export async function rosterStudentAt(
   idx: number,
   now: Date,
 ): Promise<{ id: string; label: string; fullName: string; marks: MarkView[]; sheet: MarksSheet }> {
+  const entry = await rosterEntryAt(db, actor, lessonId, version, idx, now);
+  const p = await db.models.Person.findById(entry.id, { firstName: 1, lastName: 1 }).lean();
+  return { ...entry, fullName: p ? `${p.lastName} ${p.firstName}` : entry.label };
+}
+
+/** As `rosterStudentAt`, without the full name (one query less where only the label is shown). */
+export async function rosterEntryAt(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  idx: number,
+  now: Date,
+): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet }> {
   const sheet = await lessonMarksSheet(db, actor, lessonId, now);
   const s = sheet.students[idx];
   if (sheet.version !== version || !s) throw new DomainError('attendance.stale');
-  const p = await db.models.Person.findById(s.id, { firstName: 1, lastName: 1 }).lean();
-  return { id: s.id, label: s.label, fullName: p ? `${p.lastName} ${p.firstName}` : s.label, marks: s.marks, sheet };
+  return { id: s.id, label: s.label, marks: s.marks, sheet };
 }
 
 export async function getMark(db: Db, actor: Actor, markId: string): Promise<MarkView> {

@@ -11,6 +11,7 @@ import {
   type MarkView,
   newClientKey,
   recordMark,
+  rosterEntryAt,
   rosterStudentAt,
 } from '../../domain/marks.js';
 import { escapeHtml } from '../../i18n.js';
@@ -184,7 +185,7 @@ export function marksFeature() {
       if (!data) return STALE(ctx);
       const actor = requireActor(ctx);
       const { db } = ctx.deps;
-      const student = await rosterStudentAt(db, actor, data.l, data.v, data.i, ctx.deps.now());
+      const student = await rosterEntryAt(db, actor, data.l, data.v, data.i, ctx.deps.now());
       const { kind } = kindAt(student.sheet.kinds, data.k);
       const clientKey = `${data.l}:${data.i}:${data.t}`;
       const action: JournalAction = { k: 'markCreate', lessonId: data.l, studentId: student.id, value: data.m, workKind: kind.code, clientKey };

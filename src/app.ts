@@ -15,6 +15,7 @@ import { defineJobs } from './jobs/index.js';
 import { createScheduler, startScheduler, stopScheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
 import { DeliveryWorker } from './notify/delivery.js';
+import { sharedRateLimit } from './bot/shared-rate-limit.js';
 
 export interface AppOptions extends CreateBotOptions {
   logger?: Logger;
@@ -85,6 +86,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     bots: { default: new Api(config.botToken, { ...bot.api.options, timeoutSeconds: 30 }) },
     now: deps.now,
   });
+  // The bot's own answers share the token's 30-a-second budget with the outbox (while this
+  // process runs the delivery worker).
+  bot.api.config.use(sharedRateLimit(() => (delivery.isRunning ? delivery.rateLimiter('default') : undefined)));
 
   let runtime: Runtime | undefined;
   let stopping: Promise<void> | undefined;

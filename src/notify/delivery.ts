@@ -357,6 +357,16 @@ export class DeliveryWorker {
     });
   }
 
+  /** Started and not stopping. */
+  get isRunning(): boolean {
+    return this.running !== undefined && !this.stopping;
+  }
+
+  /** The rate limiter of a bot token: the bot's own answers share its budget (src/bot/shared-rate-limit.ts). */
+  rateLimiter(botKey = 'default'): BotRateLimiter | undefined {
+    return this.limiters.get(botKey);
+  }
+
   private limiter(botKey: string): BotRateLimiter {
     const l = this.limiters.get(botKey);
     if (!l) throw new Error(`no rate limiter for bot ${botKey}`);

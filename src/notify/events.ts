@@ -2,7 +2,7 @@ import { cachedSchool } from '../db/school-cache.js';
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
 import type { NoticeKind, PrefKind, Priority } from '../db/models/notify.js';
-import { enqueue, type Notice, signalOutbox } from './outbox.js';
+import { enqueue, enqueueMany, type Notice, signalOutbox } from './outbox.js';
 import { familyRecipients, preferencesOf, type Recipient } from './recipients.js';
 import { quietUntil } from './time.js';
 
@@ -194,22 +194,22 @@ export async function publishMessage(
   const priority = input.priority ?? 'normal';
   const due = dueAt(input.at, rules, 0, priority);
   const notBefore = input.notBefore && input.notBefore > due ? dueAt(input.notBefore, rules, 0, priority) : due;
-  let created = 0;
-  for (const r of input.recipients) {
-    const result = await enqueue(db, {
+  // One bulk insert (an announcement to a whole school is hundreds of copies).
+  const created = await enqueueMany(
+    db,
+    input.recipients.map((r) => ({
       key: `msg:${input.key}:${r.personId}`,
       schoolId: input.schoolId,
       botKey: rules.botKey,
       chatId: r.telegramId,
       recipientId: r.personId,
       studentId: r.studentId,
-      kind: 'message',
+      kind: 'message' as const,
       payload: { ...input.extra, text: input.text, title: input.title },
       priority,
       notBefore,
-    });
-    if (result === 'created') created++;
-  }
+    })),
+  );
   if (created > 0) signalOutbox(db);
   return created;
 }

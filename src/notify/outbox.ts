@@ -90,6 +90,49 @@ export async function enqueue(db: Db, notice: Notice, opts: { fresh?: boolean } 
   return 'collapsed';
 }
 
+/**
+ * Many messages at once (an announcement to a whole school): one bulk insert instead of one
+ * round trip per recipient. Only for notices without a collapseKey (nothing to join). A notice
+ * whose key exists already is skipped (idempotent, as `enqueue`). Returns how many were added.
+ */
+export async function enqueueMany(db: Db, notices: Notice[]): Promise<number> {
+  if (notices.length === 0) return 0;
+  if (notices.some((n) => n.collapseKey)) throw new Error('enqueueMany: notices with a collapseKey go through enqueue');
+  const docs = notices.map((notice) => {
+    const priority = notice.priority ?? 'normal';
+    const _id = new Types.ObjectId();
+    return {
+      _id,
+      claimKey: String(_id),
+      key: notice.key,
+      botKey: notice.botKey || 'default',
+      schoolId: notice.schoolId,
+      chatId: notice.chatId,
+      recipientId: notice.recipientId,
+      studentId: notice.studentId,
+      kind: notice.kind,
+      ref: notice.ref,
+      payload: notice.payload,
+      events: notice.event ? [notice.event] : undefined,
+      priority,
+      rank: PRIORITY_RANK[priority],
+      notBefore: notice.notBefore,
+      status: 'pending' as const,
+    };
+  });
+  try {
+    await db.models.OutboxMessage.insertMany(docs, { ordered: false });
+    return docs.length;
+  } catch (e) {
+    // Some keys existed already (the same message published twice): the rest were inserted.
+    const raw = (e as { writeErrors?: unknown }).writeErrors;
+    const errors = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ code?: number; err?: { code?: number } }>;
+    const codeOf = (w: { code?: number; err?: { code?: number } }) => w.code ?? w.err?.code;
+    if (errors.length === 0 || errors.some((w) => codeOf(w) !== 11000)) throw e;
+    return docs.length - errors.length;
+  }
+}
+
 // ───────────────────────────── wake-ups ─────────────────────────────
 
 /**

@@ -38,6 +38,8 @@ export interface Ticket {
   readonly since: number;
   waiting: boolean;
   done: boolean;
+  /** An answer to someone using the bot: goes before the queued broadcasts, needs only the overall budget. */
+  priority?: boolean;
   resolve?: (release: Release | undefined) => void;
 }
 
@@ -145,6 +147,23 @@ export class BotRateLimiter {
     this.pump();
   }
 
+  /**
+   * A slot for the bot's answer to someone using it (a reply, an edited screen): ahead of every
+   * queued broadcast message, and without the 1-a-second gap per chat (a conversation may get
+   * two quick answers), but within the overall budget, so broadcasts and answers together never
+   * exceed it.
+   */
+  acquireForReply(chatId: number): Promise<Release | undefined> {
+    const ticket: Ticket = { chatId, cancelled: () => false, since: this.clock(), waiting: true, done: false, priority: true };
+    const firstOrdinary = this.line.findIndex((t) => !t.priority);
+    if (firstOrdinary < 0) this.line.push(ticket);
+    else this.line.splice(firstOrdinary, 0, ticket);
+    return new Promise((resolve) => {
+      ticket.resolve = resolve;
+      this.pump();
+    });
+  }
+
   /** A shortcut for a ticket that goes to the end of the line and waits (retries). */
   acquire(chatId: number, cancelled: () => boolean = () => false): Promise<Release | undefined> {
     return this.wait(this.enqueue(chatId, cancelled));
@@ -177,7 +196,7 @@ export class BotRateLimiter {
         continue;
       }
       const global = this.globalWait(now);
-      const chat = this.chatReadyIn(t.chatId);
+      const chat = t.priority ? 0 : this.chatReadyIn(t.chatId);
       if (global === 0 && chat === 0) {
         t.done = true;
         this.line.splice(i--, 1);

@@ -1,0 +1,36 @@
+import type { Transformer } from 'grammy';
+import type { BotRateLimiter } from '../notify/rate-limit.js';
+
+/** Methods Telegram counts against a bot's ~30 messages a second. */
+export function isSendingMethod(method: string): boolean {
+  const m = method.toLowerCase();
+  return (
+    (m.startsWith('send') && m !== 'sendchataction') ||
+    m === 'copymessage' ||
+    m === 'copymessages' ||
+    m === 'forwardmessage' ||
+    m === 'forwardmessages' ||
+    m.startsWith('editmessage')
+  );
+}
+
+/**
+ * The bot's answers to people using it share the token's budget with the outbox's broadcasts
+ * (src/notify/rate-limit.ts): an answer goes ahead of every queued notification but waits for a
+ * free slot, so a deputy's screens during a whole-school announcement do not push the bot past
+ * 30 a second (a 429 for everyone). Only in the process that runs the delivery worker; a process
+ * that only answers updates has nothing to share with.
+ */
+export function sharedRateLimit(limiter: () => BotRateLimiter | undefined): Transformer {
+  return async (prev, method, payload, signal) => {
+    const l = limiter();
+    if (!l || !isSendingMethod(method)) return prev(method, payload, signal);
+    const chatId = Number((payload as { chat_id?: unknown }).chat_id ?? 0) || 0;
+    const release = await l.acquireForReply(chatId);
+    try {
+      return await prev(method, payload, signal);
+    } finally {
+      release?.();
+    }
+  };
+}

@@ -427,6 +427,31 @@ describe('staff, subjects, classes, groups', () => {
     ]);
   });
 
+  it('a staff file cannot lock the school out: the importing admin keeps the role, a working admin remains', async () => {
+    const s = await schoolWithStructure();
+    const a1 = await db.models.Person.findOne({ schoolId: s.schoolId, externalId: 'A1' }).lean();
+    const admin = await loadActor(db, a1?._id as Types.ObjectId);
+    if (!admin) throw new Error('no admin actor');
+    const header = 'staff_id;last_name;first_name;roles;active';
+    // The admin takes their own admin role away, or marks themself as not working.
+    const self = await run(admin, 'staff', csv(header, 'A1;Админова;Ольга;teacher;да'));
+    expect(self.ok).toBe(false);
+    expect(self.errors).toContainEqual({ row: 2, column: 'roles', key: 'import.errors.selfAdmin' });
+    const away = await run(admin, 'staff', csv(header, 'A1;Админова;Ольга;admin;нет'));
+    expect(away.errors).toContainEqual({ row: 2, column: 'active', key: 'import.errors.selfAdmin' });
+    // The operator (CLI) removing the only admin: refused too, on that row.
+    const last = await run(s.actor, 'staff', csv(header, 'T1;Петрова;Анна;teacher;да', 'A1;Админова;Ольга;teacher;да'));
+    expect(last.errors).toEqual([{ row: 3, column: 'roles', key: 'import.errors.lastAdmin' }]);
+    // Nothing was written.
+    const still = await db.models.Person.findOne({ _id: a1?._id }).lean();
+    expect(still?.roles).toContain('admin');
+    expect(still?.active).not.toBe(false);
+    // Handing over to a new admin in the same file is fine.
+    expectOk(await run(s.actor, 'staff', csv(header, 'A1;Админова;Ольга;teacher;да', 'A2;Новикова;Вера;admin;да')));
+    const a2 = await db.models.Person.findOne({ schoolId: s.schoolId, externalId: 'A2' }).lean();
+    expect(a2?.roles).toEqual(['admin']);
+  });
+
   it('classes: unknown class teacher, a non-teacher, a name taken by another class', async () => {
     const s = await schoolWithStructure();
     const report = await run(

@@ -35,6 +35,7 @@ export async function planStaff(ctx: PlanContext, rows: ReadonlyArray<ValidRow<S
       errors.add(rowNo, 'staff_id', 'import.errors.idTaken', { id: data.staff_id });
     }
   }
+  checkAdmins(ctx, rows, persons, errors);
   const counts = { staff: newCounts() };
   if (errors.items.length > 0) return { errors: errors.items, counts, write: async () => {} };
 
@@ -67,4 +68,33 @@ export async function planStaff(ctx: PlanContext, rows: ReadonlyArray<ValidRow<S
       if (ops.length > 0) await Person.collection.bulkWrite(ops, { ordered: false });
     },
   };
+}
+
+type StaffPerson = { _id: Types.ObjectId; externalId?: string | null; roles: string[]; active?: boolean | null };
+
+/**
+ * A staff file must not lock the school out of its own bot: the admin who imports it cannot take
+ * their own admin role away (or mark themself as not working), and at least one working admin
+ * must remain. Either is reported on the row that would do it; nothing is written.
+ */
+function checkAdmins(ctx: PlanContext, rows: ReadonlyArray<ValidRow<StaffRow>>, persons: StaffPerson[], errors: ErrorList): void {
+  const byExt = new Map(persons.map((p) => [p.externalId, p]));
+  const isWorkingAdmin = (p: { roles: readonly string[]; active?: boolean | null }) => p.roles.includes('admin') && p.active !== false;
+  const admins = new Set(persons.filter(isWorkingAdmin).map((p) => String(p._id)));
+  let lastDemotion: ValidRow<StaffRow> | undefined;
+  for (const row of rows) {
+    const existing = byExt.get(row.data.staff_id);
+    const active = ctx.present.has('active') || !existing ? (row.data.active ?? true) : existing.active !== false;
+    const adminAfter = row.data.roles.includes('admin') && active;
+    if (existing && admins.has(String(existing._id)) && !adminAfter) {
+      admins.delete(String(existing._id));
+      lastDemotion = row;
+      if (ctx.byPersonId && String(ctx.byPersonId) === String(existing._id)) {
+        errors.add(row.rowNo, row.data.roles.includes('admin') ? 'active' : 'roles', 'import.errors.selfAdmin');
+      }
+    }
+    if (adminAfter && existing) admins.add(String(existing._id));
+    if (adminAfter && !existing) admins.add(`new:${row.data.staff_id}`);
+  }
+  if (admins.size === 0 && lastDemotion) errors.add(lastDemotion.rowNo, 'roles', 'import.errors.lastAdmin');
 }

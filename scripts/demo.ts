@@ -10,7 +10,10 @@
  * parents get a message at once; at 09:05 the teacher gives marks and corrects one two minutes
  * later — after the 5-minute grace window the parents get one message per family with the final
  * marks; a parent presses "Acknowledged"; the teacher checks who acknowledged; a parent opens the
- * diary. Uses MONGODB_URI if set (a fresh database in it), else starts a local server.
+ * diary; at 10:10 the absent child's parent writes to the teacher through the bot and gets an
+ * answer (no phone number changes hands); at 10:30 the class teacher sends the class's families an
+ * announcement, two parents press "Read" and the class teacher sees who has not.
+ * Uses MONGODB_URI if set (a fresh database in it), else starts a local server.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -182,10 +185,55 @@ async function main(): Promise<void> {
     await reader.user.send('/diary');
     await reader.user.press('⭐ Оценки');
 
+    // ── 10:10 the absent child's parent writes to the teacher (no phone numbers change hands) ──
+    clock.setLocal(day, '10:10');
+    const writer = parents.find((p) => p.child === shortName(absentChild)) ?? (parents[0] as (typeof parents)[number]);
+    await writer.user.send('/write');
+    if (writer.user.lastText()?.startsWith('Учителю какого ребёнка')) await writer.user.press(new RegExp(`^${absentChild.firstName}`));
+    const teacherButton = writer.user.buttons().find((b) => b.includes(teacherPerson?.lastName ?? '\u0000'));
+    if (!teacherButton) throw new Error('the parent cannot find the teacher');
+    await writer.user.press(teacherButton);
+    await writer.user.send('Здравствуйте! Сегодня мы у врача, справку принесём завтра. Что задано на дом?');
+    await writer.user.press('Готово');
+    await deliver();
+    const question = teacher.messages().find((m) => m.content.includes('справку принесём'));
+    clock.setLocal(day, '10:15');
+    if (question) await teacher.replyTo(question.messageId, 'Спасибо, выздоравливайте! Задание в дневнике: параграф 12, № 3–5.');
+    await deliver();
+
+    // ── 10:30 the class teacher's announcement to the class's families, with read receipts ──
+    clock.setLocal(day, '10:30');
+    const classTeacherId = (await SchoolClass.findById(picked.slot.classId, { classTeacherId: 1 }).lean())?.classTeacherId;
+    let classTeacher = teacher;
+    let classTeacherName = `${teacherPerson?.firstName} ${teacherPerson?.lastName}`;
+    if (classTeacherId && String(classTeacherId) !== String(picked.slot.teacherId)) {
+      const p = await Person.findById(classTeacherId, { firstName: 1, lastName: 1 }).lean();
+      classTeacherName = `${p?.firstName} ${p?.lastName}`;
+      classTeacher = world.user({ firstName: p?.firstName ?? 'Классный', lastName: p?.lastName });
+      const invite = await createInvite(db, admin, { role: 'teacher', personId: classTeacherId, now: clock.now() });
+      await classTeacher.send(`/start ${invite.code}`);
+    }
+    if (classTeacherId) {
+      await classTeacher.send('/announce');
+      await classTeacher.press(cls?.name ?? '');
+      await classTeacher.press(/^Всему классу/);
+      await classTeacher.send('В четверг в 18:00 родительское собрание в кабинете 21. Тема — итоги первой четверти.');
+      await classTeacher.press('Отправить');
+      await deliver();
+      clock.setLocal(day, '10:45');
+      for (const p of parents.slice(0, 2)) {
+        const copy = p.user.messages().find((m) => m.content.includes('родительское собрание') && m.buttons.flat().includes('Прочитано'));
+        if (copy) await p.user.press('Прочитано', { messageId: copy.messageId });
+      }
+      clock.setLocal(day, '11:00');
+      await classTeacher.press('🔄 Обновить');
+    }
+
     out('═══ Чаты — так, как их видят люди ═══');
     out();
     for (const p of parents) transcript(`${p.name} (родитель: ${p.child})`, p.user.chat());
     transcript(`${teacherPerson?.firstName} ${teacherPerson?.lastName} (учитель)`, teacher.chat());
+    if (classTeacher !== teacher) transcript(`${classTeacherName} (классный руководитель)`, classTeacher.chat());
     const sent = await db.models.OutboxMessage.countDocuments({ status: 'sent' });
     const cancelled = await db.models.OutboxMessage.countDocuments({ status: 'cancelled' });
     out(`Outbox: отправлено ${sent}, закрыто без сообщения ${cancelled}; отметок «Ознакомлен»: ${await db.models.Acknowledgement.countDocuments({})}.`);

@@ -247,11 +247,14 @@ async function labelOf(db: Db, thread: MessageThreadDoc, side: Side): Promise<La
         .map((s) => s.name)
         .sort()
     : [];
-  const about = subjects.length > 0 ? 'Subjects' : info?.classTeacher ? 'Class' : '';
+  // The class teacher is named as such (in a primary class they teach nearly every subject);
+  // a subject teacher by at most two subjects.
+  const about = info?.classTeacher ? 'Class' : subjects.length > 0 ? 'Subjects' : '';
+  const shown = subjects.length > 2 ? [...subjects.slice(0, 2), `+${subjects.length - 2}`] : subjects;
   if (side === 'family') {
     const cls = await className(db, student?.classId);
     if (String(thread.parentId) === String(thread.studentId)) {
-      return { key: `messaging.header.student${about}`, vars: { student: studentName, className: cls, subjects } };
+      return { key: `messaging.header.student${about}`, vars: { student: studentName, className: cls, subjects: shown } };
     }
     const g = await db.models.Guardianship.findOne(
       { schoolId: thread.schoolId, parentId: thread.parentId, studentId: thread.studentId },
@@ -259,13 +262,13 @@ async function labelOf(db: Db, thread: MessageThreadDoc, side: Side): Promise<La
     ).lean();
     return {
       key: `messaging.header.family${about}`,
-      vars: { relation: `messaging.relation.${g?.relation ?? 'guardian'}`, student: studentName, className: cls, subjects },
+      vars: { relation: `messaging.relation.${g?.relation ?? 'guardian'}`, student: studentName, className: cls, subjects: shown },
     };
   }
   const teacher = await db.models.Person.findById(thread.teacherId, { firstName: 1, lastName: 1, middleName: 1 }).lean();
   const name = teacher ? teacherName(teacher) : '—';
-  if (subjects.length > 0) return { key: 'messaging.header.subjectTeacher', vars: { subjects, name } };
   if (info?.classTeacher) return { key: 'messaging.header.classTeacher', vars: { name } };
+  if (subjects.length > 0) return { key: 'messaging.header.subjectTeacher', vars: { subjects: shown, name } };
   return { key: 'messaging.header.teacher', vars: { name } };
 }
 

@@ -392,3 +392,23 @@ describe('announcements count against the rate limit', () => {
     expect(await db().models.Announcement.countDocuments({ text: /^Лимит / })).toBe(20);
   });
 });
+
+describe('labels stay short', () => {
+  it('a class teacher who teaches many subjects is named as the class teacher; a button lists two subjects', async () => {
+    const names = ['Литературное чтение', 'Окружающий мир', 'Русский язык'];
+    for (const [i, name] of names.entries()) {
+      const subject = await db().models.Subject.create({ schoolId: w.s.schoolId, externalId: `prim${i}`, name });
+      await db().models.TeachingLoad.create({ schoolId: w.s.schoolId, classId: w.s.classA.id, subjectId: subject._id, teacherId: w.s.teacherAId, hoursPerYear: 34 });
+    }
+    const mother = w.motherA;
+    t.clock.advance(2 * 3_600_000);
+    await mother.send('/write');
+    expect(mother.buttons()).toContain('Петрова А. И. — классный руководитель, Литературное чтение, Окружающий мир, +1');
+    await mother.press(/^Петрова А\. И\. — классный руководитель/);
+    expect(mother.lastText()).toContain('Напишите сообщение для: Классный руководитель Петрова А. И.');
+    await mother.send('Вопрос классному руководителю');
+    const got = await delivered(w.classTeacherA, 'Вопрос классному руководителю');
+    expect(got.content).toContain('Мама ученика Иванов Матвей, 5А · классному руководителю');
+    await mother.press('Готово');
+  });
+});

@@ -83,7 +83,8 @@ export function labelText(t: Translate, label: Label): string {
 }
 
 function teacherButton(t: Translate, o: TeacherOption): string {
-  const subjects = o.subjects.join(', ');
+  // A button is short: at most two subjects (a primary class teacher teaches nearly all of them).
+  const subjects = (o.subjects.length > 2 ? [...o.subjects.slice(0, 2), `+${o.subjects.length - 2}`] : o.subjects).join(', ');
   if (o.classTeacher && subjects) return t('messaging.teacherButtonClassSubjects', { name: o.name, subjects });
   if (o.classTeacher) return t('messaging.teacherButtonClass', { name: o.name });
   return t('messaging.teacherButtonSubjects', { name: o.name, subjects });

@@ -15,7 +15,7 @@ import { defineJobs } from './jobs/index.js';
 import { createScheduler, startScheduler, stopScheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
 import { DeliveryWorker } from './notify/delivery.js';
-import { sharedRateLimit } from './bot/shared-rate-limit.js';
+import type { BotRateLimiter } from './notify/rate-limit.js';
 
 export interface AppOptions extends CreateBotOptions {
   logger?: Logger;
@@ -74,7 +74,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const i18n = await createI18n(config.defaultLocale);
   const deps: BotDeps = { config, logger, i18n, db, now: opts.now ?? (() => new Date()) };
   const inFlight = new InFlight();
-  const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo, inFlight });
+  // Filled in once the delivery worker exists (it needs the bot's client options).
+  let sharedLimiter: () => BotRateLimiter | undefined = () => undefined;
+  const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo, inFlight, sharedLimiter: () => sharedLimiter() });
   const agenda = createScheduler({ mongoUri: uri, processEveryMs: config.jobsProcessEveryMs, logger });
   await defineJobs(agenda, deps, { client: bot.api.options });
   // Its own Api without auto-retry: the worker handles 429 and 5xx itself (rate limits by design).
@@ -88,7 +90,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   // The bot's own answers share the token's 30-a-second budget with the outbox (while this
   // process runs the delivery worker).
-  bot.api.config.use(sharedRateLimit(() => (delivery.isRunning ? delivery.rateLimiter('default') : undefined)));
+  sharedLimiter = () => (delivery.isRunning ? delivery.rateLimiter('default') : undefined);
 
   let runtime: Runtime | undefined;
   let stopping: Promise<void> | undefined;

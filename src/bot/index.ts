@@ -1,4 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
+import type { BotRateLimiter } from '../notify/rate-limit.js';
+import { sharedRateLimit } from './shared-rate-limit.js';
 import { conversations } from '@grammyjs/conversations';
 import { sequentialize } from '@grammyjs/runner';
 import { type ApiClientOptions, Bot, type BotError, GrammyError, HttpError } from 'grammy';
@@ -43,6 +45,11 @@ export interface CreateBotOptions {
   botInfo?: UserFromGetMe;
   /** Tracks updates in flight for a graceful shutdown. */
   inFlight?: InFlight;
+  /**
+   * The delivery worker's rate limiter for this token, when this process runs it: the bot's own
+   * answers (conversations' too) share its 30-a-second budget (src/bot/shared-rate-limit.ts).
+   */
+  sharedLimiter?: () => BotRateLimiter | undefined;
 }
 
 /** Retries 429 (after `retry_after`) and 5xx/network errors on outgoing calls. */
@@ -63,6 +70,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   if (config.telegramApiRoot && !client.apiRoot) client.apiRoot = config.telegramApiRoot;
   const bot = new Bot<BotContext>(config.botToken, { client, botInfo: options.botInfo });
   bot.api.config.use(retryTransformer());
+  const shared = options.sharedLimiter;
+  if (shared) bot.api.config.use(sharedRateLimit(shared));
 
   // handleUpdate (webhook, tests, runner) does not call bot.catch: the boundary catches for all of them.
   if (options.inFlight) bot.use(options.inFlight.middleware());
@@ -77,6 +86,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
       plugins: [
         async (ctx, next) => {
           ctx.api.config.use(retryTransformer());
+          if (shared) ctx.api.config.use(sharedRateLimit(shared));
           await next();
         },
       ],

@@ -22,6 +22,8 @@ type Id = Types.ObjectId;
 export const MAX_ANNOUNCEMENT_TEXT = 4096;
 /** With a photo or a document the text is its caption (Telegram: 1024 with the header). */
 export const MAX_ANNOUNCEMENT_CAPTION = 900;
+/** Files one announcement may carry. With two or more, each goes as its own message before the text. */
+export const MAX_ANNOUNCEMENT_FILES = 10;
 const ACTIVE_STUDENT = { $nin: ['withdrawn', 'transferred'] as Array<'withdrawn' | 'transferred'> };
 
 /** The outbox key of an announcement's copies (publishMessage prefixes `msg:` and suffixes the person). */
@@ -143,19 +145,39 @@ async function header(db: Db, a: Pick<AnnouncementDoc, 'senderId' | 'audience'>)
 
 async function publishCopies(db: Db, a: AnnouncementDoc, copies: Copy[], reminder: number, now: Date): Promise<number> {
   if (copies.length === 0) return 0;
-  return publishMessage(db, {
+  const head = await header(db, a);
+  const files = a.attachments ?? [];
+  const kinds = a.attachmentKinds?.length ? a.attachmentKinds : a.attachmentKind ? [a.attachmentKind] : [];
+  const common = {
     schoolId: a.schoolId,
-    key: copyKey(String(a._id), reminder),
     recipients: copies,
-    text: a.text,
-    priority: a.urgent ? 'urgent' : 'normal',
+    priority: a.urgent ? ('urgent' as const) : ('normal' as const),
     at: now,
+  };
+  // Several files: each its own message, before the text (the outbox keeps a chat's order:
+  // inserted first, sent first); the text with the Read button comes last. A reminder repeats
+  // only the text.
+  if (files.length > 1 && reminder === 0) {
+    for (const [i, fileId] of files.entries()) {
+      await publishMessage(db, {
+        ...common,
+        key: `${copyKey(String(a._id), 0)}:f${i}`,
+        text: '',
+        extra: { announcementId: String(a._id), header: head, fileOnly: true, fileNo: i + 1, fileCount: files.length, fileId, fileKind: kinds[i] ?? 'document' },
+      });
+    }
+  }
+  return publishMessage(db, {
+    ...common,
+    key: copyKey(String(a._id), reminder),
+    text: a.text,
     extra: {
       announcementId: String(a._id),
-      header: await header(db, a),
+      header: head,
       urgent: Boolean(a.urgent),
       reminder: reminder > 0,
-      ...(a.attachments?.[0] && a.attachmentKind ? { fileId: a.attachments[0], fileKind: a.attachmentKind } : {}),
+      ...(files.length === 1 && files[0] && kinds[0] ? { fileId: files[0], fileKind: kinds[0] } : {}),
+      ...(files.length > 1 ? { fileCount: files.length } : {}),
     },
   });
 }
@@ -227,6 +249,9 @@ export async function sendAnnouncement(
     wholeSchool?: boolean;
     studentIds?: string[];
     text: string;
+    /** One file: the text is its caption. Several (up to 10): each its own message, then the text. */
+    attachments?: AnnouncementAttachment[];
+    /** One file (as `attachments: [file]`). */
     attachment?: AnnouncementAttachment;
     urgent?: boolean;
     now: Date;
@@ -236,7 +261,9 @@ export async function sendAnnouncement(
   const { classIds, groupStudents } = await audienceClasses(db, actor, input);
   const text = input.text ?? '';
   if (text.trim() === '') throw new DomainError('announce.errors.empty');
-  const max = input.attachment ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
+  const files = input.attachments ?? (input.attachment ? [input.attachment] : []);
+  if (files.length > MAX_ANNOUNCEMENT_FILES) throw new DomainError('announce.errors.tooManyFiles', { max: MAX_ANNOUNCEMENT_FILES });
+  const max = files.length === 1 ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
   if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });
   const chosen = input.studentIds?.length ? input.studentIds.map((id) => toObjectId(id)) : undefined;
   const students = await db.models.Person.find(
@@ -283,8 +310,9 @@ export async function sendAnnouncement(
       ...(input.wholeSchool ? { wholeSchool: true } : {}),
     },
     text,
-    attachments: input.attachment ? [input.attachment.fileId] : [],
-    attachmentKind: input.attachment?.kind,
+    attachments: files.map((f) => f.fileId),
+    attachmentKind: files[0]?.kind,
+    attachmentKinds: files.map((f) => f.kind),
     urgent: Boolean(input.urgent),
     createdAt: input.now,
   });

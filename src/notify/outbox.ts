@@ -186,7 +186,8 @@ export async function dueOf(db: Db, botKeys: string[], schoolId: Id, now: Date, 
     { botKey: { $in: botKeys }, schoolId, status: 'pending', notBefore: { $lte: now } },
     CANDIDATE_FIELDS,
   )
-    .sort({ rank: 1, notBefore: 1 })
+    // Ties in the order they were written: the files of an announcement before its text.
+    .sort({ rank: 1, notBefore: 1, _id: 1 })
     .limit(limit)
     .lean()) as Candidate[];
 }

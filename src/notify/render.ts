@@ -449,9 +449,18 @@ function renderAnnouncement(t: Translate, payload: Record<string, unknown>, base
       : typeof h.groupName === 'string'
         ? t('announce.labelGroup', { className: String(h.className ?? '—'), group: h.groupName })
         : String(h.className ?? '—');
-  const title = clip(t(key, { name: String(h.name ?? '—'), className: audience }), 200);
-  // With a photo or a document the text is its caption (1024 after parsing the HTML).
   const file = typeof payload.fileId === 'string' ? payload.fileId : undefined;
+  if (payload.fileOnly && file) {
+    // One of several files of an announcement, before its text: a short caption, no Read button.
+    const caption = clip(t('announce.fileHeader', { name: String(h.name ?? '—'), className: audience, n: Number(payload.fileNo) || 1, total: Number(payload.fileCount) || 1 }), 200);
+    const out: RenderedMessage = { ...base, text: `<b>${escapeHtml(caption)}</b>` };
+    if (payload.fileKind === 'photo') out.photo = file;
+    else out.document = file;
+    return out;
+  }
+  const filesAbove = typeof payload.fileCount === 'number' && payload.fileCount > 1 ? `\n${t('announce.filesAbove', { n: payload.fileCount })}` : '';
+  const title = clip(t(key, { name: String(h.name ?? '—'), className: audience }), 200) + filesAbove;
+  // With a photo or a document the text is its caption (1024 after parsing the HTML).
   const limit = (file ? 1024 : 4096) - title.length - 1;
   const text = `<b>${escapeHtml(title)}</b>\n${escapeHtml(clip(String(payload.text ?? ''), limit))}`;
   const id = String(payload.announcementId);

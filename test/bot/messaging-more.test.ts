@@ -390,6 +390,8 @@ describe('announcements count against the rate limit', () => {
     for (let i = 1; i <= RATE_LIMIT_PER_MINUTE; i++) await send(i);
     await expect(send(21)).rejects.toMatchObject({ key: 'messaging.errors.rateLimited' });
     expect(await db().models.Announcement.countDocuments({ text: /^Лимит / })).toBe(20);
+    // Those sends were 5 hours ahead of the test clock: forget them for the tests after this one.
+    await db().models.SendRate.deleteOne({ _id: `msg:${String(w.s.teacherAId)}` });
   });
 });
 
@@ -410,5 +412,46 @@ describe('labels stay short', () => {
     const got = await delivered(w.classTeacherA, 'Вопрос классному руководителю');
     expect(got.content).toContain('Мама ученика Иванов Матвей, 5А · классному руководителю');
     await mother.press('Готово');
+  });
+});
+
+describe('an announcement with several files', () => {
+  it('files collected before the text arrive first, each as its own message, then the text with Read', async () => {
+    const ct = w.classTeacherA;
+    t.clock.advance(3_600_000);
+    await ct.send('/announce');
+    await ct.press('5А');
+    await ct.press(/Всему классу/);
+    await ct.sendPhoto();
+    expect(ct.lastText()).toContain('Файл добавлен (всего 1)');
+    await ct.sendDocument('заявление.pdf', Buffer.from('%PDF-1.4 form'), 'application/pdf');
+    expect(ct.lastText()).toContain('Файл добавлен (всего 2)');
+    await ct.send('Экскурсия в музей в пятницу: расписание на фото, заявление — в файле.');
+    expect(ct.lastText()).toContain('Файлов: 2');
+    await ct.press('Отправить');
+
+    const text = await delivered(w.fatherA, 'Экскурсия в музей');
+    expect(text.content).toContain('📎 Файлов к объявлению: 2 (выше)');
+    expect(text.buttons.flat()).toEqual(['Прочитано']);
+    const mine = w.fatherA.messages();
+    const photo = mine.findIndex((m) => m.kind === 'photo' && m.content.includes('файл 1 из 2'));
+    const doc = mine.findIndex((m) => m.kind === 'document' && m.content.includes('файл 2 из 2'));
+    const body = mine.findIndex((m) => m.content.includes('Экскурсия в музей'));
+    expect(photo).toBeGreaterThanOrEqual(0);
+    expect(doc).toBeGreaterThan(photo);
+    expect(body).toBeGreaterThan(doc);
+    expect(mine[doc]?.file?.data.toString()).toBe('%PDF-1.4 form');
+    expect(mine[photo]?.buttons.flat()).toEqual([]);
+    const a = await db().models.Announcement.findOne({ text: /Экскурсия в музей/ }).lean();
+    expect(a?.attachmentKinds).toEqual(['photo', 'document']);
+  });
+
+  it('more than 10 files are refused; nothing is sent', async () => {
+    const actor = await actorOf(db(), w.s.teacherAId);
+    const files = Array.from({ length: 11 }, (_, i) => ({ kind: 'document' as const, fileId: `f${i}` }));
+    await expect(
+      sendAnnouncement(db(), actor, { classId: String(w.s.classA.id), text: 'Слишком много', attachments: files, now: new Date(t.clock.now().getTime() + 9_000_000) }),
+    ).rejects.toMatchObject({ key: 'announce.errors.tooManyFiles' });
+    expect(await db().models.Announcement.countDocuments({ text: 'Слишком много' })).toBe(0);
   });
 });

@@ -11,6 +11,7 @@ import {
   classStudents,
   groupForAnnouncement,
   MAX_ANNOUNCEMENT_CAPTION,
+  MAX_ANNOUNCEMENT_FILES,
   MAX_ANNOUNCEMENT_TEXT,
   markRead,
   remindUnread,
@@ -63,9 +64,14 @@ interface Draft {
   wholeSchool?: boolean;
   studentIds?: string[];
   text?: string;
+  /** Files collected so far (photos, documents), in order. */
+  attachments?: AnnouncementAttachment[];
+  /** A draft saved by an earlier version: one file. */
   attachment?: AnnouncementAttachment;
   at: number;
 }
+
+const filesOf = (d: Draft): AnnouncementAttachment[] => d.attachments ?? (d.attachment ? [d.attachment] : []);
 
 async function saveDraft(ctx: BotContext, draft: Omit<Draft, 'personId' | 'at'>): Promise<void> {
   if (!ctx.from || !ctx.actor?.personId) return;
@@ -351,7 +357,7 @@ export function announcementsFeature() {
             : { classId: draft.classId }),
       studentIds: draft.studentIds,
       text: draft.text,
-      attachment: draft.attachment,
+      attachments: filesOf(draft),
       urgent: data.u,
       now: ctx.deps.now(),
     });
@@ -408,11 +414,18 @@ export function announcementsFeature() {
     if (draft?.step !== 'text') return next();
     // A sticker, a voice note, a poll, a location…: an announcement is text, or a photo or document with a caption.
     if (m.text === undefined && !attachment) return ctx.reply(ctx.t('announce.errors.unsupported'), { reply_markup: cancelKeyboard(ctx.t) });
+    const files = [...filesOf(draft), ...(attachment ? [attachment] : [])];
+    if (files.length > MAX_ANNOUNCEMENT_FILES) throw new DomainError('announce.errors.tooManyFiles', { max: MAX_ANNOUNCEMENT_FILES });
     const text = m.text ?? m.caption ?? '';
-    const max = attachment ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
+    if (attachment && text.trim() === '') {
+      // A file without a caption: collected; the text (or more files) comes next.
+      await saveDraft(ctx, { ...draft, attachments: files, attachment: undefined });
+      return ctx.reply(ctx.t('announce.fileAdded', { n: files.length }), { reply_markup: cancelKeyboard(ctx.t) });
+    }
+    const max = files.length === 1 ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
     if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });
-    if (text.trim() === '') throw new DomainError(attachment ? 'announce.errors.noCaption' : 'announce.errors.empty');
-    await saveDraft(ctx, { ...draft, step: 'preview', text, attachment });
+    if (text.trim() === '') throw new DomainError('announce.errors.empty');
+    await saveDraft(ctx, { ...draft, step: 'preview', text, attachments: files, attachment: undefined });
     const kb = new InlineKeyboard()
       .text(ctx.t('announce.send'), annSendCb.pack({ u: false }))
       .text(ctx.t('announce.sendUrgent'), annSendCb.pack({ u: true }))
@@ -421,9 +434,11 @@ export function announcementsFeature() {
     const preview = ctx.t('announce.preview', { audience: audienceOf(ctx.t, draft) });
     const body = escapeHtml(text);
     const other = { parse_mode: 'HTML' as const, reply_markup: kb };
-    if (attachment?.kind === 'photo') return ctx.replyWithPhoto(attachment.fileId, { ...other, caption: `${preview}\n\n${body}`.slice(0, 1024) });
-    if (attachment) return ctx.replyWithDocument(attachment.fileId, { ...other, caption: `${preview}\n\n${body}`.slice(0, 1024) });
-    await ctx.reply(`${preview}\n\n${body}`.slice(0, 4096), { parse_mode: 'HTML', reply_markup: kb });
+    const only = files.length === 1 ? files[0] : undefined;
+    if (only?.kind === 'photo') return ctx.replyWithPhoto(only.fileId, { ...other, caption: `${preview}\n\n${body}`.slice(0, 1024) });
+    if (only) return ctx.replyWithDocument(only.fileId, { ...other, caption: `${preview}\n\n${body}`.slice(0, 1024) });
+    const withFiles = files.length > 1 ? `\n\n${ctx.t('announce.previewFiles', { n: files.length })}` : '';
+    await ctx.reply(`${preview}\n\n${body}${withFiles}`.slice(0, 4096), { parse_mode: 'HTML', reply_markup: kb });
   });
 
   return composer;

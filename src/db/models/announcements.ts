@@ -25,10 +25,12 @@ const announcementSchema = new Schema(
       wholeSchool: { type: Boolean },
     },
     text: { type: String, required: true },
-    /** Telegram file ids (at most one is sent, with the text as its caption). */
+    /** Telegram file ids: one goes with the text as its caption; several go each as its own message first. */
     attachments: { type: [String], default: [] },
-    /** What the attachment is: `photo` or `document`. */
+    /** What the (first) attachment is: `photo` or `document`. */
     attachmentKind: { type: String, enum: ['photo', 'document'] },
+    /** What each attachment is, in order. */
+    attachmentKinds: { type: [String], enum: ['photo', 'document'], default: undefined },
     urgent: { type: Boolean, default: false },
     /** How many times the unread were reminded (each reminder is a new outbox copy). */
     reminders: { type: Number, default: 0 },

@@ -492,16 +492,15 @@ export async function listInbox(db: Db, actor: Actor, limit = 30, studentId?: Id
   ]
     .sort((a, b) => b.thread.lastAt.getTime() - a.thread.lastAt.getTime())
     .slice(0, limit);
-  const out: InboxEntry[] = [];
-  for (const { thread, side } of entries) {
-    out.push({
+  // The labels are independent reads: in parallel (a teacher's inbox holds up to 30 threads).
+  return Promise.all(
+    entries.map(async ({ thread, side }) => ({
       threadId: String(thread._id),
       with: await labelOf(db, thread, side === 'family' ? 'teacher' : 'family'),
       unread: thread.unread?.[side] ?? 0,
       lastAt: thread.lastAt,
-    });
-  }
-  return out;
+    })),
+  );
 }
 
 export interface ThreadPage {

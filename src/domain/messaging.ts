@@ -293,14 +293,16 @@ export interface SentMessage {
 export async function takeRateSlot(db: Db, senderId: Id, now: Date): Promise<void> {
   const n = RATE_LIMIT_PER_MINUTE;
   const cutoff = new Date(now.getTime() - 60_000);
+  const filter = { _id: `msg:${String(senderId)}`, $or: [{ [`times.${n - 1}`]: { $exists: false } }, { 'times.0': { $lte: cutoff } }] };
+  const update = { $push: { times: { $each: [now], $slice: -n } }, $set: { lastAt: now } };
   try {
-    await db.models.SendRate.updateOne(
-      { _id: `msg:${String(senderId)}`, $or: [{ [`times.${n - 1}`]: { $exists: false } }, { 'times.0': { $lte: cutoff } }] },
-      { $push: { times: { $each: [now], $slice: -n } }, $set: { lastAt: now } },
-      { upsert: true },
-    );
+    await db.models.SendRate.updateOne(filter, update, { upsert: true });
   } catch (e) {
     if ((e as { code?: number }).code !== 11000) throw e;
+    // The row exists and is full — or two first messages raced to create it: try once more
+    // without inserting; only a full row refuses.
+    const again = await db.models.SendRate.updateOne(filter, update);
+    if (again.matchedCount === 1) return;
     throw new DomainError('messaging.errors.rateLimited', { n });
   }
 }

@@ -306,6 +306,16 @@ describe('recall and the rate limit under concurrency', () => {
     // A minute later the sender may write again.
     const later = new Date(now.getTime() + 60_001);
     await expect(sendMessage(db(), actor, threadId, { kind: 'text', text: 'Через минуту' }, later)).resolves.toMatchObject({ threadId });
+
+    // A sender's very first messages, all at once (the rate row does not exist yet): still exactly 20.
+    const fresh = await actorOf(db(), w.s.familyB.parentId);
+    expect(await db().models.SendRate.countDocuments({ _id: `msg:${String(w.s.familyB.parentId)}` })).toBe(0);
+    const thread2 = await startThread(db(), fresh, { studentId: String(w.s.familyB.studentId), teacherId: String(w.s.subjectTeacherId) }, now);
+    const first = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => sendMessage(db(), fresh, thread2.threadId, { kind: 'text', text: `Первые ${i}` }, now)),
+    );
+    expect(first.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
+    expect(await db().models.ThreadMessage.countDocuments({ text: /^Первые / })).toBe(20);
   });
 });
 

@@ -95,7 +95,14 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
   const version = rosterVersion(ids);
   const saved = await savedAbsences(db, lesson._id);
   const existing = await AttendanceDraft.findOne({ lessonId: lesson._id, editorId: editorOf(actor) }).lean();
-  if (existing && existing.rosterVersion === version) return sheetOf(brief, lesson, existing, saved);
+  if (existing && existing.rosterVersion === version) {
+    const rebased = rebaseDraft(existing, saved);
+    if (rebased) {
+      await AttendanceDraft.updateOne({ _id: existing._id }, { $set: rebased });
+      return sheetOf(brief, lesson, { ...existing, ...rebased }, saved);
+    }
+    return sheetOf(brief, lesson, existing, saved);
+  }
   // A new draft (or the roster changed): start from the saved state, keeping a stale draft's marks
   // for students who are still on the roster.
   const absentIds = new Set(
@@ -119,6 +126,28 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
     { upsert: true },
   );
   return sheetOf(brief, lesson, draft, saved);
+}
+
+/**
+ * Re-opening a draft after someone else saved the sheet: the draft is moved onto the saved state,
+ * keeping this editor's own changes (what differs from the draft's base), so the screen shows the
+ * other editor's marks too. Undefined when nothing was saved meanwhile.
+ */
+function rebaseDraft(
+  draft: { roster: Id[]; absent: number[]; baseAbsent?: Id[] | null },
+  saved: Array<{ studentId: Id }>,
+): { absent: number[]; baseAbsent: Id[] } | undefined {
+  if (!draft.baseAbsent) return undefined;
+  const base = new Set(draft.baseAbsent.map(String));
+  const now = new Set(saved.map((a) => String(a.studentId)));
+  if (base.size === now.size && [...base].every((id) => now.has(id))) return undefined;
+  const mine = new Set(draft.absent.map((i) => String(draft.roster[i])));
+  const absent = draft.roster.flatMap((id, i) => {
+    const key = String(id);
+    const changedByMe = mine.has(key) !== base.has(key);
+    return (changedByMe ? mine.has(key) : now.has(key)) ? [i] : [];
+  });
+  return { absent, baseAbsent: saved.map((a) => a.studentId) };
 }
 
 async function currentDraft(db: Db, actor: Actor, lessonId: Id, version: string) {

@@ -200,6 +200,18 @@ describe('attendance (R19, R20)', () => {
     expect(absent).toEqual([String(s3), String(s4)].sort());
     expect(absent).not.toContain(String(s0));
     expect(saved.sheet.students.filter((x) => x.absent).map((x) => x.idx)).toEqual([3, 4]);
+
+    // Re-opening a draft after the other editor saved shows their change, keeping one's own.
+    let c = await openAttendance(db, teacher, lessonId, NOW);
+    c = await toggleAttendance(db, teacher, lessonId, c.version, 6, NOW); // the teacher's own change, unsaved
+    let d = await openAttendance(db, admin, lessonId, NOW);
+    d = await toggleAttendance(db, admin, lessonId, d.version, 3, NOW); // the admin clears 3
+    await saveAttendance(db, admin, lessonId, d.version, NOW);
+    const reopened = await openAttendance(db, teacher, lessonId, NOW);
+    expect(reopened.students.filter((x) => x.absent).map((x) => x.idx)).toEqual([4, 6]);
+    await saveAttendance(db, teacher, lessonId, reopened.version, NOW);
+    const final = (await db.models.Absence.find({ lessonId }).lean()).map((x) => String(x.studentId)).sort();
+    expect(final).toEqual([String(s4), String(f.class7.studentIds[6])].sort());
   });
 
   it('an absence covered by a confirmed parent report gets its reason at once (Б), others stay Н', async () => {

@@ -7,17 +7,16 @@ import type { Db } from '../db/index.js';
  *  - send rates: nobody wrote for an hour, so no slot of the last minute is in them (R3);
  *  - composing states of private messages and announcements (`msg:`, `ann:`): they expire after
  *    30 / 60 minutes anyway;
- *  - attendance drafts untouched for 14 days: past the 7-day lock (R14) nobody can save them;
  *  - imports: a preview nobody confirmed in 2 days is cancelled (its button already refuses after
  *    a day), one left `running` by a process that died is marked failed, so the admin sees it
  *    did not finish (re-sending the file is safe: imports are idempotent).
- * Finished imports stay (their counts are the history of what was loaded).
+ * Finished imports stay (their counts are the history of what was loaded). Attendance drafts have
+ * their own clean-up (src/jobs/journal.ts, after 2 days).
  */
 export interface MaintenanceResult {
   inviteThrottles: number;
   sendRates: number;
   composeStates: number;
-  attendanceDrafts: number;
   importsCancelled: number;
   importsFailed: number;
 }
@@ -28,14 +27,13 @@ const DAY = 24 * HOUR;
 export async function runMaintenance(db: Db, now: Date): Promise<MaintenanceResult> {
   const ago = (ms: number) => new Date(now.getTime() - ms);
   const m = db.models;
-  const [throttles, rates, states, drafts, cancelled, failed] = await Promise.all([
+  const [throttles, rates, states, cancelled, failed] = await Promise.all([
     m.InviteThrottle.deleteMany({
       windowStart: { $lt: ago(DAY) },
       $or: [{ blockedUntil: { $exists: false } }, { blockedUntil: { $lt: now } }],
     }),
     m.SendRate.deleteMany({ $or: [{ lastAt: { $lt: ago(HOUR) } }, { lastAt: { $exists: false } }] }),
     m.ConversationState.deleteMany({ _id: /^(msg|ann):/, updatedAt: { $lt: ago(DAY) } }),
-    m.AttendanceDraft.deleteMany({ updatedAt: { $lt: ago(14 * DAY) } }),
     m.PendingImport.updateMany({ status: 'pending', createdAt: { $lt: ago(2 * DAY) } }, { $set: { status: 'cancelled', finishedAt: now } }),
     m.PendingImport.updateMany({ status: 'running', updatedAt: { $lt: ago(2 * HOUR) } }, { $set: { status: 'failed', finishedAt: now } }),
   ]);
@@ -43,7 +41,6 @@ export async function runMaintenance(db: Db, now: Date): Promise<MaintenanceResu
     inviteThrottles: throttles.deletedCount,
     sendRates: rates.deletedCount,
     composeStates: states.deletedCount,
-    attendanceDrafts: drafts.deletedCount,
     importsCancelled: cancelled.modifiedCount,
     importsFailed: failed.modifiedCount,
   };

@@ -23,7 +23,7 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 describe('maintenance', () => {
-  it('removes old throttles, rate rows, composing states, drafts; closes abandoned imports; keeps the rest', async () => {
+  it('removes old throttles, rate rows, composing states; closes abandoned imports; keeps the rest', async () => {
     const m = db.models;
     const now = new Date(Date.now() + 20 * DAY);
     const at = (ms: number) => new Date(now.getTime() - ms);
@@ -47,9 +47,7 @@ describe('maintenance', () => {
       // Somebody else's state (a grammY conversation): never touched by this rule.
       { _id: 'conv:300', value: { a: 1 }, updatedAt: at(30 * DAY) },
     ]);
-    // Drafts and imports get their timestamps from the real clock: `now` is 20 days ahead.
-    const lessonId = new Types.ObjectId();
-    await m.AttendanceDraft.create({ schoolId, lessonId, editorId: personId, rosterVersion: 'v', roster: [], labels: [], absent: [] });
+    // Imports get their timestamps from the real clock: `now` is 20 days ahead.
     const pending = await m.PendingImport.create({ schoolId, personId, chatId: 1, fileId: 'f', filename: 'a.csv', kind: 'students' });
     const running = await m.PendingImport.create({ schoolId, personId, chatId: 1, fileId: 'g', filename: 'b.csv', kind: 'staff', status: 'running' });
     const done = await m.PendingImport.create({ schoolId, personId, chatId: 1, fileId: 'h', filename: 'c.csv', kind: 'staff', status: 'done' });
@@ -59,14 +57,12 @@ describe('maintenance', () => {
       inviteThrottles: 1,
       sendRates: 1,
       composeStates: 2,
-      attendanceDrafts: 1,
       importsCancelled: 1,
       importsFailed: 1,
     });
     expect((await m.InviteThrottle.find({}).lean()).map((x) => x.telegramId).sort()).toEqual([2, 3]);
     expect((await m.SendRate.find({}).lean()).map((x) => x._id)).toEqual(['msg:new']);
     expect((await m.ConversationState.find({}).lean()).map((x) => x._id).sort()).toEqual(['conv:300', 'msg:200']);
-    expect(await m.AttendanceDraft.countDocuments({ lessonId })).toBe(0);
     expect((await m.PendingImport.findById(pending._id).lean())?.status).toBe('cancelled');
     expect((await m.PendingImport.findById(running._id).lean())?.status).toBe('failed');
     expect((await m.PendingImport.findById(done._id).lean())?.status).toBe('done');
@@ -78,11 +74,8 @@ describe('maintenance', () => {
   it('keeps what is still in use at the real time', async () => {
     const m = db.models;
     const schoolId = new Types.ObjectId();
-    const lessonId = new Types.ObjectId();
-    await m.AttendanceDraft.create({ schoolId, lessonId, editorId: new Types.ObjectId(), rosterVersion: 'v', roster: [], labels: [], absent: [] });
     const fresh = await m.PendingImport.create({ schoolId, personId: new Types.ObjectId(), chatId: 2, fileId: 'i', filename: 'd.csv', kind: 'students' });
     await runMaintenance(db, new Date());
-    expect(await m.AttendanceDraft.countDocuments({ lessonId })).toBe(1);
     expect((await m.PendingImport.findById(fresh._id).lean())?.status).toBe('pending');
   });
 });

@@ -95,7 +95,8 @@ outboxSchema.index({ pendingKey: 1 }, { unique: true, sparse: true });
 outboxSchema.index({ claimKey: 1 }, { unique: true, sparse: true });
 outboxSchema.index({ leaseKey: 1 }, { unique: true, sparse: true });
 // The worker's queries: due messages per bot and school in priority order; leases to recover.
-outboxSchema.index({ botKey: 1, status: 1, schoolId: 1, rank: 1, notBefore: 1 });
+// `_id` last: the worker's order breaks ties by insertion (an announcement's files before its text).
+outboxSchema.index({ botKey: 1, status: 1, schoolId: 1, rank: 1, notBefore: 1, _id: 1 });
 outboxSchema.index({ status: 1, lockedUntil: 1 });
 outboxSchema.index({ sendToken: 1 }, { sparse: true });
 outboxSchema.index({ chatId: 1, status: 1 });

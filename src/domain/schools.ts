@@ -2,7 +2,10 @@ import type { Types } from 'mongoose';
 import type { Locale } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { SchoolDoc } from '../db/models/school.js';
-import { DomainError } from './errors.js';
+import { z } from 'zod';
+import type { Actor } from './actor.js';
+import { appendAudit } from './audit.js';
+import { AccessDenied, DomainError } from './errors.js';
 import { localDate } from './imports/common.js';
 
 /**
@@ -93,4 +96,84 @@ export async function getSchool(db: Db, id: string | Types.ObjectId): Promise<Sc
 
 export async function listSchools(db: Db): Promise<School[]> {
   return (await db.models.School.find({}).sort({ createdAt: 1 }).lean()) as School[];
+}
+
+// ───────────────────────────── settings (R13–R15) ─────────────────────────────
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
+
+/** What an admin (or the operator) may change; the limits are the schema's. */
+export const schoolSettingsPatch = z
+  .object({
+    lockAfterDays: z.number().int().min(1).max(60), // R14
+    classWorkDueDays: z.number().int().min(0).max(30), // R13
+    writtenWorkDueDays: z.number().int().min(0).max(30), // R13
+    finalMarkWindowDays: z.number().int().min(1).max(30), // R15
+    markGraceMinutes: z.number().int().min(0).max(60),
+    quietHours: z.object({ from: hhmm, to: hhmm }),
+    inviteTtlDays: z.number().int().min(1).max(365),
+  })
+  .partial()
+  .strict();
+export type SchoolSettingsPatch = z.infer<typeof schoolSettingsPatch>;
+
+export interface SchoolSettingsView {
+  lockAfterDays: number;
+  classWorkDueDays: number;
+  writtenWorkDueDays: number;
+  finalMarkWindowDays: number;
+  markGraceMinutes: number;
+  quietHours: { from: string; to: string };
+  /** Unset: INVITE_TTL_DAYS, else 14. */
+  inviteTtlDays?: number;
+}
+
+export function settingsOf(school: Pick<School, 'settings'>): SchoolSettingsView {
+  const s = school.settings ?? ({} as NonNullable<School['settings']>);
+  return {
+    lockAfterDays: s.lockAfterDays ?? 7,
+    classWorkDueDays: s.classWorkDueDays ?? 1,
+    writtenWorkDueDays: s.writtenWorkDueDays ?? 5,
+    finalMarkWindowDays: s.finalMarkWindowDays ?? 7,
+    markGraceMinutes: s.markGraceMinutes ?? 5,
+    quietHours: { from: s.quietHours?.from ?? '21:00', to: s.quietHours?.to ?? '08:00' },
+    ...(typeof s.inviteTtlDays === 'number' ? { inviteTtlDays: s.inviteTtlDays } : {}),
+  };
+}
+
+/**
+ * Changes the school's rules (deadlines, lock, final-mark window, grace, quiet hours, invite
+ * lifetime): the admin or the operator only. Every change is recorded in the audit trail with
+ * before and after (R31); a patch that changes nothing writes nothing.
+ */
+export async function updateSchoolSettings(
+  db: Db,
+  actor: Actor,
+  input: unknown,
+  now: Date,
+): Promise<{ settings: SchoolSettingsView; changed: string[] }> {
+  if (!actor.roles.has('admin')) throw new AccessDenied();
+  const parsed = schoolSettingsPatch.safeParse(input);
+  if (!parsed.success) throw new DomainError('settings.invalid', { field: String(parsed.error.issues[0]?.path.join('.') ?? '') });
+  const school = await db.models.School.findById(actor.schoolId, { settings: 1 }).lean();
+  if (!school) throw new AccessDenied();
+  const before = settingsOf(school);
+  const set: Record<string, unknown> = {};
+  const changed: string[] = [];
+  for (const [key, value] of Object.entries(parsed.data)) {
+    if (value === undefined) continue;
+    if (JSON.stringify(before[key as keyof SchoolSettingsView]) === JSON.stringify(value)) continue;
+    set[`settings.${key}`] = value;
+    changed.push(key);
+  }
+  if (changed.length === 0) return { settings: before, changed };
+  await db.models.School.updateOne({ _id: actor.schoolId }, { $set: set });
+  const after = { ...before, ...parsed.data };
+  await appendAudit(db, actor, now, {
+    action: 'school.settings',
+    entity: { type: 'School', id: actor.schoolId },
+    before: Object.fromEntries(changed.map((k) => [k, before[k as keyof SchoolSettingsView] ?? null])),
+    after: Object.fromEntries(changed.map((k) => [k, after[k as keyof SchoolSettingsView] ?? null])),
+  });
+  return { settings: after, changed };
 }

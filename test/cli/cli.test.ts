@@ -172,6 +172,37 @@ describe('school create, import, invite', () => {
     expect(schools.map((s) => s.id)).toEqual(expect.arrayContaining([schoolId, out.id]));
   }, 60_000);
 
+  it('school settings shows the rules, changes them (audited), refuses bad values with exit 2', async () => {
+    const shown = await cli(['school', 'settings', '--school', schoolId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('закрытие урока для правок: через 7 дн.');
+    expect(shown.stdout).toContain('тихие часы уведомлений: 21:00–08:00');
+
+    const changed = await cli(['school', 'settings', '--school', schoolId, '--lock-days', '5', '--quiet-hours', '22:00-07:30', '--json']);
+    expect(changed.code).toBe(0);
+    const out = JSON.parse(changed.stdout) as { settings: { lockAfterDays: number; quietHours: { from: string; to: string } }; changed: string[] };
+    expect(out.changed.sort()).toEqual(['lockAfterDays', 'quietHours']);
+    expect(out.settings.lockAfterDays).toBe(5);
+    const school = await db.models.School.findById(schoolId).lean();
+    expect(school?.settings?.lockAfterDays).toBe(5);
+    expect(school?.settings?.quietHours).toMatchObject({ from: '22:00', to: '07:30' });
+    const audit = await db.models.AuditEntry.findOne({ schoolId, action: 'school.settings' }).lean();
+    expect(audit?.before).toMatchObject({ lockAfterDays: 7 });
+    expect(audit?.after).toMatchObject({ lockAfterDays: 5 });
+
+    // The same again changes nothing and records nothing more.
+    const again = await cli(['school', 'settings', '--school', schoolId, '--lock-days', '5']);
+    expect(again.stdout).toContain('Ничего не изменилось');
+    expect(await db.models.AuditEntry.countDocuments({ schoolId, action: 'school.settings' })).toBe(1);
+
+    for (const bad of [['--lock-days', '0'], ['--lock-days', 'семь'], ['--quiet-hours', '25:00-07:00'], ['--grace-minutes', '61']]) {
+      const res = await cli(['school', 'settings', '--school', schoolId, ...bad]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(bad[0]?.slice(2));
+    }
+    expect((await db.models.School.findById(schoolId).lean())?.settings?.lockAfterDays).toBe(5);
+  }, 120_000);
+
   it('import: a good file prints counts; a bad one prints every bad row to stderr, exit 1, nothing written', async () => {
     for (const kind of ['staff', 'subjects', 'classes']) {
       const res = await cli(['import', kind, join(TEMPLATES, `${kind}.csv`), '--school', schoolId, '--lang', 'en']);

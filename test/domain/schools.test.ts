@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo } from '../../src/db/connection.js';
 import { createDb, type Db } from '../../src/db/index.js';
 import { DomainError } from '../../src/domain/errors.js';
-import { academicYearFor, createSchool, getSchool, isValidTimeZone, listSchools } from '../../src/domain/schools.js';
+import { type Actor, systemActor } from '../../src/domain/actor.js';
+import { loadSchoolRules } from '../../src/domain/locks.js';
+import { academicYearFor, createSchool, getSchool, isValidTimeZone, listSchools, updateSchoolSettings } from '../../src/domain/schools.js';
 import { testMongoUri } from '../support/db.js';
 
 let conn: Connection;
@@ -76,5 +78,26 @@ describe('createSchool', () => {
       DomainError,
     );
     expect(await db.models.School.countDocuments()).toBe(before);
+  });
+});
+
+describe('school settings (R13–R15)', () => {
+  it('the admin changes them, audited; the journal’s rules see the change at once; others are refused', async () => {
+    const now = new Date('2026-11-23T09:00:00Z');
+    const school = await createSchool(db, { name: 'Школа настроек', timezone: 'Europe/Moscow', now });
+    const operator = systemActor(school._id, 'cli');
+    expect((await loadSchoolRules(db, school._id)).lockAfterDays).toBe(7); // read (and cached) before the change
+    const res = await updateSchoolSettings(db, operator, { lockAfterDays: 3, markGraceMinutes: 0 }, now);
+    expect(res.changed.sort()).toEqual(['lockAfterDays', 'markGraceMinutes']);
+    expect((await loadSchoolRules(db, school._id)).lockAfterDays).toBe(3);
+    const audit = await db.models.AuditEntry.findOne({ schoolId: school._id, action: 'school.settings' }).lean();
+    expect(audit?.before).toEqual({ lockAfterDays: 7, markGraceMinutes: 5 });
+    expect(audit?.after).toEqual({ lockAfterDays: 3, markGraceMinutes: 0 });
+
+    const teacher = { ...operator, roles: new Set(['teacher'] as const) } as unknown as Actor;
+    await expect(updateSchoolSettings(db, teacher, { lockAfterDays: 30 }, now)).rejects.toMatchObject({ key: 'errors.forbidden' });
+    await expect(updateSchoolSettings(db, operator, { lockAfterDays: 0 }, now)).rejects.toMatchObject({ key: 'settings.invalid' });
+    await expect(updateSchoolSettings(db, operator, { botKey: 'other' }, now)).rejects.toMatchObject({ key: 'settings.invalid' });
+    expect((await db.models.School.findById(school._id).lean())?.settings?.lockAfterDays).toBe(3);
   });
 });

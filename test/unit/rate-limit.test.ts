@@ -11,8 +11,16 @@ describe('BotRateLimiter: answers ahead of broadcasts', () => {
     const a = await limiter.acquire(1);
     const b = await limiter.acquire(2);
     const order: string[] = [];
-    const queued = [3, 4].map((chat) => limiter.acquire(chat).then((r) => (order.push(`broadcast ${chat}`), r)));
-    const reply = limiter.acquireForReply(99).then((r) => (order.push('reply'), r));
+    const queued = [3, 4].map((chat) =>
+      limiter.acquire(chat).then((r) => {
+        order.push(`broadcast ${chat}`);
+        return r;
+      }),
+    );
+    const reply = limiter.acquireForReply(99).then((r) => {
+      order.push('reply');
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 20));
     expect(order).toEqual([]); // nothing fits yet
     a?.();

@@ -13,7 +13,6 @@
  * Uses MONGODB_URI when set; otherwise the local stand-in (no network). The last line is JSON.
  */
 import { performance } from 'node:perf_hooks';
-import type { UserFromGetMe } from 'grammy/types';
 import pino from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -23,25 +22,10 @@ import { announcementStatus } from '../src/domain/announcements.js';
 import { seedDemoSchool } from '../src/domain/demo/seed.js';
 import { CONSENT_VERSION } from '../src/domain/people.js';
 import { createLogger } from '../src/logger.js';
+import { TEST_BOT_INFO, TEST_TOKEN } from '../test/support/bot-info.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
 import { createTelegramWorld } from '../test/support/users.js';
-
-const TEST_TOKEN = '123456789:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz';
-const TEST_BOT_INFO = {
-  id: 123456789,
-  is_bot: true,
-  first_name: 'School Journal',
-  username: 'school_journal_test_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-} as UserFromGetMe;
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
+import { arg } from './bench-common.js';
 
 const STUDENTS = arg('students', 550);
 const NOW = new Date('2026-11-23T09:00:00Z'); // Monday 12:00 in Moscow: not quiet hours

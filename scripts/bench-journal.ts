@@ -19,27 +19,10 @@ import { loadConfig } from '../src/config.js';
 import { startLocalMongo } from '../src/db/local-server.js';
 import { seedDemoSchool } from '../src/domain/demo/seed.js';
 import { createLogger } from '../src/logger.js';
+import { TEST_BOT_INFO, TEST_TOKEN } from '../test/support/bot-info.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
 import { createTelegramWorld, type TestUser } from '../test/support/users.js';
-import type { UserFromGetMe } from 'grammy/types';
-
-// As in test/support/harness.ts (which needs the vitest runner, so it is not imported here).
-const TEST_TOKEN = '123456789:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz';
-const TEST_BOT_INFO = {
-  id: 123456789,
-  is_bot: true,
-  first_name: 'School Journal',
-  username: 'school_journal_test_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-} as UserFromGetMe;
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
+import { arg, quantile } from './bench-common.js';
 
 const STUDENTS = arg('students', 500);
 const ITERATIONS = arg('iterations', 200);
@@ -51,12 +34,6 @@ interface Sample {
   ms: number;
   dbMs: number;
   dbCommands: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[idx] ?? Number.NaN;
 }
 
 function summary(samples: Sample[]) {

@@ -33,6 +33,7 @@ import { DeliveryWorker } from '../src/notify/delivery.js';
 import { publishEvent } from '../src/notify/events.js';
 import { localDate } from '../src/notify/time.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
+import { quantile } from './bench-common.js';
 
 const { values } = parseArgs({
   options: {
@@ -184,11 +185,6 @@ async function waitDrained(db: Db, timeoutMs: number): Promise<void> {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
   const external = process.env.MONGODB_URI?.trim();
@@ -278,8 +274,8 @@ async function main(): Promise<void> {
     await waitDrained(db, 30_000);
     const sortedLat = latencies.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
     const latency = {
-      p50: Math.round(percentile(sortedLat, 50)),
-      p95: Math.round(percentile(sortedLat, 95)),
+      p50: Math.round(quantile(sortedLat, 0.5)),
+      p95: Math.round(quantile(sortedLat, 0.95)),
       max: Math.round(sortedLat[sortedLat.length - 1] ?? Number.NaN),
       samples: latencies.length,
       missing: latencies.length - sortedLat.length,

@@ -6,6 +6,7 @@ import type { Actor } from './actor.js';
 import { AccessDenied, DomainError } from './errors.js';
 import { type MessageContent, sendMessage, startThread, takeRateSlot, teacherName } from './messaging.js';
 import { toObjectId } from './people.js';
+import { STUDYING_STATUS } from '../db/models/people.js';
 
 /**
  * Class announcements (issue 6, R23, R24). A class teacher writes to all parents of their class or
@@ -24,7 +25,6 @@ export const MAX_ANNOUNCEMENT_TEXT = 4096;
 export const MAX_ANNOUNCEMENT_CAPTION = 900;
 /** Files one announcement may carry. With two or more, each goes as its own message before the text. */
 export const MAX_ANNOUNCEMENT_FILES = 10;
-const ACTIVE_STUDENT = { $nin: ['withdrawn', 'transferred'] as Array<'withdrawn' | 'transferred'> };
 
 /** The outbox key of an announcement's copies (publishMessage prefixes `msg:` and suffixes the person). */
 const copyKey = (announcementId: string, reminder: number) =>
@@ -114,7 +114,7 @@ export async function announceableClasses(db: Db, actor: Actor): Promise<Announc
 export async function classStudents(db: Db, actor: Actor, classId: string): Promise<Array<{ studentId: string; name: string }>> {
   if (!(await canAnnounceTo(db, actor, classId))) throw new AccessDenied();
   const students = await db.models.Person.find(
-    { schoolId: actor.schoolId, roles: 'student', 'student.classId': toObjectId(classId), 'student.status': ACTIVE_STUDENT },
+    { schoolId: actor.schoolId, roles: 'student', 'student.classId': toObjectId(classId), 'student.status': STUDYING_STATUS },
     { firstName: 1, lastName: 1 },
   ).lean();
   return students
@@ -271,7 +271,7 @@ export async function sendAnnouncement(
       schoolId: actor.schoolId,
       roles: 'student',
       'student.classId': { $in: classIds },
-      'student.status': ACTIVE_STUDENT,
+      'student.status': STUDYING_STATUS,
       ...(chosen ? { _id: { $in: chosen } } : groupStudents ? { _id: { $in: groupStudents } } : {}),
     },
     { _id: 1 },

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
-import { type Role, STAFF_ROLES } from '../db/models/people.js';
+import { type Role, STAFF_ROLES, STUDYING_STATUS } from '../db/models/people.js';
 import { assertCanInviteFamiliesOf, isAdmin } from './access.js';
 import { type Actor, systemActor } from './actor.js';
 import { appendAudit } from './audit.js';
@@ -159,7 +159,7 @@ export async function createClassInvites(
       schoolId: actor.schoolId,
       roles: 'student',
       'student.classId': classId,
-      'student.status': { $nin: ['withdrawn', 'transferred'] },
+      'student.status': STUDYING_STATUS,
       active: { $ne: false },
     },
     { firstName: 1, lastName: 1, middleName: 1, telegramId: 1 },
@@ -314,7 +314,7 @@ export async function classInviteOverview(
       schoolId: actor.schoolId,
       roles: 'student',
       'student.classId': id,
-      'student.status': { $nin: ['withdrawn', 'transferred'] },
+      'student.status': STUDYING_STATUS,
       active: { $ne: false },
     },
     { firstName: 1, lastName: 1, middleName: 1 },

@@ -10,6 +10,7 @@ import { AccessDenied, DomainError } from './errors.js';
 import { assertCanReadLesson, type LessonRef, type LessonRights, lessonRights } from './lesson-access.js';
 import { bellOf, isLocked, loadSchoolRules, type SchoolRules, todayOf } from './locks.js';
 import { fullName, toObjectId } from './people.js';
+import { STUDYING_STATUS } from '../db/models/people.js';
 
 /**
  * Lessons of a day. A Lesson document is made from a timetable slot valid on that date
@@ -55,7 +56,6 @@ export interface DayLessons {
   lessons: LessonSummary[];
 }
 
-const STUDYING = { $nin: ['withdrawn', 'transferred'] };
 
 function validOn(schoolId: Id, date: LocalDate) {
   return {
@@ -342,7 +342,7 @@ export interface RosterStudent {
 
 /** The students of a lesson: its group, or its class; withdrawn and transferred students are not. */
 export async function lessonRoster(db: Db, lesson: Pick<LessonRef, 'schoolId' | 'classId' | 'groupId'>): Promise<RosterStudent[]> {
-  const filter: Record<string, unknown> = { schoolId: lesson.schoolId, roles: 'student', 'student.status': STUDYING };
+  const filter: Record<string, unknown> = { schoolId: lesson.schoolId, roles: 'student', 'student.status': STUDYING_STATUS };
   if (lesson.groupId) {
     const group = await db.models.Group.findById(lesson.groupId, { studentIds: 1 }).lean();
     filter._id = { $in: group?.studentIds ?? [] };

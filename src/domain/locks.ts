@@ -1,4 +1,5 @@
 import { cachedSchool } from '../db/school-cache.js';
+import { settingsOf } from './schools.js';
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
 import { DEFAULT_BELLS, DEFAULT_WORK_KINDS } from '../db/models/school.js';
@@ -57,14 +58,15 @@ type SchoolLike = {
 
 export function rulesOf(school: SchoolLike): SchoolRules {
   const s = school.settings ?? {};
+  const withDefaults = settingsOf(school);
   const kinds = s.workKinds?.length ? s.workKinds : DEFAULT_WORK_KINDS;
   return {
     schoolId: school._id,
     timezone: school.timezone,
     locale: school.locale ?? 'ru',
-    lockAfterDays: s.lockAfterDays ?? 7,
-    classWorkDueDays: s.classWorkDueDays ?? 1,
-    writtenWorkDueDays: s.writtenWorkDueDays ?? 5,
+    lockAfterDays: withDefaults.lockAfterDays,
+    classWorkDueDays: withDefaults.classWorkDueDays,
+    writtenWorkDueDays: withDefaults.writtenWorkDueDays,
     workKinds: kinds.map((k) => ({
       code: k.code,
       name: { ru: k.name?.ru ?? k.code, en: k.name?.en ?? k.name?.ru ?? k.code },

@@ -6,7 +6,7 @@ import { addDays, instantOf, isoWeekday, localDate, parseTime } from '../notify/
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';
 import { AccessDenied, DomainError } from './errors.js';
-import { assertConsent, toObjectId } from './people.js';
+import { assertConsent, shortName, toObjectId } from './people.js';
 
 /**
  * Private teacher–family messaging (R3, R24, R31). A thread joins one family member (a parent, or
@@ -579,9 +579,9 @@ export async function recallMessage(db: Db, actor: Actor, messageId: string, now
   const batch = message.batchId
     ? await db.models.ThreadMessage.find(
         { batchId: message.batchId, fromPersonId: actor.personId, schoolId: actor.schoolId },
-        { _id: 1 },
+        { _id: 1, threadId: 1 },
       ).lean()
-    : [{ _id: message._id }];
+    : [{ _id: message._id, threadId: message.threadId }];
   const ids = batch.map((m) => m._id);
   const res = await db.models.ThreadMessage.updateMany(
     { _id: { $in: ids }, recalledAt: { $exists: false } },
@@ -589,10 +589,7 @@ export async function recallMessage(db: Db, actor: Actor, messageId: string, now
   );
   if (res.modifiedCount === 0) throw new DomainError('messaging.errors.alreadyRecalled');
   const keys = ids.map((id) => `msg:thread:${String(id)}:`);
-  const threads = await db.models.MessageThread.find(
-    { _id: { $in: (await db.models.ThreadMessage.find({ _id: { $in: ids } }, { threadId: 1 }).lean()).map((m) => m.threadId) } },
-    { teacherId: 1, parentId: 1 },
-  ).lean();
+  const threads = await db.models.MessageThread.find({ _id: { $in: batch.map((m) => m.threadId) } }, { teacherId: 1, parentId: 1 }).lean();
   const people = [...new Set(threads.flatMap((t) => [String(t.teacherId), String(t.parentId)]))];
   const copyKeys = keys.flatMap((k) => people.map((p) => `${k}${p}`));
   // First flag every copy: a worker that holds one (claimed, or already calling Telegram) reads the
@@ -884,6 +881,8 @@ export interface ChildAnnouncement {
 }
 
 export interface ChildMessages {
+  /** The child's name as the diary shows it ("Матвей Иванов"). */
+  student: string;
   threads: InboxEntry[];
   announcements: ChildAnnouncement[];
 }
@@ -898,7 +897,8 @@ export async function childMessages(db: Db, actor: Actor, studentId: string, lim
   const sid = toObjectId(studentId);
   if (!isFamilyOf(actor, sid)) throw new AccessDenied();
   await assertConsent(db, actor);
-  const [threads, receipts] = await Promise.all([
+  const [student, threads, receipts] = await Promise.all([
+    studentOf(db, actor.schoolId, sid),
     listInbox(db, actor, limit, sid),
     db.models.AnnouncementReceipt.find({ schoolId: actor.schoolId, parentId: actor.personId, studentId: sid }, { announcementId: 1, readAt: 1 }).lean(),
   ]);
@@ -915,6 +915,7 @@ export async function childMessages(db: Db, actor: Actor, studentId: string, lim
   ).lean();
   const senderName = new Map(senders.map((p) => [String(p._id), teacherName(p)]));
   return {
+    student: student ? shortName(student) : '—',
     threads,
     announcements: announcements.map((a) => ({
       announcementId: String(a._id),

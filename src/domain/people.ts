@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
-import type { Role } from '../db/models/people.js';
+import { type Role, STUDYING_STATUS } from '../db/models/people.js';
 import { assertCanReadClass, canReadStudent, readsWholeSchool } from './access.js';
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';
@@ -259,7 +259,7 @@ export async function listClassStudents(db: Db, actor: Actor, classId: string): 
       schoolId: actor.schoolId,
       roles: 'student',
       'student.classId': id,
-      'student.status': { $nin: ['withdrawn', 'transferred'] },
+      'student.status': STUDYING_STATUS,
       active: { $ne: false },
     },
     { firstName: 1, lastName: 1, middleName: 1 },

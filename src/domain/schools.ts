@@ -128,8 +128,20 @@ export interface SchoolSettingsView {
   inviteTtlDays?: number;
 }
 
-export function settingsOf(school: Pick<School, 'settings'>): SchoolSettingsView {
-  const s = school.settings ?? ({} as NonNullable<School['settings']>);
+/** Stored settings, as far as they are set (older or partial documents). */
+export interface StoredSettings {
+  lockAfterDays?: number | null;
+  classWorkDueDays?: number | null;
+  writtenWorkDueDays?: number | null;
+  finalMarkWindowDays?: number | null;
+  markGraceMinutes?: number | null;
+  quietHours?: { from?: string | null; to?: string | null } | null;
+  inviteTtlDays?: number | null;
+}
+
+/** The school's rules with the regulation defaults filled in (one place for the defaults). */
+export function settingsOf(school: { settings?: StoredSettings | null }): SchoolSettingsView {
+  const s = school.settings ?? {};
   return {
     lockAfterDays: s.lockAfterDays ?? 7,
     classWorkDueDays: s.classWorkDueDays ?? 1,

@@ -5,6 +5,8 @@ import type { NoticeKind, PrefKind, Priority } from '../db/models/notify.js';
 import { enqueue, enqueueMany, type Notice, signalOutbox } from './outbox.js';
 import { familyRecipients, preferencesOf, type Recipient } from './recipients.js';
 import { quietUntil } from './time.js';
+import { STUDYING_STATUS } from '../db/models/people.js';
+import { settingsOf } from '../domain/schools.js';
 
 /**
  * Journal events that families are told about (R23). The journal's use cases call `publishEvent`
@@ -40,7 +42,7 @@ async function schoolRules(db: Db, schoolId: Id): Promise<SchoolRules | undefine
   return {
     timezone: school.timezone,
     quietHours: school.settings?.quietHours,
-    graceMs: (school.settings?.markGraceMinutes ?? 5) * 60_000,
+    graceMs: settingsOf(school).markGraceMinutes * 60_000,
     botKey: school.botKey,
   };
 }
@@ -129,7 +131,7 @@ async function studentsOfLesson(db: Db, schoolId: Id, lessonId: Id): Promise<Id[
     return group?.studentIds ?? [];
   }
   const students = await db.models.Person.find(
-    { schoolId, roles: 'student', 'student.classId': lesson.classId, 'student.status': { $nin: ['withdrawn', 'transferred'] } },
+    { schoolId, roles: 'student', 'student.classId': lesson.classId, 'student.status': STUDYING_STATUS },
     { _id: 1 },
   ).lean();
   return students.map((s) => s._id);

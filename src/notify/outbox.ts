@@ -38,6 +38,32 @@ const onIndex = (e: unknown, field: string) => {
   return Boolean(err.keyPattern?.[field]) || String(err.message ?? '').includes(`${field}_1`);
 };
 
+/** A new pending outbox document for a notice (claimable at once: `claimKey` = its id). */
+function outboxDoc(notice: Notice) {
+  const priority = notice.priority ?? 'normal';
+  const _id = new Types.ObjectId();
+  return {
+    _id,
+    claimKey: String(_id),
+    key: notice.key,
+    collapseKey: notice.collapseKey,
+    pendingKey: notice.collapseKey,
+    botKey: notice.botKey || 'default',
+    schoolId: notice.schoolId,
+    chatId: notice.chatId,
+    recipientId: notice.recipientId,
+    studentId: notice.studentId,
+    kind: notice.kind,
+    ref: notice.ref,
+    payload: notice.payload,
+    events: notice.event ? [notice.event] : undefined,
+    priority,
+    rank: PRIORITY_RANK[priority],
+    notBefore: notice.notBefore,
+    status: 'pending' as const,
+  };
+}
+
 /**
  * Adds a message, or joins the pending one about the same thing (collapseKey): a mark corrected
  * inside its grace window is one message, rendered with the final value at send time.
@@ -56,29 +82,8 @@ export async function enqueue(db: Db, notice: Notice, opts: { fresh?: boolean } 
       ).lean();
       if (joined) return 'collapsed';
     }
-    const priority = notice.priority ?? 'normal';
-    const _id = new Types.ObjectId();
     try {
-      await OutboxMessage.create({
-        _id,
-        claimKey: String(_id),
-        key: notice.key,
-        collapseKey: notice.collapseKey,
-        pendingKey: notice.collapseKey,
-        botKey: notice.botKey || 'default',
-        schoolId: notice.schoolId,
-        chatId: notice.chatId,
-        recipientId: notice.recipientId,
-        studentId: notice.studentId,
-        kind: notice.kind,
-        ref: notice.ref,
-        payload: notice.payload,
-        events: notice.event ? [notice.event] : undefined,
-        priority,
-        rank: PRIORITY_RANK[priority],
-        notBefore: notice.notBefore,
-        status: 'pending',
-      });
+      await OutboxMessage.create(outboxDoc(notice));
       return 'created';
     } catch (e) {
       if (!isDuplicate(e)) throw e;
@@ -98,28 +103,7 @@ export async function enqueue(db: Db, notice: Notice, opts: { fresh?: boolean } 
 export async function enqueueMany(db: Db, notices: Notice[]): Promise<number> {
   if (notices.length === 0) return 0;
   if (notices.some((n) => n.collapseKey)) throw new Error('enqueueMany: notices with a collapseKey go through enqueue');
-  const docs = notices.map((notice) => {
-    const priority = notice.priority ?? 'normal';
-    const _id = new Types.ObjectId();
-    return {
-      _id,
-      claimKey: String(_id),
-      key: notice.key,
-      botKey: notice.botKey || 'default',
-      schoolId: notice.schoolId,
-      chatId: notice.chatId,
-      recipientId: notice.recipientId,
-      studentId: notice.studentId,
-      kind: notice.kind,
-      ref: notice.ref,
-      payload: notice.payload,
-      events: notice.event ? [notice.event] : undefined,
-      priority,
-      rank: PRIORITY_RANK[priority],
-      notBefore: notice.notBefore,
-      status: 'pending' as const,
-    };
-  });
+  const docs = notices.map(outboxDoc);
   try {
     await db.models.OutboxMessage.insertMany(docs, { ordered: false });
     return docs.length;

@@ -1,4 +1,3 @@
-import type { UserFromGetMe } from 'grammy/types';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -6,21 +5,8 @@ import { testMongoUri } from './db.js';
 import { FakeBotApi } from './fake-bot-api.js';
 import { createTelegramWorld } from './users.js';
 
-export const TEST_TOKEN = '123456789:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz';
-export const TEST_BOT_INFO: UserFromGetMe = {
-  id: 123456789,
-  is_bot: true,
-  first_name: 'School Journal',
-  username: 'school_journal_test_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false,
-  has_topics_enabled: false,
-  allows_users_to_create_topics: false,
-  can_manage_bots: false,
-} as UserFromGetMe;
+export { TEST_BOT_INFO, TEST_TOKEN } from './bot-info.js';
+import { TEST_BOT_INFO, TEST_TOKEN } from './bot-info.js';
 
 /** A controllable clock: tests move time instead of waiting for it. */
 export class TestClock {

@@ -264,15 +264,10 @@ async function showMessages(ctx: BotContext, s: string): Promise<void> {
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();
   const t = ctx.t;
-  const [v, children, school] = await Promise.all([
-    childMessages(ctx.deps.db, actor, s),
-    listMyChildren(ctx.deps.db, actor),
-    cachedSchool(ctx.deps.db, actor.schoolId),
-  ]);
-  const child = children.find((c) => c.studentId === s);
+  const [v, school] = await Promise.all([childMessages(ctx.deps.db, actor, s), cachedSchool(ctx.deps.db, actor.schoolId)]);
   const tz = school?.timezone ?? 'UTC';
   const kb = new InlineKeyboard();
-  const lines = [t('diary.messages.title', { name: child?.name ?? '—' }), ''];
+  const lines = [t('diary.messages.title', { name: v.student }), ''];
   if (v.threads.length === 0) lines.push(t('diary.messages.noThreads'));
   for (const e of v.threads) {
     const who = labelText(t, e.with);

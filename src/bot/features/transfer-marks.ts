@@ -12,6 +12,7 @@ import { escapeHtml, type Translate } from '../../i18n.js';
 import { cbField, defineCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { ack, guardedRun, requireActor, STALE, show } from './journal-ui.js';
+import { STUDYING_STATUS } from '../../db/models/people.js';
 
 /**
  * /arrivals (R18): the class teacher enters the period marks of a student who arrived mid-year,
@@ -128,7 +129,7 @@ async function showArrivals(ctx: BotContext): Promise<void> {
   const filter: Record<string, unknown> = {
     schoolId: actor.schoolId,
     roles: 'student',
-    'student.status': { $nin: ['withdrawn', 'transferred'] },
+    'student.status': STUDYING_STATUS,
     $or: [{ 'student.enrolledOn': recent }, { _id: { $in: movements.map((m) => m.studentId) } }],
   };
   if (!admin) filter['student.classId'] = { $in: [...actor.classTeacherOf] };

@@ -6,6 +6,8 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 export type Role = (typeof ROLES)[number];
 
 export const STUDENT_STATUSES = ['studying', 'withdrawn', 'transferred'] as const;
+/** `student.status` of a student still at the school (missing counts as studying): one filter everywhere. */
+export const STUDYING_STATUS = { $nin: ['withdrawn', 'transferred'] as Array<'withdrawn' | 'transferred'> };
 export const EDUCATION_FORMS = ['regular', 'home', 'hospital'] as const; // R18
 
 /**

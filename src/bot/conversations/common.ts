@@ -53,6 +53,18 @@ export function plainText(u: Context): string | undefined {
   return text !== undefined && !text.startsWith('/') ? text : undefined;
 }
 
+/**
+ * The next update of the prompt (30 minutes at most), or undefined when the user pressed Cancel —
+ * then the button is answered and "Cancelled" said, so callers just stop.
+ */
+export async function waitOrCancel(conversation: JournalConversation, t: Translate): Promise<Context | undefined> {
+  const u = await conversation.wait({ maxMilliseconds: PROMPT_TIMEOUT_MS });
+  if (!isCancel(u)) return u;
+  await answer(u);
+  await u.reply(t('common.cancelled'));
+  return undefined;
+}
+
 export async function answer(u: Context, text?: string, alert = false): Promise<void> {
   if (!u.callbackQuery) return;
   await u.answerCallbackQuery(text ? { text: text.slice(0, 200), show_alert: alert } : undefined);

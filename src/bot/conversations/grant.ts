@@ -5,7 +5,7 @@ import { grantAccess, listClasses, listTeachers } from '../../domain/grants.js';
 import { schoolToday } from '../../domain/lessons.js';
 import type { BotDeps } from '../context.js';
 import { grantPickCb, promptCancelCb } from '../features/journal-callbacks.js';
-import { actorOf, answer, attempt, isCancel, type JournalConversation, PROMPT_TIMEOUT_MS, translate } from './common.js';
+import { actorOf, answer, attempt, type JournalConversation, translate, waitOrCancel } from './common.js';
 
 /**
  * R7: the deputy gives a substitute teacher access to a class's lessons for some days: pick the
@@ -41,12 +41,8 @@ export function grantConversation(deps: BotDeps) {
       kb.row().text(t('common.cancel'), promptCancelCb.pack({}));
       await ctx.reply(text, { parse_mode: 'HTML', reply_markup: kb });
       for (;;) {
-        const u = await conversation.wait({ maxMilliseconds: PROMPT_TIMEOUT_MS });
-        if (isCancel(u)) {
-          await answer(u);
-          await u.reply(t('common.cancelled'));
-          return undefined;
-        }
+        const u = await waitOrCancel(conversation, t);
+        if (!u) return undefined;
         const d = grantPickCb.unpack(u.callbackQuery?.data);
         if (!d) return conversation.halt({ next: true });
         await answer(u);

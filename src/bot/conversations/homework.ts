@@ -8,7 +8,7 @@ import type { BotDeps } from '../context.js';
 import { lessonCb, promptCancelCb, promptDoneCb } from '../features/journal-callbacks.js';
 import { type ActionResult, runJournalAction } from '../features/journal-actions.js';
 import { lessonName } from '../features/journal-ui.js';
-import { actorOf, answer, attempt, isCancel, type JournalConversation, PROMPT_TIMEOUT_MS, plainText, translate } from './common.js';
+import { actorOf, answer, attempt, type JournalConversation, plainText, translate, waitOrCancel } from './common.js';
 
 /**
  * Homework (R22): the teacher sends the text and any photos or files, then taps Done; the
@@ -60,12 +60,8 @@ export function homeworkConversation(deps: BotDeps) {
     let reason: string | undefined;
     let askingReason = false;
     for (let step = 0; step < MAX_STEPS; step++) {
-      const u = await conversation.wait({ maxMilliseconds: PROMPT_TIMEOUT_MS });
-      if (isCancel(u)) {
-        await answer(u);
-        await u.reply(t('common.cancelled'));
-        return;
-      }
+      const u = await waitOrCancel(conversation, t);
+      if (!u) return;
       const done = u.callbackQuery?.data === promptDoneCb.pack({});
       if (!done) {
         const m = u.message;

@@ -4,17 +4,7 @@ import { cancelLesson } from '../../domain/lessons.js';
 import type { BotDeps } from '../context.js';
 import { lessonCb } from '../features/journal-callbacks.js';
 import { type ActionResult, type JournalAction, runJournalAction } from '../features/journal-actions.js';
-import {
-  actorOf,
-  answer,
-  attempt,
-  cancelKeyboard,
-  isCancel,
-  type JournalConversation,
-  PROMPT_TIMEOUT_MS,
-  plainText,
-  translate,
-} from './common.js';
+import { actorOf, attempt, cancelKeyboard, type JournalConversation, plainText, translate, waitOrCancel } from './common.js';
 
 /**
  * One line of text for the journal: a lesson topic in free words (R10), a mark's comment, the
@@ -50,12 +40,8 @@ export function journalTextConversation(deps: BotDeps) {
     let action = args.action;
     await ctx.reply(t(PROMPTS[purpose]), { parse_mode: 'HTML', reply_markup: cancelKeyboard(t) });
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const u = await conversation.wait({ maxMilliseconds: PROMPT_TIMEOUT_MS });
-      if (isCancel(u)) {
-        await answer(u);
-        await u.reply(t('common.cancelled'));
-        return;
-      }
+      const u = await waitOrCancel(conversation, t);
+      if (!u) return;
       const text = plainText(u);
       if (text === undefined) return conversation.halt({ next: true });
       const current = purpose;

@@ -4,7 +4,7 @@ import { DomainError } from '../../domain/errors.js';
 import { loadPlan, myPlanTargets, type PlanItemInput, type PlanReport, parsePlanFile, parsePlanText } from '../../domain/plan.js';
 import type { Translate } from '../../i18n.js';
 import type { BotDeps } from '../context.js';
-import { actorOf, answer, attempt, cancelKeyboard, isCancel, type JournalConversation, type OuterCtx, PROMPT_TIMEOUT_MS, plainText, translate } from './common.js';
+import { actorOf, attempt, cancelKeyboard, type JournalConversation, type OuterCtx, plainText, translate, waitOrCancel } from './common.js';
 
 /**
  * Loading the calendar-thematic plan (КТП, R8): a CSV/XLSX file with Тема/Часы columns, or the
@@ -57,12 +57,8 @@ export function planUploadConversation(deps: BotDeps) {
     }
     await ctx.reply(t('plan.prompt', { name: target.value.label }), { parse_mode: 'HTML', reply_markup: cancelKeyboard(t) });
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const u = await conversation.wait({ maxMilliseconds: PROMPT_TIMEOUT_MS });
-      if (isCancel(u)) {
-        await answer(u);
-        await u.reply(t('common.cancelled'));
-        return;
-      }
+      const u = await waitOrCancel(conversation, t);
+      if (!u) return;
       const text = plainText(u);
       const document = u.message?.document;
       if (text === undefined && !document) {

@@ -27,11 +27,11 @@ import pino from 'pino';
 import { connectMongo } from '../src/db/connection.js';
 import { createDb, type Db } from '../src/db/index.js';
 import { startLocalMongo } from '../src/db/local-server.js';
-import { CONSENT_VERSION } from '../src/domain/people.js';
+import { CONSENT_VERSION } from '../src/domain/school/people.js';
 import { createI18n } from '../src/i18n.js';
 import { DeliveryWorker } from '../src/notify/delivery.js';
-import { publishEvent } from '../src/notify/events.js';
-import { localDate } from '../src/notify/time.js';
+import { publishEvent } from '../src/domain/notices/events.js';
+import { localDate } from '../src/domain/shared/zoned.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
 import { quantile } from './bench-common.js';
 

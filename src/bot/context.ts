@@ -3,7 +3,7 @@ import type { Context } from 'grammy';
 import type { i18n } from 'i18next';
 import type { Config, Locale } from '../config.js';
 import type { Db } from '../db/index.js';
-import type { Actor } from '../domain/actor.js';
+import type { Actor } from '../domain/school/actor.js';
 import type { BoundPersons } from './middleware/actor.js';
 import type { Translate } from '../i18n.js';
 import type { Logger } from '../logger.js';

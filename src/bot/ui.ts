@@ -1,6 +1,6 @@
 import { GrammyError, type InlineKeyboard } from 'grammy';
 import type { BotContext } from './context.js';
-import type { DomainError } from '../domain/errors.js';
+import type { DomainError } from '../domain/shared/errors.js';
 
 /** Shared screen helpers for every feature: one way to show a screen and one way to say "no". */
 

@@ -22,9 +22,9 @@ import { z } from 'zod';
 import { LOCALES, type Locale } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Role } from '../db/models/people.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError } from '../domain/shared/errors.js';
 import type { ImportKind } from '../domain/imports/index.js';
-import type { School } from '../domain/schools.js';
+import type { School } from '../domain/school/schools.js';
 import { createI18n, type Translate } from '../i18n.js';
 
 /**
@@ -37,13 +37,13 @@ async function loadDomain() {
       import('../db/connection.js'),
       import('../db/index.js'),
       import('../db/local-server.js'),
-      import('../domain/actor.js'),
+      import('../domain/school/actor.js'),
       import('../domain/demo/seed.js'),
       import('../domain/imports/index.js'),
       import('../domain/imports/report.js'),
-      import('../domain/invites.js'),
-      import('../domain/people.js'),
-      import('../domain/schools.js'),
+      import('../domain/school/invites/index.js'),
+      import('../domain/school/people.js'),
+      import('../domain/school/schools.js'),
       import('../logger.js'),
       import('pino'),
     ]);
@@ -197,7 +197,7 @@ async function botUsername(ctx: Ctx, t: Translate): Promise<string> {
 }
 
 async function requireSchool(ctx: Ctx, db: Db, id: string): Promise<School> {
-  const { getSchool } = await import('../domain/schools.js');
+  const { getSchool } = await import('../domain/school/schools.js');
   const school = await getSchool(db, id);
   if (!school) throw new DomainError('cli.errors.schoolNotFound', { id });
   // Later messages (refusals included) speak the school's language unless --lang says otherwise.

@@ -1,13 +1,13 @@
 import type { Agenda } from 'agenda';
 import { InlineKeyboard } from 'grammy';
 import type { Types } from 'mongoose';
-import { lessonCb, dayCb } from '../bot/features/journal-callbacks.js';
+import { lessonCb, dayCb } from '../bot/callbacks/journal.js';
 import type { BotDeps } from '../bot/context.js';
 import { LOCALES, type Locale } from '../config.js';
 import type { Db } from '../db/index.js';
-import { compactDate, isoWeekday, localTimeOf, minutesOf } from '../domain/calendar.js';
-import { materializeLessons } from '../domain/lessons.js';
-import { bellOf, lockOldLessons, rulesOf, type SchoolRules, todayOf } from '../domain/locks.js';
+import { compactDate, isoWeekday, localTimeOf, minutesOf } from '../domain/shared/calendar.js';
+import { materializeLessons } from '../domain/journal/lessons.js';
+import { bellOf, lockOldLessons, rulesOf, type SchoolRules, todayOf } from '../domain/journal/locks.js';
 import { translator } from '../i18n.js';
 import type { SendToPerson } from '../notify/direct.js';
 

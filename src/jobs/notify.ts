@@ -1,6 +1,6 @@
 import type { Agenda } from 'agenda';
 import type { BotDeps } from '../bot/context.js';
-import { queueWeeklyDigests } from '../notify/summaries.js';
+import { queueWeeklyDigests } from '../domain/notices/summaries.js';
 
 export const NOTIFY_JOBS = {
   weeklyDigests: 'notify:weekly-digests',

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../db/index.js';
-import { enqueue, signalOutbox } from './outbox.js';
+import { enqueue, signalOutbox } from '../domain/notices/outbox.js';
 
 type Id = Types.ObjectId;
 

@@ -25,10 +25,10 @@ import {
   recoverExpired,
   retryLater,
   unclaim,
-} from './outbox.js';
+} from '../domain/notices/outbox.js';
 import { BotRateLimiter, type RateLimits, TELEGRAM_LIMITS, type Ticket } from './rate-limit.js';
 import { JOINABLE, RenderCache, renderMessage } from './render.js';
-import { quietUntil } from './time.js';
+import { quietUntil } from '../domain/shared/zoned.js';
 
 /**
  * The delivery worker: one loop per process, supervised by the app (start/stop), not one job per

@@ -3,11 +3,11 @@ import type { Types } from 'mongoose';
 import type { Locale } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { NoticeKind, OutboxDoc } from '../db/models/notify.js';
-import { loadActor } from '../domain/actor.js';
-import { periodSummary, weekSummary } from '../domain/diary.js';
-import { shortName } from '../domain/people.js';
+import { loadActor } from '../domain/school/actor.js';
+import { periodSummary, weekSummary } from '../domain/diary/diary.js';
+import { shortName } from '../domain/school/people.js';
 import { escapeHtml, type Translate } from '../i18n.js';
-import { dayMonth } from './time.js';
+import { dayMonth } from '../domain/shared/zoned.js';
 
 /**
  * Turns claimed outbox documents for one chat into one Telegram message. The text comes from the

@@ -5,7 +5,7 @@
  */
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSENT_VERSION } from '../../src/domain/people.js';
+import { CONSENT_VERSION } from '../../src/domain/school/people.js';
 import { makeSchool, type SchoolFixture } from '../support/fixtures.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishEvent } from '../../src/notify/events.js';
+import { publishEvent } from '../../src/domain/notices/events.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import { type FamilyWorld, familyWorld, giveMark, markAbsent, received, setGrace } from './world.js';
 
@@ -175,7 +175,7 @@ describe('quiet hours (21:00–08:00 in the school’s time zone)', () => {
   });
 
   it('let an urgent school message through at night; low priority goes silently', async () => {
-    const { publishMessage } = await import('../../src/notify/events.js');
+    const { publishMessage } = await import('../../src/domain/notices/events.js');
     t.clock.set('2026-11-25T20:00:00Z'); // 23:00 in Moscow
     const calls = t.fake.callsOf('sendMessage').length;
     await publishMessage(db(), {

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryWorker } from '../../src/notify/delivery.js';
-import { publishMessage } from '../../src/notify/events.js';
+import { publishMessage } from '../../src/domain/notices/events.js';
 import { makeSchool } from '../support/fixtures.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';

@@ -6,11 +6,11 @@
 import { Api } from 'grammy';
 import { Types } from 'mongoose';
 import type { Db } from '../../src/db/index.js';
-import { CONSENT_VERSION } from '../../src/domain/people.js';
-import { academicYearFor } from '../../src/domain/schools.js';
+import { CONSENT_VERSION } from '../../src/domain/school/people.js';
+import { academicYearFor } from '../../src/domain/school/schools.js';
 import { type DeliveryOptions, DeliveryWorker } from '../../src/notify/delivery.js';
-import { publishEvent } from '../../src/notify/events.js';
-import { isoWeekday, localDate } from '../../src/notify/time.js';
+import { publishEvent } from '../../src/domain/notices/events.js';
+import { isoWeekday, localDate } from '../../src/domain/shared/zoned.js';
 import { makeSchool, type SchoolFixture } from '../support/fixtures.js';
 import { TEST_TOKEN, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cbField, defineCallback } from '../../src/bot/callback-data.js';
+import { cbField, defineCallback } from '../../src/bot/callbacks/index.js';
 
 const cb = defineCallback('att', { l: cbField.objectId(), i: cbField.int(0, 99), on: cbField.bool() });
 const ID = '65f0c0ffee0123456789abcd';

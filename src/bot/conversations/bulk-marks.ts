@@ -1,11 +1,11 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
-import { fullDate } from '../../domain/calendar.js';
-import { assertCanMarkLesson, lessonMarksSheet, newClientKey, recordMark } from '../../domain/marks.js';
+import { fullDate } from '../../domain/shared/calendar.js';
+import { assertCanMarkLesson, lessonMarksSheet, newClientKey, recordMark } from '../../domain/journal/marks.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
 import type { BotDeps } from '../context.js';
-import { bulkCb, lessonCb } from '../features/journal-callbacks.js';
-import { lessonName } from '../features/journal-ui.js';
+import { bulkCb, lessonCb } from '../callbacks/journal.js';
+import { lessonName } from '../features/journal/ui.js';
 import { actorOf, answer, attempt, type JournalConversation, PROMPT_TIMEOUT_MS, plainText, translate } from './common.js';
 
 /**

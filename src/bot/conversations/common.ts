@@ -1,11 +1,11 @@
 import type { Conversation } from '@grammyjs/conversations';
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
-import type { Actor } from '../../domain/actor.js';
-import { AccessDenied, DomainError } from '../../domain/errors.js';
+import type { Actor } from '../../domain/school/actor.js';
+import { AccessDenied, DomainError } from '../../domain/shared/errors.js';
 import { type Translate, translator } from '../../i18n.js';
 import type { AppFlavor, BotDeps } from '../context.js';
-import { promptCancelCb } from '../features/journal-callbacks.js';
+import { promptCancelCb } from '../callbacks/journal.js';
 
 /**
  * Shared pieces of the journal's conversations. Conversations replay from the start on every

@@ -1,10 +1,10 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
-import { addDays, fullDate } from '../../domain/calendar.js';
-import { grantAccess, listClasses, listTeachers } from '../../domain/grants.js';
-import { schoolToday } from '../../domain/lessons.js';
+import { addDays, fullDate } from '../../domain/shared/calendar.js';
+import { grantAccess, listClasses, listTeachers } from '../../domain/school/grants.js';
+import { schoolToday } from '../../domain/journal/lessons.js';
 import type { BotDeps } from '../context.js';
-import { grantPickCb, promptCancelCb } from '../features/journal-callbacks.js';
+import { grantPickCb, promptCancelCb } from '../callbacks/journal.js';
 import { actorOf, answer, attempt, type JournalConversation, translate, waitOrCancel } from './common.js';
 
 /**

@@ -1,13 +1,13 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
-import { fullDate } from '../../domain/calendar.js';
-import { type HomeworkAttachment, nextLessonOfSubject, prepareHomework } from '../../domain/homework.js';
-import { DomainError } from '../../domain/errors.js';
+import { fullDate } from '../../domain/shared/calendar.js';
+import { type HomeworkAttachment, nextLessonOfSubject, prepareHomework } from '../../domain/journal/homework.js';
+import { DomainError } from '../../domain/shared/errors.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
 import type { BotDeps } from '../context.js';
-import { lessonCb, promptCancelCb, promptDoneCb } from '../features/journal-callbacks.js';
-import { type ActionResult, runJournalAction } from '../features/journal-actions.js';
-import { lessonName } from '../features/journal-ui.js';
+import { lessonCb, promptCancelCb, promptDoneCb } from '../callbacks/journal.js';
+import { type ActionResult, runJournalAction } from '../features/journal/actions.js';
+import { lessonName } from '../features/journal/ui.js';
 import { actorOf, answer, attempt, type JournalConversation, plainText, translate, waitOrCancel } from './common.js';
 
 /**

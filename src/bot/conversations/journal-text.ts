@@ -1,9 +1,9 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
-import { cancelLesson } from '../../domain/lessons.js';
+import { cancelLesson } from '../../domain/journal/lessons.js';
 import type { BotDeps } from '../context.js';
-import { lessonCb } from '../features/journal-callbacks.js';
-import { type ActionResult, type JournalAction, runJournalAction } from '../features/journal-actions.js';
+import { lessonCb } from '../callbacks/journal.js';
+import { type ActionResult, type JournalAction, runJournalAction } from '../features/journal/actions.js';
 import { actorOf, attempt, cancelKeyboard, type JournalConversation, plainText, translate, waitOrCancel } from './common.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Context } from 'grammy';
 import type { Locale } from '../../config.js';
-import { DomainError } from '../../domain/errors.js';
-import { loadPlan, myPlanTargets, type PlanItemInput, type PlanReport, parsePlanFile, parsePlanText } from '../../domain/plan.js';
+import { DomainError } from '../../domain/shared/errors.js';
+import { loadPlan, myPlanTargets, type PlanItemInput, type PlanReport, parsePlanFile, parsePlanText } from '../../domain/journal/plan.js';
 import type { Translate } from '../../i18n.js';
 import type { BotDeps } from '../context.js';
 import { actorOf, attempt, cancelKeyboard, type JournalConversation, type OuterCtx, plainText, translate, waitOrCancel } from './common.js';

@@ -1,6 +1,6 @@
 import type { MiddlewareFn } from 'grammy';
 import type { Db } from '../../db/index.js';
-import { loadActor } from '../../domain/actor.js';
+import { loadActor } from '../../domain/school/actor.js';
 import type { BotContext } from '../context.js';
 
 /**

@@ -1,12 +1,12 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { systemActor } from '../actor.js';
-import { DomainError } from '../errors.js';
+import { systemActor } from '../school/actor.js';
+import { DomainError } from '../shared/errors.js';
 import type { EntityCounts } from '../imports/common.js';
 import { COLUMNS, type ImportKind } from '../imports/kinds.js';
 import { toCsv } from '../imports/parse.js';
 import { type ImportReport, importFile } from '../imports/index.js';
-import { createSchool, getSchool } from '../schools.js';
+import { createSchool, getSchool } from '../school/schools.js';
 import { BOYS, feminineSurname, GIRLS, MEN, SURNAMES, WOMEN } from './names.js';
 
 /**

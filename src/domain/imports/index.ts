@@ -1,7 +1,7 @@
 import type { Db } from '../../db/index.js';
-import type { Actor } from '../actor.js';
-import { appendAudit } from '../audit.js';
-import { AccessDenied } from '../errors.js';
+import type { Actor } from '../school/actor.js';
+import { appendAudit } from '../school/audit.js';
+import { AccessDenied } from '../shared/errors.js';
 import { type EntityCounts, localDate, type Plan, type PlanContext, type RowError, type ValidRow } from './common.js';
 import {
   COLUMNS,

@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import type ExcelJS from 'exceljs';
-import { DomainError } from '../errors.js';
+import { DomainError } from '../shared/errors.js';
 
 /**
  * Reading a spreadsheet (CSV or the first sheet of an XLSX) into rows of text cells keyed by the

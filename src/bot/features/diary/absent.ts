@@ -1,0 +1,180 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import { decideAbsenceReport, reportAbsence } from '../../../domain/diary/absence-reports.js';
+import { AccessDenied } from '../../../domain/shared/errors.js';
+import { listMyChildren } from '../../../domain/school/people.js';
+import { addDays, dayMonth, localDate } from '../../../domain/shared/zoned.js';
+import { cbField, defineCallback } from '../../callbacks/index.js';
+import type { BotContext } from '../../context.js';
+
+/**
+ * /absent: a parent reports that the child will be absent — which days, why, and optionally a
+ * photo of a note. Button steps carry everything chosen so far; only the last step (waiting for a
+ * photo) keeps a small state in MongoDB (`abr:<telegramId>`), so a restart loses nothing.
+ * The class teacher gets the report with buttons: Б (ill), У (excused), reject (R20).
+ */
+const DAY_CHOICES = [
+  { from: 0, days: 1 },
+  { from: 1, days: 1 },
+  { from: 0, days: 2 },
+  { from: 0, days: 3 },
+  { from: 0, days: 7 },
+] as const;
+const REASONS = ['i', 'f'] as const;
+const reasonOf = (r: (typeof REASONS)[number]) => (r === 'i' ? 'illness' : 'family');
+
+export const reportChildCb = defineCallback('abs1', { s: cbField.objectId() });
+export const reportDaysCb = defineCallback('abs2', { s: cbField.objectId(), d: cbField.int(0, DAY_CHOICES.length - 1) });
+export const reportReasonCb = defineCallback('abs3', {
+  s: cbField.objectId(),
+  d: cbField.int(0, DAY_CHOICES.length - 1),
+  r: cbField.enumOf(REASONS),
+});
+export const reportSendCb = defineCallback('abs4', {
+  s: cbField.objectId(),
+  d: cbField.int(0, DAY_CHOICES.length - 1),
+  r: cbField.enumOf(REASONS),
+});
+export const reportCancelCb = defineCallback('abs0', {});
+/** Made by src/notify/render.ts (`reportDecisionData`). */
+export const reportDecisionCb = defineCallback('abrd', { r: cbField.objectId(), d: cbField.enumOf(['b', 'u', 'x'] as const) });
+
+const STATE_PREFIX = 'abr:';
+const STATE_TTL_MS = 30 * 60_000;
+
+interface PendingReport {
+  s: string;
+  d: number;
+  r: (typeof REASONS)[number];
+}
+
+async function schoolToday(ctx: BotContext): Promise<string> {
+  const school = ctx.actor ? await ctx.deps.db.models.School.findById(ctx.actor.schoolId, { timezone: 1 }).lean() : null;
+  return localDate(ctx.deps.now(), school?.timezone ?? 'UTC');
+}
+
+function datesOf(today: string, d: number): { from: string; to: string } {
+  const choice = DAY_CHOICES[d] ?? DAY_CHOICES[0];
+  const from = addDays(today, choice.from);
+  return { from, to: addDays(from, choice.days - 1) };
+}
+
+async function askDays(ctx: BotContext, s: string, childName: string): Promise<void> {
+  const t = ctx.t;
+  const kb = new InlineKeyboard();
+  DAY_CHOICES.forEach((_, d) => {
+    kb.text(t(`absenceReport.days.${d}`), reportDaysCb.pack({ s, d }));
+    if (d % 2 === 1) kb.row();
+  });
+  kb.row().text(t('common.cancel'), reportCancelCb.pack({}));
+  await ctx.reply(t('absenceReport.askDays', { name: childName }), { reply_markup: kb, parse_mode: 'HTML' });
+}
+
+async function submit(ctx: BotContext, p: PendingReport, photoFileId?: string): Promise<void> {
+  const actor = ctx.actor;
+  if (!actor) throw new AccessDenied();
+  const { from, to } = datesOf(await schoolToday(ctx), p.d);
+  const result = await reportAbsence(ctx.deps.db, actor, {
+    studentId: p.s,
+    from,
+    to,
+    reason: reasonOf(p.r),
+    photoFileId,
+    now: ctx.deps.now(),
+  });
+  ctx.deps.logger.info({ reportId: result.reportId, teacherNotified: result.teacherNotified }, 'Absence reported');
+  const dates = from === to ? dayMonth(from) : `${dayMonth(from)}–${dayMonth(to)}`;
+  await ctx.reply(ctx.t(result.teacherNotified ? 'absenceReport.sent' : 'absenceReport.sentNoTeacher', { dates }));
+}
+
+const stateId = (telegramId: number) => `${STATE_PREFIX}${telegramId}`;
+
+export function absenceReportFeature() {
+  const composer = new Composer<BotContext>();
+  composer.command('absent', async (ctx) => {
+    const actor = ctx.actor;
+    if (!actor || actor.childIds.size === 0) {
+      await ctx.reply(ctx.t('absenceReport.parentsOnly'));
+      return;
+    }
+    const children = (await listMyChildren(ctx.deps.db, actor)).filter((c) => actor.childIds.has(c.studentId));
+    if (children.length === 1 && children[0]) {
+      await askDays(ctx, children[0].studentId, children[0].name);
+      return;
+    }
+    const kb = new InlineKeyboard();
+    for (const c of children) kb.text(c.name, reportChildCb.pack({ s: c.studentId })).row();
+    await ctx.reply(ctx.t('absenceReport.chooseChild'), { reply_markup: kb });
+  });
+  composer.callbackQuery(reportChildCb.filter, async (ctx) => {
+    const data = reportChildCb.unpack(ctx.callbackQuery.data);
+    const actor = ctx.actor;
+    if (!data || !actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    const child = (await listMyChildren(ctx.deps.db, actor)).find((c) => c.studentId === data.s && actor.childIds.has(c.studentId));
+    if (!child) throw new AccessDenied();
+    await ctx.answerCallbackQuery();
+    await askDays(ctx, child.studentId, child.name);
+  });
+  composer.callbackQuery(reportDaysCb.filter, async (ctx) => {
+    const data = reportDaysCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    const kb = new InlineKeyboard()
+      .text(ctx.t('absenceReport.reasons.illness'), reportReasonCb.pack({ ...data, r: 'i' }))
+      .text(ctx.t('absenceReport.reasons.family'), reportReasonCb.pack({ ...data, r: 'f' }))
+      .row()
+      .text(ctx.t('common.cancel'), reportCancelCb.pack({}));
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText(ctx.t('absenceReport.askReason'), { reply_markup: kb });
+  });
+  composer.callbackQuery(reportReasonCb.filter, async (ctx) => {
+    const data = reportReasonCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await ctx.deps.db.models.ConversationState.updateOne(
+      { _id: stateId(ctx.from.id) },
+      { $set: { value: { ...data, at: ctx.deps.now().getTime() }, updatedAt: ctx.deps.now() } },
+      { upsert: true },
+    );
+    const kb = new InlineKeyboard()
+      .text(ctx.t('absenceReport.sendWithoutPhoto'), reportSendCb.pack(data))
+      .row()
+      .text(ctx.t('common.cancel'), reportCancelCb.pack({}));
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText(ctx.t('absenceReport.askPhoto'), { reply_markup: kb });
+  });
+  composer.callbackQuery(reportSendCb.filter, async (ctx) => {
+    const data = reportSendCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) });
+    await submit(ctx, data);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+  });
+  composer.callbackQuery(reportCancelCb.filter, async (ctx) => {
+    await ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) });
+    await ctx.answerCallbackQuery({ text: ctx.t('common.cancelled') });
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+  });
+  // The photo of a note, while a report waits for one; any other photo passes on.
+  composer.on('message:photo', async (ctx, next) => {
+    if (!ctx.actor) return next();
+    const doc = await ctx.deps.db.models.ConversationState.findById(stateId(ctx.from.id), { value: 1 }).lean();
+    const value = doc?.value as (PendingReport & { at?: number }) | undefined;
+    if (!value || ctx.deps.now().getTime() - (value.at ?? 0) > STATE_TTL_MS) return next();
+    await ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) });
+    const photo = ctx.message.photo[ctx.message.photo.length - 1];
+    await submit(ctx, { s: value.s, d: value.d, r: value.r }, photo?.file_id);
+  });
+  composer.callbackQuery(reportDecisionCb.filter, async (ctx) => {
+    const data = reportDecisionCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    const decision = data.d === 'b' ? 'Б' : data.d === 'u' ? 'У' : 'reject';
+    const result = await decideAbsenceReport(ctx.deps.db, ctx.actor, data.r, decision, ctx.deps.now());
+    await ctx.answerCallbackQuery({ text: ctx.t('common.done') });
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    await ctx.reply(
+      result.status === 'rejected'
+        ? ctx.t('absenceReport.decidedRejected')
+        : ctx.t('absenceReport.decidedConfirmed', { code: decision, applied: result.applied, locked: result.locked }),
+    );
+  });
+  return composer;
+}

@@ -1,0 +1,566 @@
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import { addDays, isoWeekday, localDate, weekStart } from '../shared/zoned.js';
+import { canReadStudent } from '../school/access.js';
+import type { Actor } from '../school/actor.js';
+import { AccessDenied } from '../shared/errors.js';
+import { assertConsent, fullName, shortName, toObjectId } from '../school/people.js';
+
+/**
+ * The diary (электронный дневник, R24): what a family sees of one child — marks with the
+ * weighted average per subject, homework, the timetable, attendance, lesson topics. Every read
+ * starts with `openStudent`, which refuses (AccessDenied) unless `canReadStudent` (R4) and, for
+ * family members, the privacy consent (R32). Returns plain data; the bot renders it.
+ */
+type Id = Types.ObjectId;
+
+export interface Names {
+  ru: string;
+  en: string;
+}
+
+export interface DiaryStudent {
+  studentId: string;
+  name: string;
+  fullName: string;
+  classId?: string;
+  className?: string;
+  schoolId: string;
+  timezone: string;
+  today: string;
+}
+
+interface Opened {
+  student: DiaryStudent;
+  id: Id;
+  schoolId: Id;
+  classId?: Id;
+  groupIds: string[];
+  workKinds: Map<string, { name: Names; weight: number }>;
+  bells: Map<number, { start: string; end: string }>;
+}
+
+/** Loads the student for a reader, or refuses. A forged id is refused like a foreign one. */
+async function openStudent(db: Db, actor: Actor, studentId: string, now: Date): Promise<Opened> {
+  const id = toObjectId(studentId);
+  if (!(await canReadStudent(db, actor, id))) throw new AccessDenied();
+  const family = actor.childIds.has(String(id)) || String(actor.personId) === String(id);
+  if (family) await assertConsent(db, actor);
+  const { Person, School, SchoolClass, Group } = db.models;
+  const [s, school] = await Promise.all([
+    Person.findOne({ _id: id, schoolId: actor.schoolId }, { firstName: 1, lastName: 1, middleName: 1, student: 1 }).lean(),
+    School.findById(actor.schoolId, { timezone: 1, settings: 1 }).lean(),
+  ]);
+  if (!s || !school) throw new AccessDenied();
+  const classId = s.student?.classId ?? undefined;
+  const [cls, groups] = await Promise.all([
+    classId ? SchoolClass.findOne({ _id: classId, schoolId: actor.schoolId }, { name: 1 }).lean() : null,
+    Group.find({ schoolId: actor.schoolId, studentIds: id }, { _id: 1 }).lean(),
+  ]);
+  const workKinds = new Map(
+    (school.settings?.workKinds ?? []).map((k) => [k.code, { name: { ru: k.name?.ru ?? k.code, en: k.name?.en ?? k.code }, weight: k.weight }]),
+  );
+  const bells = new Map((school.settings?.bells ?? []).map((b) => [b.lessonNo, { start: b.start, end: b.end }]));
+  return {
+    student: {
+      studentId: String(id),
+      name: shortName(s),
+      fullName: fullName(s),
+      classId: classId ? String(classId) : undefined,
+      className: cls?.name,
+      schoolId: String(actor.schoolId),
+      timezone: school.timezone,
+      today: localDate(now, school.timezone),
+    },
+    id,
+    schoolId: actor.schoolId,
+    classId,
+    groupIds: groups.map((g) => String(g._id)),
+    workKinds,
+    bells,
+  };
+}
+
+/** Weighted average Σ(value × weight) / Σweight (R17), to two decimals; undefined without marks. */
+export function weightedAverage(marks: ReadonlyArray<{ value: number; weight: number }>): number | undefined {
+  let sum = 0;
+  let weights = 0;
+  for (const m of marks) {
+    if (!(m.weight > 0)) continue;
+    sum += m.value * m.weight;
+    weights += m.weight;
+  }
+  if (weights === 0) return undefined;
+  return Math.round((sum / weights) * 100) / 100;
+}
+
+export interface Period {
+  yearId: string;
+  code: string;
+  kind: string;
+  startsOn: string;
+  endsOn: string;
+}
+
+/**
+ * The period a family means by "now": the quarter (half, trimester) containing today; in the
+ * holidays the one that just ended; before the first one, the first.
+ */
+export async function currentPeriod(db: Db, schoolId: Id, today: string): Promise<Period | undefined> {
+  const years = await db.models.AcademicYear.find({ schoolId, status: 'active' }, { periods: 1, startsOn: 1, endsOn: 1 })
+    .sort({ startsOn: -1 })
+    .lean();
+  const year = years.find((y) => y.startsOn <= today && today <= y.endsOn) ?? years.find((y) => y.startsOn <= today) ?? years[0];
+  if (!year) return undefined;
+  const periods = (year.periods ?? []).filter((p) => p.kind !== 'year').sort((a, b) => a.startsOn.localeCompare(b.startsOn));
+  const pick =
+    periods.find((p) => p.startsOn <= today && today <= p.endsOn) ??
+    [...periods].reverse().find((p) => p.endsOn < today) ??
+    periods[0];
+  if (!pick) return undefined;
+  return { yearId: String(year._id), code: pick.code, kind: pick.kind, startsOn: pick.startsOn, endsOn: pick.endsOn };
+}
+
+/** Without an academic calendar: the last 90 days. */
+const fallbackPeriod = (today: string) => ({ startsOn: addDays(today, -90), endsOn: today });
+
+async function subjectNames(db: Db, schoolId: Id, ids: Iterable<string>): Promise<Map<string, string>> {
+  const list = [...new Set(ids)];
+  if (list.length === 0) return new Map();
+  const subjects = await db.models.Subject.find({ schoolId, _id: { $in: list } }, { name: 1 }).lean();
+  return new Map(subjects.map((s) => [String(s._id), s.name]));
+}
+
+// ───────────────────────────── marks ─────────────────────────────
+
+export interface DiaryMark {
+  markId: string;
+  value: number;
+  date: string;
+  workKind: string;
+  workKindName: Names;
+  weight: number;
+  comment?: string;
+}
+
+export interface SubjectMarks {
+  subjectId: string;
+  subject: string;
+  marks: DiaryMark[];
+  average?: number;
+  periodMark?: string;
+}
+
+export interface MarksView {
+  student: DiaryStudent;
+  period?: Period;
+  from: string;
+  to: string;
+  subjects: SubjectMarks[];
+}
+
+/** Current marks of the current period by subject, with the weighted average (weights: the school's work kinds, R12, R17). */
+export async function diaryMarks(
+  db: Db,
+  actor: Actor,
+  studentId: string,
+  now: Date,
+  opts: { until?: string } = {},
+): Promise<MarksView> {
+  const o = await openStudent(db, actor, studentId, now);
+  return marksOf(db, o, opts.until);
+}
+
+async function marksOf(db: Db, o: Opened, until?: string): Promise<MarksView> {
+  const period = await currentPeriod(db, o.schoolId, o.student.today);
+  const range = period ?? fallbackPeriod(o.student.today);
+  const to = until && until < range.endsOn ? until : range.endsOn;
+  const marks = await db.models.Mark.find(
+    { studentId: o.id, date: { $gte: range.startsOn, $lte: to }, deletedAt: null },
+    { value: 1, date: 1, workKind: 1, weight: 1, comment: 1, subjectId: 1, createdAt: 1 },
+  ).lean();
+  const periodMarks = period
+    ? await db.models.PeriodMark.find(
+        { studentId: o.id, yearId: period.yearId, periodCode: period.code },
+        { subjectId: 1, value: 1 },
+      ).lean()
+    : [];
+  const names = await subjectNames(db, o.schoolId, [
+    ...marks.map((m) => String(m.subjectId)),
+    ...periodMarks.map((p) => String(p.subjectId)),
+  ]);
+  const bySubject = new Map<string, SubjectMarks>();
+  const subjectOf = (id: string) => {
+    let s = bySubject.get(id);
+    if (!s) {
+      s = { subjectId: id, subject: names.get(id) ?? '—', marks: [] };
+      bySubject.set(id, s);
+    }
+    return s;
+  };
+  const sorted = [...marks].sort((a, b) => a.date.localeCompare(b.date) || +(a.createdAt ?? 0) - +(b.createdAt ?? 0));
+  for (const m of sorted) {
+    const kind = o.workKinds.get(m.workKind);
+    subjectOf(String(m.subjectId)).marks.push({
+      markId: String(m._id),
+      value: m.value,
+      date: m.date,
+      workKind: m.workKind,
+      workKindName: kind?.name ?? { ru: m.workKind, en: m.workKind },
+      // The school's current weight for the kind (its assessment rule, R17); the mark's own as a fallback.
+      weight: kind?.weight ?? m.weight ?? 1,
+      comment: m.comment ?? undefined,
+    });
+  }
+  for (const p of periodMarks) subjectOf(String(p.subjectId)).periodMark = p.value;
+  const subjects = [...bySubject.values()]
+    .map((s) => ({ ...s, average: weightedAverage(s.marks) }))
+    .sort((a, b) => a.subject.localeCompare(b.subject, 'ru'));
+  return { student: o.student, period, from: range.startsOn, to, subjects };
+}
+
+// ───────────────────────────── timetable ─────────────────────────────
+
+export interface DiaryLesson {
+  lessonNo: number;
+  start?: string;
+  end?: string;
+  subject: string;
+  subjectId: string;
+  room?: string;
+  cancelled?: boolean;
+  topic?: string;
+  lessonId?: string;
+}
+
+export interface DiaryDay {
+  date: string;
+  weekday: number;
+  lessons: DiaryLesson[];
+}
+
+export type TimetableRange = 'today' | 'tomorrow' | 'week';
+
+function rangeDates(today: string, range: TimetableRange): string[] {
+  if (range === 'today') return [today];
+  if (range === 'tomorrow') return [addDays(today, 1)];
+  // The school week (Mon–Sat); on Sunday, the coming one.
+  const monday = isoWeekday(today) === 7 ? addDays(today, 1) : weekStart(today);
+  return [0, 1, 2, 3, 4, 5].map((d) => addDays(monday, d));
+}
+
+const inGroupOf = (o: Opened, groupId: Id | null | undefined) => !groupId || o.groupIds.includes(String(groupId));
+
+async function daysOf(db: Db, o: Opened, dates: string[]): Promise<DiaryDay[]> {
+  if (!o.classId || dates.length === 0) return dates.map((date) => ({ date, weekday: isoWeekday(date), lessons: [] }));
+  const first = dates[0] as string;
+  const last = dates[dates.length - 1] as string;
+  const [slots, lessons] = await Promise.all([
+    db.models.TimetableSlot.find(
+      { schoolId: o.schoolId, classId: o.classId },
+      { groupId: 1, subjectId: 1, weekday: 1, lessonNo: 1, room: 1, validFrom: 1, validTo: 1 },
+    ).lean(),
+    db.models.Lesson.find(
+      { classId: o.classId, date: { $gte: first, $lte: last } },
+      { slotId: 1, groupId: 1, subjectId: 1, date: 1, lessonNo: 1, room: 1, status: 1, topic: 1 },
+    ).lean(),
+  ]);
+  const subjectIds = [...slots.map((s) => String(s.subjectId)), ...lessons.map((l) => String(l.subjectId))];
+  const names = await subjectNames(db, o.schoolId, subjectIds);
+  return dates.map((date) => {
+    const weekday = isoWeekday(date);
+    const ofDay = lessons.filter((l) => l.date === date && inGroupOf(o, l.groupId));
+    const bySlot = new Map(ofDay.filter((l) => l.slotId).map((l) => [String(l.slotId), l]));
+    const out: DiaryLesson[] = [];
+    for (const s of slots) {
+      if (s.weekday !== weekday || s.validFrom > date || (s.validTo && s.validTo < date) || !inGroupOf(o, s.groupId)) continue;
+      const lesson = bySlot.get(String(s._id));
+      const bell = o.bells.get(s.lessonNo);
+      out.push({
+        lessonNo: s.lessonNo,
+        start: bell?.start,
+        end: bell?.end,
+        subject: names.get(String(s.subjectId)) ?? '—',
+        subjectId: String(s.subjectId),
+        room: lesson?.room ?? s.room ?? undefined,
+        cancelled: lesson?.status === 'cancelled' || undefined,
+        topic: lesson?.topic ?? undefined,
+        lessonId: lesson ? String(lesson._id) : undefined,
+      });
+    }
+    // Lessons added by hand (no slot) still show.
+    for (const l of ofDay) {
+      if (l.slotId) continue;
+      const bell = l.lessonNo ? o.bells.get(l.lessonNo) : undefined;
+      out.push({
+        lessonNo: l.lessonNo ?? 0,
+        start: bell?.start,
+        end: bell?.end,
+        subject: names.get(String(l.subjectId)) ?? '—',
+        subjectId: String(l.subjectId),
+        room: l.room ?? undefined,
+        cancelled: l.status === 'cancelled' || undefined,
+        topic: l.topic ?? undefined,
+        lessonId: String(l._id),
+      });
+    }
+    out.sort((a, b) => a.lessonNo - b.lessonNo);
+    return { date, weekday, lessons: out };
+  });
+}
+
+export interface TimetableView {
+  student: DiaryStudent;
+  days: DiaryDay[];
+}
+
+export async function diaryTimetable(
+  db: Db,
+  actor: Actor,
+  studentId: string,
+  now: Date,
+  range: TimetableRange,
+): Promise<TimetableView> {
+  const o = await openStudent(db, actor, studentId, now);
+  return { student: o.student, days: await daysOf(db, o, rangeDates(o.student.today, range)) };
+}
+
+// ───────────────────────────── homework ─────────────────────────────
+
+export interface Attachment {
+  kind: 'photo' | 'document' | 'voice' | 'video';
+  fileId: string;
+  name?: string;
+}
+
+export interface DiaryHomework {
+  /** The lesson it is due at. */
+  dueOn: string;
+  subject: string;
+  text: string;
+  attachments: Attachment[];
+  /** The lesson it was given at (R22): attachments are re-sent from there. */
+  lessonId: string;
+  givenOn: string;
+}
+
+export interface HomeworkView {
+  student: DiaryStudent;
+  range: 'tomorrow' | 'week';
+  items: DiaryHomework[];
+}
+
+/**
+ * Homework due on the coming days: for each lesson in the timetable, what was given at the last
+ * lesson of that subject (and group) before it (R22: homework is entered after each lesson).
+ */
+export async function diaryHomework(
+  db: Db,
+  actor: Actor,
+  studentId: string,
+  now: Date,
+  range: 'tomorrow' | 'week',
+): Promise<HomeworkView> {
+  const o = await openStudent(db, actor, studentId, now);
+  return { student: o.student, range, items: await homeworkOf(db, o, range) };
+}
+
+async function homeworkOf(db: Db, o: Opened, range: 'tomorrow' | 'week'): Promise<DiaryHomework[]> {
+  if (!o.classId) return [];
+  const today = o.student.today;
+  const dueDates = range === 'tomorrow' ? [addDays(today, 1)] : [1, 2, 3, 4, 5, 6, 7].map((d) => addDays(today, d));
+  const days = await daysOf(db, o, dueDates);
+  const lessons = await db.models.Lesson.find(
+    { classId: o.classId, date: { $gte: addDays(today, -60), $lte: dueDates[dueDates.length - 1] as string } },
+    { groupId: 1, subjectId: 1, date: 1, lessonNo: 1, homework: 1, status: 1 },
+  ).lean();
+  const mine = lessons
+    .filter((l) => inGroupOf(o, l.groupId) && l.status !== 'cancelled')
+    .sort((a, b) => b.date.localeCompare(a.date) || (b.lessonNo ?? 0) - (a.lessonNo ?? 0));
+  const names = await subjectNames(
+    db,
+    o.schoolId,
+    mine.map((l) => String(l.subjectId)),
+  );
+  const items: DiaryHomework[] = [];
+  const seen = new Set<string>();
+  for (const day of days) {
+    for (const lesson of day.lessons) {
+      if (lesson.cancelled) continue;
+      const key = `${lesson.subjectId}|${day.date}`;
+      if (seen.has(key)) continue; // two lessons of a subject on one day: one homework
+      seen.add(key);
+      const given = mine.find((l) => String(l.subjectId) === lesson.subjectId && l.date < day.date);
+      if (!given?.homework?.text && !given?.homework?.attachments?.length) continue;
+      items.push({
+        dueOn: day.date,
+        subject: names.get(lesson.subjectId) ?? lesson.subject,
+        text: given.homework?.text ?? '',
+        attachments: (given.homework?.attachments ?? []).map((a) => ({
+          kind: a.kind as Attachment['kind'],
+          fileId: a.fileId,
+          name: a.name ?? undefined,
+        })),
+        lessonId: String(given._id),
+        givenOn: given.date,
+      });
+    }
+  }
+  return items;
+}
+
+/** The attachments of one lesson's homework, for a reader of a student of that lesson (re-sent by file_id). */
+export async function homeworkAttachments(
+  db: Db,
+  actor: Actor,
+  studentId: string,
+  lessonId: string,
+  now: Date,
+): Promise<Attachment[]> {
+  const o = await openStudent(db, actor, studentId, now);
+  const lesson = await db.models.Lesson.findOne(
+    { _id: toObjectId(lessonId), schoolId: o.schoolId },
+    { classId: 1, groupId: 1, homework: 1 },
+  ).lean();
+  // The lesson must be one of this student's: a forged lesson id shows nothing.
+  if (!lesson || !o.classId || String(lesson.classId) !== String(o.classId) || !inGroupOf(o, lesson.groupId)) {
+    throw new AccessDenied();
+  }
+  return (lesson.homework?.attachments ?? []).map((a) => ({
+    kind: a.kind as Attachment['kind'],
+    fileId: a.fileId,
+    name: a.name ?? undefined,
+  }));
+}
+
+// ───────────────────────────── attendance, topics ─────────────────────────────
+
+export interface DiaryAbsence {
+  date: string;
+  lessonNo?: number;
+  subject: string;
+  code: string;
+}
+
+export interface AttendanceView {
+  student: DiaryStudent;
+  period?: Period;
+  from: string;
+  to: string;
+  absences: DiaryAbsence[];
+  counts: Record<string, number>;
+}
+
+/** Absences of the current period with their reasons (R19, R20). */
+export async function diaryAttendance(db: Db, actor: Actor, studentId: string, now: Date): Promise<AttendanceView> {
+  const o = await openStudent(db, actor, studentId, now);
+  const period = await currentPeriod(db, o.schoolId, o.student.today);
+  const range = period ?? fallbackPeriod(o.student.today);
+  const absences = await db.models.Absence.find(
+    { studentId: o.id, date: { $gte: range.startsOn, $lte: range.endsOn } },
+    { lessonId: 1, date: 1, code: 1 },
+  ).lean();
+  const lessons = absences.length
+    ? await db.models.Lesson.find({ _id: { $in: absences.map((a) => a.lessonId) } }, { subjectId: 1, lessonNo: 1 }).lean()
+    : [];
+  const byId = new Map(lessons.map((l) => [String(l._id), l]));
+  const names = await subjectNames(
+    db,
+    o.schoolId,
+    lessons.map((l) => String(l.subjectId)),
+  );
+  const counts: Record<string, number> = { Н: 0, Б: 0, У: 0 };
+  const list = absences
+    .map((a) => {
+      const l = byId.get(String(a.lessonId));
+      counts[a.code] = (counts[a.code] ?? 0) + 1;
+      return {
+        date: a.date,
+        lessonNo: l?.lessonNo ?? undefined,
+        subject: l ? (names.get(String(l.subjectId)) ?? '—') : '—',
+        code: a.code,
+      };
+    })
+    .sort((a, b) => b.date.localeCompare(a.date) || (a.lessonNo ?? 0) - (b.lessonNo ?? 0));
+  return { student: o.student, period, from: range.startsOn, to: range.endsOn, absences: list, counts };
+}
+
+export interface TopicsView {
+  student: DiaryStudent;
+  days: DiaryDay[];
+}
+
+/** What was covered (R10, R24): lesson topics of the last seven days, newest first. */
+export async function diaryTopics(db: Db, actor: Actor, studentId: string, now: Date): Promise<TopicsView> {
+  const o = await openStudent(db, actor, studentId, now);
+  const dates = [0, 1, 2, 3, 4, 5, 6].map((d) => addDays(o.student.today, -d));
+  const days = (await daysOf(db, o, [...dates].reverse()))
+    .map((d) => ({ ...d, lessons: d.lessons.filter((l) => l.topic) }))
+    .filter((d) => d.lessons.length > 0)
+    .reverse();
+  return { student: o.student, days };
+}
+
+// ───────────────────────────── summaries (digest, join) ─────────────────────────────
+
+export interface WeekSummary {
+  student: DiaryStudent;
+  from: string;
+  to: string;
+  /** Marks given in the week, by subject, with the period average now and before the week. */
+  subjects: Array<{ subject: string; marks: number[]; average?: number; previousAverage?: number }>;
+  absences: DiaryAbsence[];
+  homework: DiaryHomework[];
+}
+
+/**
+ * The weekly digest of one child (R25: the same on paper for families without internet):
+ * marks of the last seven days, averages and their change, absences, homework due.
+ */
+export async function weekSummary(db: Db, actor: Actor, studentId: string, now: Date): Promise<WeekSummary> {
+  const o = await openStudent(db, actor, studentId, now);
+  const to = o.student.today;
+  const from = addDays(to, -6);
+  const [current, before, attendance, homework] = await Promise.all([
+    marksOf(db, o),
+    marksOf(db, o, addDays(from, -1)),
+    diaryAttendance(db, actor, studentId, now),
+    homeworkOf(db, o, 'week'),
+  ]);
+  const previous = new Map(before.subjects.map((s) => [s.subjectId, s.average]));
+  const subjects = current.subjects
+    .map((s) => ({
+      subject: s.subject,
+      marks: s.marks.filter((m) => m.date >= from && m.date <= to).map((m) => m.value),
+      average: s.average,
+      previousAverage: previous.get(s.subjectId),
+    }))
+    .filter((s) => s.marks.length > 0 || s.average !== undefined);
+  return {
+    student: o.student,
+    from,
+    to,
+    subjects,
+    absences: attendance.absences.filter((a) => a.date >= from && a.date <= to),
+    homework,
+  };
+}
+
+export interface PeriodSummary {
+  student: DiaryStudent;
+  period?: Period;
+  subjects: Array<{ subject: string; count: number; average?: number }>;
+  absences: Record<string, number>;
+}
+
+/** The current period so far: what a parent joining mid-year gets once, instead of every old event. */
+export async function periodSummary(db: Db, actor: Actor, studentId: string, now: Date): Promise<PeriodSummary> {
+  const o = await openStudent(db, actor, studentId, now);
+  const [marks, attendance] = await Promise.all([marksOf(db, o), diaryAttendance(db, actor, studentId, now)]);
+  return {
+    student: o.student,
+    period: marks.period,
+    subjects: marks.subjects.map((s) => ({ subject: s.subject, count: s.marks.length, average: s.average })),
+    absences: attendance.counts,
+  };
+}

@@ -1,0 +1,389 @@
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import { ABSENCE_CODES, type AbsenceCode } from '../../db/models/journal.js';
+import { publishEvent } from '../notices/events.js';
+import { isAdmin } from '../school/access.js';
+import type { Actor } from '../school/actor.js';
+import { appendAudit } from '../school/audit.js';
+import { isLocalDate, type LocalDate } from '../shared/calendar.js';
+import { AccessDenied, DomainError } from '../shared/errors.js';
+import { assertCanEditLesson } from './lesson-access.js';
+import { type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { loadSchoolRules, type SchoolRules, todayOf } from './locks.js';
+import { toObjectId } from '../school/people.js';
+import { reportedReason } from '../diary/absence-reports.js';
+
+/**
+ * Attendance (R19, R20). A teacher toggles present↔absent in a draft kept in MongoDB, then Save
+ * writes only what changed: an absence is a document (code Н by default), presence is its absence.
+ * Reasons (Н/Б/У) are set by the class teacher or the deputy from the day's list of the class.
+ */
+type Id = Types.ObjectId;
+
+export interface SheetStudent {
+  idx: number;
+  id: string;
+  label: string;
+  absent: boolean;
+  /** Saved code of an absence (Б, У set by the class teacher stay when the teacher saves again). */
+  code?: AbsenceCode;
+}
+
+export interface AttendanceSheet {
+  lessonId: string;
+  lesson: LessonBrief;
+  version: string;
+  students: SheetStudent[];
+  absentCount: number;
+  /** The draft differs from what is saved. */
+  dirty: boolean;
+  savedAt?: Date;
+}
+
+const editorOf = (actor: Actor): Id => actor.personId ?? actor.schoolId;
+
+async function checkEdit(db: Db, actor: Actor, lessonId: string, now: Date, reason?: string, draft = true) {
+  const lesson = await loadLesson(db, actor, lessonId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const today = todayOf(rules, now);
+  const check = await assertCanEditLesson(db, actor, lesson, { what: 'attendance', rules, today, reason, draft });
+  const brief = await lessonBrief(db, lesson, rules);
+  return { lesson, rules, check, brief };
+}
+
+async function savedAbsences(db: Db, lessonId: Id) {
+  return db.models.Absence.find({ lessonId }, { studentId: 1, code: 1 }).lean();
+}
+
+function sheetOf(
+  brief: LessonBrief,
+  lesson: { _id: Id; attendanceTakenAt?: Date | null },
+  draft: { rosterVersion: string; roster: Id[]; labels: string[]; absent: number[] },
+  saved: Array<{ studentId: Id; code?: string | null }>,
+): AttendanceSheet {
+  const absent = new Set(draft.absent);
+  const savedBy = new Map(saved.map((a) => [String(a.studentId), (a.code ?? 'Н') as AbsenceCode]));
+  const students = draft.roster.map((id, idx) => ({
+    idx,
+    id: String(id),
+    label: draft.labels[idx] ?? '?',
+    absent: absent.has(idx),
+    code: savedBy.get(String(id)),
+  }));
+  const dirty =
+    !lesson.attendanceTakenAt || students.some((s) => s.absent !== savedBy.has(s.id));
+  return {
+    lessonId: String(lesson._id),
+    lesson: brief,
+    version: draft.rosterVersion,
+    students,
+    absentCount: absent.size,
+    dirty,
+    savedAt: lesson.attendanceTakenAt ?? undefined,
+  };
+}
+
+/**
+ * Opens the sheet: the editor's unsaved draft if there is one for the current roster, else a new
+ * draft from what is saved (everyone present when attendance was never taken).
+ */
+export async function openAttendance(db: Db, actor: Actor, lessonId: string, now: Date): Promise<AttendanceSheet> {
+  const { lesson, brief } = await checkEdit(db, actor, lessonId, now);
+  const { AttendanceDraft } = db.models;
+  const roster = await lessonRoster(db, lesson);
+  const ids = roster.map((s) => s.id);
+  const version = rosterVersion(ids);
+  const saved = await savedAbsences(db, lesson._id);
+  const existing = await AttendanceDraft.findOne({ lessonId: lesson._id, editorId: editorOf(actor) }).lean();
+  if (existing && existing.rosterVersion === version) {
+    const rebased = rebaseDraft(existing, saved);
+    if (rebased) {
+      await AttendanceDraft.updateOne({ _id: existing._id }, { $set: rebased });
+      return sheetOf(brief, lesson, { ...existing, ...rebased }, saved);
+    }
+    return sheetOf(brief, lesson, existing, saved);
+  }
+  // A new draft (or the roster changed): start from the saved state, keeping a stale draft's marks
+  // for students who are still on the roster.
+  const absentIds = new Set(
+    existing
+      ? existing.absent.map((i) => String(existing.roster[i]))
+      : saved.map((a) => String(a.studentId)),
+  );
+  const draft = {
+    schoolId: actor.schoolId,
+    lessonId: lesson._id,
+    editorId: editorOf(actor),
+    rosterVersion: version,
+    roster: roster.map((s) => toObjectId(s.id)),
+    labels: rosterLabels(roster),
+    absent: ids.flatMap((id, i) => (absentIds.has(id) ? [i] : [])),
+    baseAbsent: existing?.baseAbsent ?? saved.map((a) => a.studentId),
+  };
+  await AttendanceDraft.updateOne(
+    { lessonId: lesson._id, editorId: editorOf(actor) },
+    { $set: draft },
+    { upsert: true },
+  );
+  return sheetOf(brief, lesson, draft, saved);
+}
+
+/**
+ * Re-opening a draft after someone else saved the sheet: the draft is moved onto the saved state,
+ * keeping this editor's own changes (what differs from the draft's base), so the screen shows the
+ * other editor's marks too. Undefined when nothing was saved meanwhile.
+ */
+function rebaseDraft(
+  draft: { roster: Id[]; absent: number[]; baseAbsent?: Id[] | null },
+  saved: Array<{ studentId: Id }>,
+): { absent: number[]; baseAbsent: Id[] } | undefined {
+  if (!draft.baseAbsent) return undefined;
+  const base = new Set(draft.baseAbsent.map(String));
+  const now = new Set(saved.map((a) => String(a.studentId)));
+  if (base.size === now.size && [...base].every((id) => now.has(id))) return undefined;
+  const mine = new Set(draft.absent.map((i) => String(draft.roster[i])));
+  const absent = draft.roster.flatMap((id, i) => {
+    const key = String(id);
+    const changedByMe = mine.has(key) !== base.has(key);
+    return (changedByMe ? mine.has(key) : now.has(key)) ? [i] : [];
+  });
+  return { absent, baseAbsent: saved.map((a) => a.studentId) };
+}
+
+async function currentDraft(db: Db, actor: Actor, lessonId: Id, version: string) {
+  const draft = await db.models.AttendanceDraft.findOne({ lessonId, editorId: editorOf(actor) }).lean();
+  // A button from an older roster (or a draft saved meanwhile): make the teacher look again.
+  if (!draft || draft.rosterVersion !== version) throw new DomainError('attendance.stale');
+  return draft;
+}
+
+/** One tap: present ↔ absent for the student at `idx` of the draft's roster. */
+export async function toggleAttendance(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  idx: number,
+  now: Date,
+): Promise<AttendanceSheet> {
+  const { lesson, brief } = await checkEdit(db, actor, lessonId, now);
+  const draft = await currentDraft(db, actor, lesson._id, version);
+  if (!Number.isInteger(idx) || idx < 0 || idx >= draft.roster.length) throw new DomainError('attendance.stale');
+  const absent = new Set(draft.absent);
+  if (absent.has(idx)) absent.delete(idx);
+  else absent.add(idx);
+  const next = [...absent].sort((a, b) => a - b);
+  await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: next } });
+  return sheetOf(brief, lesson, { ...draft, absent: next }, await savedAbsences(db, lesson._id));
+}
+
+/** "Everyone present": clears the draft's absences. */
+export async function everyonePresent(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  now: Date,
+): Promise<AttendanceSheet> {
+  const { lesson, brief } = await checkEdit(db, actor, lessonId, now);
+  const draft = await currentDraft(db, actor, lesson._id, version);
+  await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: [] } });
+  return sheetOf(brief, lesson, { ...draft, absent: [] }, await savedAbsences(db, lesson._id));
+}
+
+export interface SaveResult {
+  sheet: AttendanceSheet;
+  marked: number;
+  cleared: number;
+}
+
+/** Save: writes only the differences (R19), records each in the audit (R31), tells families (R23). */
+export async function saveAttendance(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  now: Date,
+  reason?: string,
+): Promise<SaveResult> {
+  const { lesson, check, brief } = await checkEdit(db, actor, lessonId, now, reason, false);
+  const draft = await currentDraft(db, actor, lesson._id, version);
+  const { Absence, Lesson, AttendanceDraft } = db.models;
+  const saved = await savedAbsences(db, lesson._id);
+  const savedBy = new Map(saved.map((a) => [String(a.studentId), a]));
+  const absentIds = new Set(draft.absent.map((i) => String(draft.roster[i])));
+  const rosterIds = new Set(draft.roster.map(String));
+  // Only what this editor changed since opening the draft is written: a student another editor
+  // marked (or cleared) meanwhile, and this one did not touch, keeps the other's change.
+  const base = new Set((draft.baseAbsent ?? saved.map((a) => a.studentId)).map(String));
+  const toMark = [...absentIds].filter((id) => !savedBy.has(id) && !base.has(id));
+  const toClear = saved.filter(
+    (a) => rosterIds.has(String(a.studentId)) && !absentIds.has(String(a.studentId)) && base.has(String(a.studentId)),
+  );
+  // A parent's absence report the class teacher confirmed gives the reason at once (Б or У, R20).
+  const codeOf = new Map<string, AbsenceCode>();
+  for (const id of toMark) codeOf.set(id, (await reportedReason(db, toObjectId(id), lesson.date)) ?? 'Н');
+  const ops: Parameters<typeof Absence.bulkWrite>[0] = [
+    ...toMark.map((id) => ({
+      updateOne: {
+        filter: { lessonId: lesson._id, studentId: toObjectId(id) },
+        update: {
+          $setOnInsert: {
+            schoolId: lesson.schoolId,
+            classId: lesson.classId,
+            date: lesson.date,
+            code: codeOf.get(id) ?? 'Н',
+            markedBy: actor.personId,
+          },
+        },
+        upsert: true,
+      },
+    })),
+    ...toClear.map((a) => ({ deleteOne: { filter: { _id: a._id } } })),
+  ];
+  if (ops.length) await Absence.bulkWrite(ops, { ordered: false });
+  await Lesson.updateOne({ _id: lesson._id }, { $set: { attendanceTakenAt: now } });
+  const why = check.lockedOverride ? reason?.trim() : undefined;
+  await appendAudit(db, actor, now, [
+    ...toMark.map((id) => ({
+      action: 'absence.marked',
+      entity: { type: 'absence' },
+      lessonId: lesson._id,
+      studentId: toObjectId(id),
+      before: null,
+      after: { code: codeOf.get(id) ?? 'Н' },
+      reason: why,
+    })),
+    ...toClear.map((a) => ({
+      action: 'absence.cleared',
+      entity: { type: 'absence', id: a._id },
+      lessonId: lesson._id,
+      studentId: a.studentId,
+      before: { code: a.code ?? 'Н' },
+      after: null,
+      reason: why,
+    })),
+  ]);
+  await AttendanceDraft.deleteOne({ _id: draft._id });
+  for (const id of toMark) {
+    await publishEvent(db, { kind: 'absence.marked', schoolId: lesson.schoolId, studentId: toObjectId(id), lessonId: lesson._id, at: now });
+  }
+  for (const a of toClear) {
+    await publishEvent(db, { kind: 'absence.cleared', schoolId: lesson.schoolId, studentId: a.studentId, lessonId: lesson._id, at: now });
+  }
+  const after = await savedAbsences(db, lesson._id);
+  // The sheet as saved now, with other editors' changes merged in.
+  const afterIds = new Set(after.map((a) => String(a.studentId)));
+  const merged = { ...draft, absent: draft.roster.flatMap((id, i) => (afterIds.has(String(id)) ? [i] : [])) };
+  const sheet = sheetOf(brief, { ...lesson, attendanceTakenAt: now }, merged, after);
+  return { sheet: { ...sheet, dirty: false }, marked: toMark.length, cleared: toClear.length };
+}
+
+// ─────────────── reasons: the class teacher's daily list (R20) ───────────────
+
+export interface DayAbsence {
+  absenceId: string;
+  studentId: string;
+  studentName: string;
+  lessonId: string;
+  lessonNo?: number;
+  subjectName: string;
+  code: AbsenceCode;
+}
+
+function assertReasonsForClass(actor: Actor, classId: string): void {
+  if (isAdmin(actor) || actor.roles.has('deputy') || actor.classTeacherOf.has(classId)) return;
+  throw new AccessDenied();
+}
+
+/** The class's absences of one day, by student then lesson. */
+export async function classAbsencesOfDay(db: Db, actor: Actor, classId: string, date: LocalDate): Promise<DayAbsence[]> {
+  if (!isLocalDate(date)) throw new DomainError('journal.badDate');
+  const id = toObjectId(classId);
+  const cls = await db.models.SchoolClass.exists({ _id: id, schoolId: actor.schoolId });
+  if (!cls) throw new AccessDenied();
+  assertReasonsForClass(actor, classId);
+  const absences = await db.models.Absence.find({ classId: id, date }).lean();
+  if (absences.length === 0) return [];
+  const [students, lessons] = await Promise.all([
+    db.models.Person.find({ _id: { $in: absences.map((a) => a.studentId) } }, { firstName: 1, lastName: 1 }).lean(),
+    db.models.Lesson.find({ _id: { $in: absences.map((a) => a.lessonId) } }, { lessonNo: 1, subjectId: 1 }).lean(),
+  ]);
+  const subjects = await db.models.Subject.find({ _id: { $in: lessons.map((l) => l.subjectId) } }, { name: 1 }).lean();
+  const student = new Map(students.map((s) => [String(s._id), s]));
+  const lesson = new Map(lessons.map((l) => [String(l._id), l]));
+  const subject = new Map(subjects.map((s) => [String(s._id), s.name]));
+  return absences
+    .map((a) => {
+      const s = student.get(String(a.studentId));
+      const l = lesson.get(String(a.lessonId));
+      return {
+        absenceId: String(a._id),
+        studentId: String(a.studentId),
+        studentName: s ? `${s.lastName} ${s.firstName}` : '?',
+        lessonId: String(a.lessonId),
+        lessonNo: l?.lessonNo ?? undefined,
+        subjectName: l ? (subject.get(String(l.subjectId)) ?? '?') : '?',
+        code: (a.code ?? 'Н') as AbsenceCode,
+      };
+    })
+    .sort((a, b) => a.studentName.localeCompare(b.studentName, 'ru') || (a.lessonNo ?? 0) - (b.lessonNo ?? 0));
+}
+
+/** One absence, for the reason picker (the class teacher, deputy, admin). */
+export async function getAbsence(db: Db, actor: Actor, absenceId: string): Promise<DayAbsence & { classId: string; date: LocalDate }> {
+  const a = await db.models.Absence.findOne({ _id: toObjectId(absenceId), schoolId: actor.schoolId }).lean();
+  if (!a) throw new AccessDenied();
+  assertReasonsForClass(actor, String(a.classId));
+  const list = await classAbsencesOfDay(db, actor, String(a.classId), a.date);
+  const found = list.find((x) => x.absenceId === absenceId);
+  if (!found) throw new AccessDenied();
+  return { ...found, classId: String(a.classId), date: a.date };
+}
+
+/**
+ * Sets the reason of one absence, or (wholeDay) of all that student's absences that day.
+ * Locked lessons (R14): only the admin, with a reason.
+ */
+export async function setAbsenceReason(
+  db: Db,
+  actor: Actor,
+  absenceId: string,
+  code: string,
+  now: Date,
+  opts: { wholeDay?: boolean; reason?: string } = {},
+): Promise<{ changed: number }> {
+  if (!(ABSENCE_CODES as readonly string[]).includes(code)) throw new DomainError('attendance.badCode');
+  const { Absence } = db.models;
+  const first = await Absence.findOne({ _id: toObjectId(absenceId), schoolId: actor.schoolId }).lean();
+  if (!first) throw new AccessDenied();
+  assertReasonsForClass(actor, String(first.classId));
+  const targets = opts.wholeDay
+    ? await Absence.find({ schoolId: actor.schoolId, studentId: first.studentId, date: first.date, classId: first.classId }).lean()
+    : [first];
+  const rules: SchoolRules = await loadSchoolRules(db, actor.schoolId);
+  const today = todayOf(rules, now);
+  let changed = 0;
+  for (const a of targets) {
+    if (a.code === code) continue;
+    const lesson = await loadLesson(db, actor, a.lessonId);
+    const check = await assertCanEditLesson(db, actor, lesson, { what: 'reasons', rules, today, reason: opts.reason });
+    const res = await Absence.updateOne(
+      { _id: a._id, code: a.code },
+      { $set: { code, reasonBy: actor.personId } },
+    );
+    if (res.modifiedCount === 0) continue;
+    changed++;
+    await appendAudit(db, actor, now, {
+      action: 'absence.reason',
+      entity: { type: 'absence', id: a._id },
+      lessonId: a.lessonId,
+      studentId: a.studentId,
+      before: { code: a.code ?? 'Н' },
+      after: { code },
+      reason: check.lockedOverride ? opts.reason?.trim() : undefined,
+    });
+    await publishEvent(db, { kind: 'absence.reason', schoolId: actor.schoolId, studentId: a.studentId, lessonId: a.lessonId, at: now });
+  }
+  return { changed };
+}

@@ -1,0 +1,155 @@
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import { publishEvent } from '../notices/events.js';
+import type { Actor } from '../school/actor.js';
+import { appendAudit } from '../school/audit.js';
+import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
+import { DomainError } from '../shared/errors.js';
+import { assertCanEditLesson, assertCanReadLesson } from './lesson-access.js';
+import { type LessonBrief, lessonBrief, loadLesson, materializeLessons } from './lessons.js';
+import { loadSchoolRules, todayOf } from './locks.js';
+
+/**
+ * Homework (R22): text plus the photos and files the teacher sends (kept as Telegram file_ids),
+ * for this lesson or for the next lesson of the same subject (resolved from the timetable).
+ * Editable: a new version replaces the old one; the audit keeps both (R31).
+ */
+type Id = Types.ObjectId;
+
+export interface HomeworkAttachment {
+  kind: 'photo' | 'document';
+  fileId: string;
+  fileUniqueId?: string;
+  name?: string;
+  mimeType?: string;
+}
+
+export interface HomeworkInput {
+  text?: string;
+  attachments?: HomeworkAttachment[];
+}
+
+export const HOMEWORK_TEXT_MAX = 3000;
+export const HOMEWORK_FILES_MAX = 10;
+/** How far ahead "the next lesson of this subject" is looked for (holidays included). */
+const NEXT_LESSON_HORIZON_DAYS = 21;
+
+export async function setHomework(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  input: HomeworkInput & { reason?: string },
+  now: Date,
+): Promise<{ lessonId: string; date: LocalDate }> {
+  const text = input.text?.trim() || undefined;
+  const attachments = (input.attachments ?? []).slice();
+  if (!text && attachments.length === 0) throw new DomainError('homework.empty');
+  if (text && text.length > HOMEWORK_TEXT_MAX) throw new DomainError('common.tooLong', { max: HOMEWORK_TEXT_MAX });
+  if (attachments.length > HOMEWORK_FILES_MAX) throw new DomainError('homework.tooManyFiles', { max: HOMEWORK_FILES_MAX });
+  for (const a of attachments) {
+    if (!/^[\w-]{10,200}$/.test(a.fileId) || (a.kind !== 'photo' && a.kind !== 'document')) {
+      throw new DomainError('homework.badFile');
+    }
+  }
+  const lesson = await loadLesson(db, actor, lessonId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const check = await assertCanEditLesson(db, actor, lesson, {
+    what: 'homework',
+    rules,
+    today: todayOf(rules, now),
+    reason: input.reason,
+  });
+  const homework = {
+    text,
+    attachments: attachments.map((a) => ({
+      kind: a.kind,
+      fileId: a.fileId,
+      fileUniqueId: a.fileUniqueId,
+      name: a.name?.slice(0, 200),
+      mimeType: a.mimeType?.slice(0, 100),
+    })),
+    updatedAt: now,
+  };
+  await db.models.Lesson.updateOne({ _id: lesson._id }, { $set: { homework } });
+  const summary = (h: { text?: string | null; attachments?: HomeworkAttachment[] | null } | null | undefined) =>
+    h && (h.text || h.attachments?.length)
+      ? { text: h.text ?? null, files: (h.attachments ?? []).map((a) => ({ kind: a.kind, fileId: a.fileId })) }
+      : null;
+  const before = summary(lesson.homework as Parameters<typeof summary>[0]);
+  await appendAudit(db, actor, now, {
+    action: before ? 'homework.changed' : 'homework.set',
+    entity: { type: 'lesson', id: lesson._id },
+    lessonId: lesson._id,
+    before,
+    after: summary(homework),
+    reason: check.lockedOverride ? input.reason?.trim() : undefined,
+  });
+  await publishEvent(db, { kind: 'homework.posted', schoolId: lesson.schoolId, lessonId: lesson._id, at: now });
+  return { lessonId: String(lesson._id), date: lesson.date };
+}
+
+/**
+ * The next lesson (after this lesson's date) of the same class/group and subject, from the
+ * timetable valid on each date; its Lesson document is created if nobody opened that day yet.
+ */
+export async function nextLessonOfSubject(db: Db, actor: Actor, lessonId: string): Promise<{ lessonId: string; date: LocalDate } | undefined> {
+  const lesson = await loadLesson(db, actor, lessonId);
+  await assertCanReadLesson(db, actor, lesson);
+  const { TimetableSlot, Lesson } = db.models;
+  const scope = { schoolId: lesson.schoolId, classId: lesson.classId, groupId: lesson.groupId ?? null, subjectId: lesson.subjectId };
+  const slots = await TimetableSlot.find(scope).lean();
+  for (let i = 1; i <= NEXT_LESSON_HORIZON_DAYS; i++) {
+    const date = addDays(lesson.date, i);
+    const weekday = isoWeekday(date);
+    const due = slots
+      .filter((s) => s.weekday === weekday && s.validFrom <= date && (!s.validTo || s.validTo >= date))
+      .sort((a, b) => a.lessonNo - b.lessonNo);
+    const manual = await Lesson.findOne({ ...scope, date, slotId: null, status: { $ne: 'cancelled' } }, { _id: 1 }).lean();
+    if (due.length === 0 && !manual) continue;
+    await materializeLessons(db, date, due);
+    const next = await Lesson.find({ ...scope, date, status: { $ne: 'cancelled' } }, { _id: 1, lessonNo: 1 })
+      .sort({ lessonNo: 1 })
+      .limit(1)
+      .lean();
+    const first = next[0];
+    if (first) return { lessonId: String(first._id), date };
+  }
+  return undefined;
+}
+
+/** Before collecting the homework: may the actor set it (admin on a locked lesson: asked for a reason later)? */
+export async function prepareHomework(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  now: Date,
+): Promise<{ lesson: LessonBrief; text?: string; files: number }> {
+  const lesson = await loadLesson(db, actor, lessonId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  await assertCanEditLesson(db, actor, lesson, { what: 'homework', rules, today: todayOf(rules, now), draft: true });
+  return {
+    lesson: await lessonBrief(db, lesson, rules),
+    text: lesson.homework?.text ?? undefined,
+    files: lesson.homework?.attachments?.length ?? 0,
+  };
+}
+
+export async function getHomework(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+): Promise<{ text?: string; attachments: HomeworkAttachment[]; lessonId: Id }> {
+  const lesson = await loadLesson(db, actor, lessonId);
+  await assertCanReadLesson(db, actor, lesson);
+  return {
+    lessonId: lesson._id,
+    text: lesson.homework?.text ?? undefined,
+    attachments: (lesson.homework?.attachments ?? []).map((a) => ({
+      kind: a.kind === 'document' ? 'document' : 'photo',
+      fileId: a.fileId,
+      fileUniqueId: a.fileUniqueId ?? undefined,
+      name: a.name ?? undefined,
+      mimeType: a.mimeType ?? undefined,
+    })),
+  };
+}

@@ -1,0 +1,463 @@
+import { randomBytes } from 'node:crypto';
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import { type MARK_VALUES, PERIOD_MARK_VALUES } from '../../db/models/journal.js';
+import { publishEvent } from '../notices/events.js';
+import { assertCanReadStudent, isAdmin } from '../school/access.js';
+import type { Actor } from '../school/actor.js';
+import { appendAudit } from '../school/audit.js';
+import { addDays, fullDate, type LocalDate } from '../shared/calendar.js';
+import { AccessDenied, DomainError } from '../shared/errors.js';
+import { assertCanEditLesson, assertCanReadLesson, helpers } from './lesson-access.js';
+import { isInLesson, type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { isLocked, loadSchoolRules, type SchoolRules, todayOf, type WorkKind, workKindOf } from './locks.js';
+import { toObjectId } from '../school/people.js';
+
+/**
+ * Current marks (R11–R13, R18). A mark is exactly one of 2, 3, 4, 5; it records the kind of work
+ * (with the kind's weight at the time); several per lesson are allowed; a correction or deletion
+ * keeps the old value in the audit trail (R31); `clientKey` makes a double-pressed button or a
+ * replayed conversation step save once.
+ */
+type Id = Types.ObjectId;
+export type MarkValue = (typeof MARK_VALUES)[number];
+
+const COMMENT_MAX = 300;
+/** R18: period marks from a previous school's report, within this many days of enrolment. */
+export const TRANSFER_MARK_DAYS = 3;
+
+/**
+ * R11: the whole input must be one digit 2–5. "5+", "4-", "1", "6", ".", "" and the like are
+ * refused with an answer that says what is accepted.
+ */
+export function parseMarkValue(input: unknown): MarkValue {
+  const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : '';
+  if (/^[2-5]$/.test(text)) return Number(text) as MarkValue;
+  const shown = typeof input === 'string' || typeof input === 'number' ? String(input).trim().slice(0, 12) : '';
+  throw new DomainError(shown ? 'marks.invalid' : 'marks.empty', { input: shown });
+}
+
+export function newClientKey(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+function kindOrThrow(rules: SchoolRules, code: string): WorkKind {
+  const kind = workKindOf(rules, code);
+  if (!kind) throw new DomainError('marks.unknownKind');
+  return kind;
+}
+
+function cleanComment(comment: string | undefined): string | undefined {
+  const c = comment?.trim();
+  if (!c) return undefined;
+  if (c.length > COMMENT_MAX) throw new DomainError('common.tooLong', { max: COMMENT_MAX });
+  return c;
+}
+
+export interface MarkInput {
+  lessonId: string;
+  studentId: string;
+  value: unknown;
+  workKind: string;
+  comment?: string;
+  /** Same key twice → one mark. Omitted: a fresh key (every mark has one; see the index note). */
+  clientKey?: string;
+  reason?: string;
+}
+
+export interface MarkView {
+  id: string;
+  studentId: string;
+  value: MarkValue;
+  workKind: string;
+  weight: number;
+  comment?: string;
+  date: LocalDate;
+  lessonId: string;
+}
+
+function viewOf(m: {
+  _id: Id;
+  studentId: Id;
+  value: number;
+  workKind: string;
+  weight: number;
+  comment?: string | null;
+  date: string;
+  lessonId: Id;
+}): MarkView {
+  return {
+    id: String(m._id),
+    studentId: String(m.studentId),
+    value: m.value as MarkValue,
+    workKind: m.workKind,
+    weight: m.weight,
+    comment: m.comment ?? undefined,
+    date: m.date,
+    lessonId: String(m.lessonId),
+  };
+}
+
+/**
+ * Who may mark this student in this lesson: the lesson's editors (R7); for a student taught at home
+ * also the class teacher, weekly (R18); for a student in hospital only the admin, from the
+ * hospital's report (R18).
+ */
+async function studentRule(db: Db, actor: Actor, lesson: Awaited<ReturnType<typeof loadLesson>>, studentId: Id) {
+  const student = await isInLesson(db, lesson, studentId);
+  if (!student) throw new DomainError('marks.notInLesson');
+  if (student.form === 'hospital' && !isAdmin(actor)) {
+    throw new DomainError('marks.hospital', { helpers: await helpers(db, actor.schoolId, 'admin') });
+  }
+  return { homeStudentOfClassTeacher: student.form === 'home' && actor.classTeacherOf.has(String(lesson.classId)) };
+}
+
+export async function recordMark(
+  db: Db,
+  actor: Actor,
+  input: MarkInput,
+  now: Date,
+): Promise<{ mark: MarkView; duplicate: boolean }> {
+  const value = parseMarkValue(input.value);
+  const lesson = await loadLesson(db, actor, input.lessonId);
+  const studentId = toObjectId(input.studentId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const kind = kindOrThrow(rules, input.workKind);
+  const comment = cleanComment(input.comment);
+  const { Mark } = db.models;
+  const clientKey = input.clientKey ?? newClientKey();
+  // A replay of a saved mark answers with the mark, before any rule that time may have changed.
+  const earlier = await Mark.findOne({ schoolId: actor.schoolId, clientKey }).lean();
+  if (earlier) {
+    if (String(earlier.lessonId) !== String(lesson._id) || String(earlier.studentId) !== String(studentId)) {
+      throw new AccessDenied();
+    }
+    await assertCanReadLesson(db, actor, lesson);
+    return { mark: viewOf(earlier), duplicate: true };
+  }
+  const rule = await studentRule(db, actor, lesson, studentId);
+  const check = await assertCanEditLesson(db, actor, lesson, {
+    what: 'marks',
+    rules,
+    today: todayOf(rules, now),
+    reason: input.reason,
+    newMarkKind: kind,
+    homeStudentOfClassTeacher: rule.homeStudentOfClassTeacher,
+  });
+  let doc: InstanceType<typeof Mark>;
+  try {
+    doc = await new Mark({
+      schoolId: actor.schoolId,
+      lessonId: lesson._id,
+      studentId,
+      subjectId: lesson.subjectId,
+      classId: lesson.classId,
+      date: lesson.date,
+      value,
+      workKind: kind.code,
+      weight: kind.weight,
+      comment,
+      teacherId: actor.personId ?? lesson.teacherId,
+      clientKey,
+    }).save();
+  } catch (e) {
+    if ((e as { code?: number }).code !== 11000) throw e;
+    // The same button pressed twice at once: the other press saved it.
+    const same = await Mark.findOne({ schoolId: actor.schoolId, clientKey }).lean();
+    if (!same) throw e;
+    return { mark: viewOf(same), duplicate: true };
+  }
+  const mark = viewOf(doc.toObject());
+  await appendAudit(db, actor, now, {
+    action: 'mark.created',
+    entity: { type: 'mark', id: doc._id },
+    lessonId: lesson._id,
+    studentId,
+    before: null,
+    after: { value, workKind: kind.code, weight: kind.weight, comment: comment ?? null },
+    reason: check.lockedOverride ? input.reason?.trim() : undefined,
+  });
+  await publishEvent(db, { kind: 'mark.created', schoolId: actor.schoolId, studentId, markId: doc._id, lessonId: lesson._id, at: now });
+  return { mark, duplicate: false };
+}
+
+async function loadMarkForEdit(db: Db, actor: Actor, markId: string, now: Date, reason?: string) {
+  const mark = await db.models.Mark.findOne({ _id: toObjectId(markId), schoolId: actor.schoolId, deletedAt: null }).lean();
+  if (!mark) throw new DomainError('marks.gone');
+  const lesson = await loadLesson(db, actor, mark.lessonId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const rule = await studentRule(db, actor, lesson, mark.studentId);
+  const check = await assertCanEditLesson(db, actor, lesson, {
+    what: 'marks',
+    rules,
+    today: todayOf(rules, now),
+    reason,
+    homeStudentOfClassTeacher: rule.homeStudentOfClassTeacher,
+  });
+  return { mark, lesson, rules, check };
+}
+
+/** Corrects a mark's value, kind or comment; the audit keeps before and after (R31). */
+export async function changeMark(
+  db: Db,
+  actor: Actor,
+  input: { markId: string; value?: unknown; workKind?: string; comment?: string | null; reason?: string },
+  now: Date,
+): Promise<MarkView> {
+  const value = input.value === undefined ? undefined : parseMarkValue(input.value);
+  const { mark, rules, check } = await loadMarkForEdit(db, actor, input.markId, now, input.reason);
+  const kind = input.workKind ? kindOrThrow(rules, input.workKind) : undefined;
+  const set: Record<string, unknown> = {};
+  if (value !== undefined && value !== mark.value) set.value = value;
+  if (kind && kind.code !== mark.workKind) {
+    set.workKind = kind.code;
+    set.weight = kind.weight;
+  }
+  if (input.comment !== undefined) {
+    const comment = input.comment === null ? undefined : cleanComment(input.comment);
+    if ((comment ?? null) !== (mark.comment ?? null)) set.comment = comment ?? null;
+  }
+  if (Object.keys(set).length === 0) return viewOf(mark);
+  // Conditional on the value read: two corrections at once cannot both claim the same "before".
+  const updated = await db.models.Mark.findOneAndUpdate(
+    { _id: mark._id, deletedAt: null, value: mark.value, workKind: mark.workKind },
+    { $set: set },
+    { returnDocument: 'after' },
+  ).lean();
+  if (!updated) throw new DomainError('marks.gone');
+  const pick = (m: { value: number; workKind: string; weight: number; comment?: string | null }) => ({
+    value: m.value,
+    workKind: m.workKind,
+    weight: m.weight,
+    comment: m.comment ?? null,
+  });
+  await appendAudit(db, actor, now, {
+    action: 'mark.changed',
+    entity: { type: 'mark', id: mark._id },
+    lessonId: mark.lessonId,
+    studentId: mark.studentId,
+    before: pick(mark),
+    after: pick(updated),
+    reason: check.lockedOverride ? input.reason?.trim() : undefined,
+  });
+  await publishEvent(db, { kind: 'mark.changed', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
+  return viewOf(updated);
+}
+
+/** Deletes a mark (soft: `deletedAt`); the audit keeps the old value (R31). */
+export async function deleteMark(db: Db, actor: Actor, input: { markId: string; reason?: string }, now: Date): Promise<void> {
+  const { mark, check } = await loadMarkForEdit(db, actor, input.markId, now, input.reason);
+  const res = await db.models.Mark.updateOne({ _id: mark._id, deletedAt: null }, { $set: { deletedAt: now } });
+  if (res.modifiedCount === 0) return;
+  await appendAudit(db, actor, now, {
+    action: 'mark.deleted',
+    entity: { type: 'mark', id: mark._id },
+    lessonId: mark.lessonId,
+    studentId: mark.studentId,
+    before: { value: mark.value, workKind: mark.workKind, weight: mark.weight, comment: mark.comment ?? null },
+    after: null,
+    reason: check.lockedOverride ? input.reason?.trim() : undefined,
+  });
+  await publishEvent(db, { kind: 'mark.deleted', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
+}
+
+/** The marks of a lesson (read rights), by student id. */
+export async function marksOfLesson(db: Db, actor: Actor, lessonId: string): Promise<Map<string, MarkView[]>> {
+  const lesson = await loadLesson(db, actor, lessonId);
+  await assertCanReadLesson(db, actor, lesson);
+  const marks = await db.models.Mark.find({ lessonId: lesson._id, deletedAt: null }).sort({ createdAt: 1 }).lean();
+  const out = new Map<string, MarkView[]>();
+  for (const m of marks) {
+    const list = out.get(String(m.studentId)) ?? [];
+    list.push(viewOf(m));
+    out.set(String(m.studentId), list);
+  }
+  return out;
+}
+
+/** Early check for a marking session (bulk entry): the lesson is the actor's and not locked for them. */
+export async function assertCanMarkLesson(db: Db, actor: Actor, lessonId: string, now: Date): Promise<void> {
+  const lesson = await loadLesson(db, actor, lessonId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  await assertCanEditLesson(db, actor, lesson, { what: 'marks', rules, today: todayOf(rules, now), draft: true });
+}
+
+export interface MarksSheet {
+  lessonId: string;
+  lesson: LessonBrief;
+  /** R14: the lesson is locked (for the screen; every change checks again). */
+  locked: boolean;
+  /** Roster version: buttons carry an index into `students` plus this (see attendance). */
+  version: string;
+  students: Array<{ idx: number; id: string; label: string; form?: string; marks: MarkView[] }>;
+  kinds: WorkKind[];
+}
+
+/** The roster of a lesson with each student's marks in it (read rights). */
+export async function lessonMarksSheet(db: Db, actor: Actor, lessonId: string, now: Date): Promise<MarksSheet> {
+  const lesson = await loadLesson(db, actor, lessonId);
+  await assertCanReadLesson(db, actor, lesson);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const [roster, marks, brief] = await Promise.all([
+    lessonRoster(db, lesson),
+    db.models.Mark.find({ lessonId: lesson._id, deletedAt: null }).sort({ createdAt: 1, _id: 1 }).lean(),
+    lessonBrief(db, lesson, rules),
+  ]);
+  const labels = rosterLabels(roster);
+  const byStudent = new Map<string, MarkView[]>();
+  for (const m of marks) {
+    const list = byStudent.get(String(m.studentId)) ?? [];
+    list.push(viewOf(m));
+    byStudent.set(String(m.studentId), list);
+  }
+  return {
+    lessonId: String(lesson._id),
+    lesson: brief,
+    locked: isLocked(lesson, rules, todayOf(rules, now)),
+    version: rosterVersion(roster.map((s) => s.id)),
+    students: roster.map((s, idx) => ({ idx, id: s.id, label: labels[idx] ?? '?', form: s.form, marks: byStudent.get(s.id) ?? [] })),
+    kinds: rules.workKinds,
+  };
+}
+
+/** The student at `idx` of the lesson's current roster, refused when the roster changed meanwhile. */
+export async function rosterStudentAt(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  idx: number,
+  now: Date,
+): Promise<{ id: string; label: string; fullName: string; marks: MarkView[]; sheet: MarksSheet }> {
+  const entry = await rosterEntryAt(db, actor, lessonId, version, idx, now);
+  const p = await db.models.Person.findById(entry.id, { firstName: 1, lastName: 1 }).lean();
+  return { ...entry, fullName: p ? `${p.lastName} ${p.firstName}` : entry.label };
+}
+
+/** As `rosterStudentAt`, without the full name (one query less where only the label is shown). */
+export async function rosterEntryAt(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  idx: number,
+  now: Date,
+): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet }> {
+  const sheet = await lessonMarksSheet(db, actor, lessonId, now);
+  const s = sheet.students[idx];
+  if (sheet.version !== version || !s) throw new DomainError('attendance.stale');
+  return { id: s.id, label: s.label, marks: s.marks, sheet };
+}
+
+export async function getMark(db: Db, actor: Actor, markId: string): Promise<MarkView> {
+  const mark = await db.models.Mark.findOne({ _id: toObjectId(markId), schoolId: actor.schoolId, deletedAt: null }).lean();
+  if (!mark) throw new DomainError('marks.gone');
+  const lesson = await loadLesson(db, actor, mark.lessonId);
+  await assertCanReadLesson(db, actor, lesson);
+  return viewOf(mark);
+}
+
+// ─────────────── averages (R17) ───────────────
+
+/** Weighted average Σ(value·weight)/Σweight, to two decimals; undefined without marks. */
+export function weightedAverage(marks: ReadonlyArray<{ value: number; weight: number }>): number | undefined {
+  let sum = 0;
+  let weights = 0;
+  for (const m of marks) {
+    sum += m.value * m.weight;
+    weights += m.weight;
+  }
+  if (weights <= 0) return undefined;
+  return Math.round((sum / weights) * 100) / 100;
+}
+
+export async function studentSubjectAverage(
+  db: Db,
+  actor: Actor,
+  studentId: string,
+  subjectId: string,
+  range: { from?: LocalDate; to?: LocalDate } = {},
+): Promise<{ average?: number; count: number }> {
+  await assertCanReadStudent(db, actor, studentId);
+  const date: Record<string, string> = {};
+  if (range.from) date.$gte = range.from;
+  if (range.to) date.$lte = range.to;
+  const filter: Record<string, unknown> = {
+    schoolId: actor.schoolId,
+    studentId: toObjectId(studentId),
+    subjectId: toObjectId(subjectId),
+    deletedAt: null,
+  };
+  if (range.from || range.to) filter.date = date;
+  const marks = await db.models.Mark.find(filter, { value: 1, weight: 1 }).lean();
+  return { average: weightedAverage(marks), count: marks.length };
+}
+
+// ─────────────── a student arriving mid-year (R18) ───────────────
+
+/**
+ * The class teacher enters the period marks of the previous school's report within
+ * TRANSFER_MARK_DAYS of enrolment (PeriodMark source 'transfer'); the admin at any time.
+ */
+export async function enterTransferPeriodMarks(
+  db: Db,
+  actor: Actor,
+  input: { studentId: string; yearId: string; periodCode: string; marks: Array<{ subjectId: string; value: string }> },
+  now: Date,
+): Promise<{ saved: number }> {
+  const studentId = toObjectId(input.studentId);
+  const student = await db.models.Person.findOne({ _id: studentId, schoolId: actor.schoolId, roles: 'student' }, { student: 1 }).lean();
+  if (!student) throw new AccessDenied();
+  const classId = student.student?.classId ? String(student.student.classId) : '';
+  if (!isAdmin(actor) && !actor.classTeacherOf.has(classId)) throw new AccessDenied();
+  const year = await db.models.AcademicYear.findOne({ _id: toObjectId(input.yearId), schoolId: actor.schoolId }, { periods: 1 }).lean();
+  if (!year?.periods.some((p) => p.code === input.periodCode)) throw new DomainError('marks.badPeriod');
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const today = todayOf(rules, now);
+  const enrolledOn = student.student?.enrolledOn;
+  if (!isAdmin(actor)) {
+    if (!enrolledOn) throw new DomainError('marks.transferNoEnrolment');
+    const until = addDays(enrolledOn, TRANSFER_MARK_DAYS);
+    if (today > until) {
+      throw new DomainError('marks.transferLate', {
+        date: fullDate(until),
+        days: TRANSFER_MARK_DAYS,
+        helpers: await helpers(db, actor.schoolId, 'admin'),
+      });
+    }
+  }
+  const subjects = await db.models.Subject.find(
+    { _id: { $in: input.marks.map((m) => toObjectId(m.subjectId)) }, schoolId: actor.schoolId },
+    { _id: 1 },
+  ).lean();
+  const known = new Set(subjects.map((s) => String(s._id)));
+  for (const m of input.marks) {
+    if (!known.has(m.subjectId)) throw new AccessDenied();
+    if (!(PERIOD_MARK_VALUES as readonly string[]).includes(m.value.trim().toUpperCase())) {
+      throw new DomainError('marks.invalidPeriod', { input: m.value.slice(0, 12) });
+    }
+  }
+  let saved = 0;
+  for (const m of input.marks) {
+    const value = m.value.trim().toUpperCase();
+    const key = { studentId, subjectId: toObjectId(m.subjectId), yearId: year._id, periodCode: input.periodCode };
+    const before = await db.models.PeriodMark.findOne(key, { value: 1, source: 1 }).lean();
+    if (before?.value === value) continue;
+    const doc = await db.models.PeriodMark.findOneAndUpdate(
+      key,
+      { $set: { value, source: 'transfer', setBy: actor.personId }, $setOnInsert: { schoolId: actor.schoolId } },
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
+    if (!doc) continue;
+    saved++;
+    await appendAudit(db, actor, now, {
+      action: 'periodMark.set',
+      entity: { type: 'periodMark', id: doc._id },
+      studentId,
+      before: before ? { value: before.value, source: before.source } : null,
+      after: { value, source: 'transfer', periodCode: input.periodCode },
+    });
+    await publishEvent(db, { kind: 'periodMark.set', schoolId: actor.schoolId, studentId, periodMarkId: doc._id, at: now });
+  }
+  return { saved };
+}

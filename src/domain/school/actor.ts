@@ -1,0 +1,90 @@
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import type { Role } from '../../db/models/people.js';
+
+type Id = Types.ObjectId;
+
+/**
+ * The acting person, as every use case receives it. Derived facts (whose class teacher, whose
+ * parent, what they teach) are loaded once per update, so access checks are cheap set lookups.
+ */
+export interface Actor {
+  via: 'bot' | 'cli' | 'job' | 'import';
+  schoolId: Id;
+  /** Absent only for the deployment operator (CLI) and jobs, which act with full rights. */
+  personId?: Id;
+  telegramId?: number;
+  roles: ReadonlySet<Role>;
+  /** Classes this person leads as class teacher. */
+  classTeacherOf: ReadonlySet<string>;
+  /** Students this person is a parent of. */
+  childIds: ReadonlySet<string>;
+  /** Class ids (and group ids) this teacher teaches by load or timetable. */
+  teachesClassIds: ReadonlySet<string>;
+  teachesGroupIds: ReadonlySet<string>;
+  /** (class or group id)|subjectId pairs this teacher teaches. */
+  teachesPairs: ReadonlySet<string>;
+}
+
+export const pairKey = (classOrGroupId: Id | string, subjectId: Id | string) => `${classOrGroupId}|${subjectId}`;
+
+/** An actor with every right in one school: the CLI operator and scheduled jobs. */
+export function systemActor(schoolId: Id, via: 'cli' | 'job' | 'import' = 'cli'): Actor {
+  return {
+    via,
+    schoolId,
+    roles: new Set<Role>(['admin']),
+    classTeacherOf: new Set(),
+    childIds: new Set(),
+    teachesClassIds: new Set(),
+    teachesGroupIds: new Set(),
+    teachesPairs: new Set(),
+  };
+}
+
+type ActorPerson = { _id: Id; schoolId: Id; roles: string[]; telegramId?: number | null; active?: boolean | null };
+
+/**
+ * Builds the actor for a bound person. Returns undefined for an unknown or foreign person.
+ * `preloaded`: the person document the caller already read (saves a query on every update).
+ */
+export async function loadActor(
+  db: Db,
+  personId: Id,
+  telegramId?: number,
+  preloaded?: ActorPerson,
+): Promise<Actor | undefined> {
+  const { Person, SchoolClass, Guardianship, TeachingLoad } = db.models;
+  const person: ActorPerson | null =
+    preloaded && String(preloaded._id) === String(personId)
+      ? preloaded
+      : await Person.findById(personId, { schoolId: 1, roles: 1, telegramId: 1, active: 1 }).lean();
+  if (!person || person.active === false) return undefined;
+  if (telegramId !== undefined && person.telegramId !== telegramId) return undefined;
+  const roles = new Set(person.roles as Role[]);
+  const schoolId = person.schoolId;
+  const [led, children, load] = await Promise.all([
+    roles.has('teacher') ? SchoolClass.find({ schoolId, classTeacherId: personId }, { _id: 1 }).lean() : [],
+    roles.has('parent') ? Guardianship.find({ schoolId, parentId: personId }, { studentId: 1 }).lean() : [],
+    roles.has('teacher')
+      ? TeachingLoad.find({ schoolId, teacherId: personId }, { classId: 1, groupId: 1, subjectId: 1 }).lean()
+      : [],
+  ]);
+  const pairs = new Set<string>();
+  for (const l of load) {
+    pairs.add(pairKey(l.classId, l.subjectId));
+    if (l.groupId) pairs.add(pairKey(l.groupId, l.subjectId));
+  }
+  return {
+    via: 'bot',
+    schoolId,
+    personId,
+    telegramId,
+    roles,
+    classTeacherOf: new Set(led.map((c) => String(c._id))),
+    childIds: new Set(children.map((g) => String(g.studentId))),
+    teachesClassIds: new Set(load.map((l) => String(l.classId))),
+    teachesGroupIds: new Set(load.flatMap((l) => (l.groupId ? [String(l.groupId)] : []))),
+    teachesPairs: pairs,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Wall-clock time in a school's time zone, for quiet hours and digest slots. Dates are
+ * 'YYYY-MM-DD', times 'HH:MM'. (src/domain/calendar.ts has the journal's date helpers; these add
+ * the way back from a local time to an instant, which notifications need.)
+ */
+import { addDays, isoWeekday, zonedParts } from './calendar.js';
+
+// One set of calendar helpers: the journal's (src/domain/calendar.ts).
+export { addDays, dayMonth, isoWeekday } from './calendar.js';
+
+export interface ZonedParts {
+  date: string;
+  time: string;
+  /** Minutes since local midnight. */
+  minutes: number;
+  /** 1 = Monday … 7 = Sunday. */
+  weekday: number;
+}
+
+export function zoned(at: Date, timeZone: string): ZonedParts {
+  const p = zonedParts(at, timeZone);
+  const date = `${p.year}-${p.month}-${p.day}`;
+  const hour = Number(p.hour) % 24;
+  const minute = Number(p.minute);
+  return {
+    date,
+    time: `${String(hour).padStart(2, '0')}:${p.minute}`,
+    minutes: hour * 60 + minute,
+    weekday: isoWeekday(date),
+  };
+}
+
+export const localDate = (at: Date, timeZone: string) => zoned(at, timeZone).date;
+
+
+/** Monday of the week of `date`. */
+export const weekStart = (date: string) => addDays(date, 1 - isoWeekday(date));
+
+export function parseTime(hhmm: string | null | undefined, fallback: number): number {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm ?? '');
+  if (!m) return fallback;
+  return (Number(m[1]) % 24) * 60 + Math.min(59, Number(m[2]));
+}
+
+/** The offset of the zone from UTC at an instant, in ms (Moscow: +3 h). */
+function offsetMs(at: Date, timeZone: string): number {
+  const p = zonedParts(at, timeZone);
+  const asUtc = Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour) % 24,
+    Number(p.minute),
+    Number(p.second),
+  );
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The instant when the zone's clock shows `date` `minutes` (DST gaps resolve forward). */
+export function instantOf(date: string, minutes: number, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const guess = Date.UTC(y, m - 1, d, Math.floor(minutes / 60), minutes % 60);
+  let at = guess - offsetMs(new Date(guess), timeZone);
+  // Once more: the offset at the result may differ from the offset at the guess (DST change).
+  at = guess - offsetMs(new Date(at), timeZone);
+  return new Date(at);
+}
+
+export interface QuietHours {
+  from?: string | null;
+  to?: string | null;
+}
+
+const DEFAULT_QUIET_FROM = 21 * 60;
+const DEFAULT_QUIET_TO = 8 * 60;
+
+/**
+ * When the quiet hours that contain `at` end, or undefined when `at` is not in quiet hours.
+ * Quiet hours may span midnight (21:00–08:00, the default) or not (13:00–15:00).
+ */
+export function quietUntil(at: Date, timeZone: string, quiet: QuietHours | null | undefined): Date | undefined {
+  const from = parseTime(quiet?.from, DEFAULT_QUIET_FROM);
+  const to = parseTime(quiet?.to, DEFAULT_QUIET_TO);
+  if (from === to) return undefined;
+  const now = zoned(at, timeZone);
+  const m = now.minutes;
+  if (from < to) {
+    return m >= from && m < to ? instantOf(now.date, to, timeZone) : undefined;
+  }
+  if (m >= from) return instantOf(addDays(now.date, 1), to, timeZone);
+  if (m < to) return instantOf(now.date, to, timeZone);
+  return undefined;
+}
+

@@ -36,6 +36,9 @@ const schema = z
     ),
     WEBHOOK_HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
     WEBHOOK_PORT: intIn(1, 65535, 8080),
+    BOT_USERNAME: optionalString(
+      z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, 'expected the bot\'s username, e.g. school_journal_bot'),
+    ),
     TELEGRAM_API_ROOT: optionalString(z.url({ message: 'expected a URL such as http://127.0.0.1:8081' })),
     MONGODB_URI: optionalString(
       z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// connection string'),
@@ -79,6 +82,8 @@ export interface Config {
   botToken: string;
   mode: Env['BOT_MODE'];
   webhook: { url?: string; secret?: string; host: string; port: number };
+  /** The bot's @username for invite links printed without asking Telegram (the CLI); else getMe. */
+  botUsername?: string;
   telegramApiRoot?: string;
   mongoUri?: string;
   mongoAllowDownload: boolean;
@@ -114,6 +119,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     botToken: e.BOT_TOKEN,
     mode: e.BOT_MODE,
     webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, host: e.WEBHOOK_HOST, port: e.WEBHOOK_PORT },
+    botUsername: e.BOT_USERNAME?.replace(/^@/, ''),
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     mongoUri: e.MONGODB_URI,
     mongoAllowDownload: e.MONGODB_ALLOW_DOWNLOAD,

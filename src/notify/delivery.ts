@@ -21,14 +21,14 @@ import {
   fail,
   markSending,
   markSent,
-  onOutboxWrite,
   recoverExpired,
   retryLater,
   unclaim,
-} from '../domain/notices/outbox.js';
+} from './outbox-worker.js';
+import { onOutboxWrite } from '../domain/notices/outbox.js';
 import { BotRateLimiter, type RateLimits, TELEGRAM_LIMITS, type Ticket } from './rate-limit.js';
 import { JOINABLE, RenderCache, renderMessage } from './render.js';
-import { quietUntil } from '../domain/shared/zoned.js';
+import { quietUntil } from '../domain/notices/quiet-hours.js';
 
 /**
  * The delivery worker: one loop per process, supervised by the app (start/stop), not one job per

@@ -4,7 +4,7 @@ import type { Db } from '../../db/index.js';
 import type { NoticeKind, PrefKind, Priority } from '../../db/models/notify.js';
 import { enqueue, enqueueMany, type Notice, signalOutbox } from './outbox.js';
 import { familyRecipients, preferencesOf, type Recipient } from './recipients.js';
-import { quietUntil } from '../shared/zoned.js';
+import { quietUntil } from './quiet-hours.js';
 import { STUDYING_STATUS } from '../../db/models/people.js';
 import { settingsOf } from '../school/schools.js';
 

@@ -4,6 +4,7 @@ import { addDays, isoWeekday, localDate, weekStart } from '../shared/zoned.js';
 import { canReadStudent } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { AccessDenied } from '../shared/errors.js';
+import { weightedAverage } from '../journal/averages.js';
 import { assertConsent, fullName, shortName, toObjectId } from '../school/people.js';
 
 /**
@@ -36,7 +37,7 @@ interface Opened {
   schoolId: Id;
   classId?: Id;
   groupIds: string[];
-  workKinds: Map<string, { name: Names; weight: number }>;
+  workKinds: Map<string, { name: Names }>;
   bells: Map<number, { start: string; end: string }>;
 }
 
@@ -58,7 +59,7 @@ async function openStudent(db: Db, actor: Actor, studentId: string, now: Date): 
     Group.find({ schoolId: actor.schoolId, studentIds: id }, { _id: 1 }).lean(),
   ]);
   const workKinds = new Map(
-    (school.settings?.workKinds ?? []).map((k) => [k.code, { name: { ru: k.name?.ru ?? k.code, en: k.name?.en ?? k.code }, weight: k.weight }]),
+    (school.settings?.workKinds ?? []).map((k) => [k.code, { name: { ru: k.name?.ru ?? k.code, en: k.name?.en ?? k.code } }]),
   );
   const bells = new Map((school.settings?.bells ?? []).map((b) => [b.lessonNo, { start: b.start, end: b.end }]));
   return {
@@ -79,19 +80,6 @@ async function openStudent(db: Db, actor: Actor, studentId: string, now: Date): 
     workKinds,
     bells,
   };
-}
-
-/** Weighted average Σ(value × weight) / Σweight (R17), to two decimals; undefined without marks. */
-export function weightedAverage(marks: ReadonlyArray<{ value: number; weight: number }>): number | undefined {
-  let sum = 0;
-  let weights = 0;
-  for (const m of marks) {
-    if (!(m.weight > 0)) continue;
-    sum += m.value * m.weight;
-    weights += m.weight;
-  }
-  if (weights === 0) return undefined;
-  return Math.round((sum / weights) * 100) / 100;
 }
 
 export interface Period {
@@ -159,7 +147,7 @@ export interface MarksView {
   subjects: SubjectMarks[];
 }
 
-/** Current marks of the current period by subject, with the weighted average (weights: the school's work kinds, R12, R17). */
+/** Current marks of the current period by subject, with the weighted average (each mark's weight, R12, R17). */
 export async function diaryMarks(
   db: Db,
   actor: Actor,
@@ -207,8 +195,8 @@ async function marksOf(db: Db, o: Opened, until?: string): Promise<MarksView> {
       date: m.date,
       workKind: m.workKind,
       workKindName: kind?.name ?? { ru: m.workKind, en: m.workKind },
-      // The school's current weight for the kind (its assessment rule, R17); the mark's own as a fallback.
-      weight: kind?.weight ?? m.weight ?? 1,
+      // The weight the kind had when the mark was given (R12, R17): the same one the journal averages with.
+      weight: m.weight,
       comment: m.comment ?? undefined,
     });
   }

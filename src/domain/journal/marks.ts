@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { type MARK_VALUES, PERIOD_MARK_VALUES } from '../../db/models/journal.js';
 import { publishEvent } from '../notices/events.js';
-import { assertCanReadStudent, isAdmin } from '../school/access.js';
+import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { addDays, fullDate, type LocalDate } from '../shared/calendar.js';
@@ -261,20 +261,6 @@ export async function deleteMark(db: Db, actor: Actor, input: { markId: string; 
   await publishEvent(db, { kind: 'mark.deleted', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
 }
 
-/** The marks of a lesson (read rights), by student id. */
-export async function marksOfLesson(db: Db, actor: Actor, lessonId: string): Promise<Map<string, MarkView[]>> {
-  const lesson = await loadLesson(db, actor, lessonId);
-  await assertCanReadLesson(db, actor, lesson);
-  const marks = await db.models.Mark.find({ lessonId: lesson._id, deletedAt: null }).sort({ createdAt: 1 }).lean();
-  const out = new Map<string, MarkView[]>();
-  for (const m of marks) {
-    const list = out.get(String(m.studentId)) ?? [];
-    list.push(viewOf(m));
-    out.set(String(m.studentId), list);
-  }
-  return out;
-}
-
 /** Early check for a marking session (bulk entry): the lesson is the actor's and not locked for them. */
 export async function assertCanMarkLesson(db: Db, actor: Actor, lessonId: string, now: Date): Promise<void> {
   const lesson = await loadLesson(db, actor, lessonId);
@@ -355,42 +341,6 @@ export async function getMark(db: Db, actor: Actor, markId: string): Promise<Mar
   const lesson = await loadLesson(db, actor, mark.lessonId);
   await assertCanReadLesson(db, actor, lesson);
   return viewOf(mark);
-}
-
-// ─────────────── averages (R17) ───────────────
-
-/** Weighted average Σ(value·weight)/Σweight, to two decimals; undefined without marks. */
-export function weightedAverage(marks: ReadonlyArray<{ value: number; weight: number }>): number | undefined {
-  let sum = 0;
-  let weights = 0;
-  for (const m of marks) {
-    sum += m.value * m.weight;
-    weights += m.weight;
-  }
-  if (weights <= 0) return undefined;
-  return Math.round((sum / weights) * 100) / 100;
-}
-
-export async function studentSubjectAverage(
-  db: Db,
-  actor: Actor,
-  studentId: string,
-  subjectId: string,
-  range: { from?: LocalDate; to?: LocalDate } = {},
-): Promise<{ average?: number; count: number }> {
-  await assertCanReadStudent(db, actor, studentId);
-  const date: Record<string, string> = {};
-  if (range.from) date.$gte = range.from;
-  if (range.to) date.$lte = range.to;
-  const filter: Record<string, unknown> = {
-    schoolId: actor.schoolId,
-    studentId: toObjectId(studentId),
-    subjectId: toObjectId(subjectId),
-    deletedAt: null,
-  };
-  if (range.from || range.to) filter.date = date;
-  const marks = await db.models.Mark.find(filter, { value: 1, weight: 1 }).lean();
-  return { average: weightedAverage(marks), count: marks.length };
 }
 
 // ─────────────── a student arriving mid-year (R18) ───────────────

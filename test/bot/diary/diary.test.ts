@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { weightedAverage } from '../../../src/domain/diary/diary.js';
+import { weightedAverage } from '../../../src/domain/journal/averages.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';
 import { type FamilyWorld, familyWorld } from '../../notify/world.js';
 

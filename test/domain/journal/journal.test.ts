@@ -35,9 +35,9 @@ import {
   enterTransferPeriodMarks,
   parseMarkValue,
   recordMark,
-  studentSubjectAverage,
-  weightedAverage,
 } from '../../../src/domain/journal/marks.js';
+import { weightedAverage } from '../../../src/domain/journal/averages.js';
+import { diaryMarks } from '../../../src/domain/diary/diary.js';
 import { loadPlan, parsePlanFile, parsePlanText, planReport, setLessonTopic, suggestTopic } from '../../../src/domain/journal/plan.js';
 import { testMongoUri } from '../../support/db.js';
 import { actorFor, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
@@ -296,8 +296,9 @@ describe('marks (R11–R13, R18)', () => {
       [3, 'test', 1.5],
     ]);
     expect(await db.models.AuditEntry.countDocuments({ studentId, action: 'mark.created' })).toBe(2);
-    const avg = await studentSubjectAverage(db, teacher, studentId, String(f.mathId));
-    expect(avg).toEqual({ average: 3.8, count: 2 });
+    // R17: the average weighs each mark by its kind's weight at the time: (5 × 1 + 3 × 1.5) / 2.5.
+    const math = (await diaryMarks(db, teacher, studentId, NOW)).subjects.find((s) => s.subjectId === String(f.mathId));
+    expect({ average: math?.average, count: math?.marks.length }).toEqual({ average: 3.8, count: 2 });
     expect(weightedAverage([])).toBeUndefined();
     expect(weightedAverage([{ value: 5, weight: 2 }, { value: 2, weight: 1 }])).toBe(4);
   });

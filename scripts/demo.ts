@@ -25,7 +25,7 @@ import { startLocalMongo } from '../src/db/local-server.js';
 import { loadActor, systemActor } from '../src/domain/school/actor.js';
 import { openAttendance, saveAttendance, toggleAttendance } from '../src/domain/journal/attendance.js';
 import { seedDemoSchool } from '../src/domain/demo/seed.js';
-import { createInvite } from '../src/domain/school/invites/index.js';
+import { createInvite } from '../src/domain/school/invites/create.js';
 import { lessonsForTeacher } from '../src/domain/journal/lessons.js';
 import { changeMark, recordMark } from '../src/domain/journal/marks.js';
 import { shortName } from '../src/domain/school/people.js';

@@ -32,7 +32,7 @@ import { createI18n, type Translate } from '../i18n.js';
  * importer take seconds to load, and `--help` or a typo should answer at once.
  */
 async function loadDomain() {
-  const [connection, dbIndex, localServer, actor, seed, imports, report, invites, people, schools, logger, pino] =
+  const [connection, dbIndex, localServer, actor, seed, imports, report, invites, inviteCode, people, schools, logger, pino] =
     await Promise.all([
       import('../db/connection.js'),
       import('../db/index.js'),
@@ -41,7 +41,8 @@ async function loadDomain() {
       import('../domain/demo/seed.js'),
       import('../domain/imports/index.js'),
       import('../domain/imports/report.js'),
-      import('../domain/school/invites/index.js'),
+      import('../domain/school/invites/create.js'),
+      import('../domain/school/invites/code.js'),
       import('../domain/school/people.js'),
       import('../domain/school/schools.js'),
       import('../logger.js'),
@@ -56,6 +57,7 @@ async function loadDomain() {
     ...imports,
     ...report,
     ...invites,
+    ...inviteCode,
     ...people,
     ...schools,
     ...logger,

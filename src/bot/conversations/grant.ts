@@ -1,7 +1,8 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
 import { addDays, fullDate } from '../../domain/shared/calendar.js';
-import { grantAccess, listClasses, listTeachers } from '../../domain/school/grants.js';
+import { grantAccess, listTeachers } from '../../domain/school/grants.js';
+import { listClasses } from '../../domain/school/people.js';
 import { schoolToday } from '../../domain/journal/lessons.js';
 import type { BotDeps } from '../context.js';
 import { grantPickCb, promptCancelCb } from '../callbacks/journal.js';

@@ -14,14 +14,6 @@ export const isAdmin = (a: Actor) => a.roles.has('admin');
 /** The whole school read-only: admin, deputy (R7, R27), secretary (R5). */
 export const readsWholeSchool = (a: Actor) => a.roles.has('admin') || a.roles.has('deputy') || a.roles.has('secretary');
 
-export function assertSameSchool(actor: Actor, schoolId: Id | undefined | null): void {
-  if (!schoolId || String(schoolId) !== String(actor.schoolId)) throw new AccessDenied();
-}
-
-export function assertRole(actor: Actor, ...roles: Array<Parameters<Actor['roles']['has']>[0]>): void {
-  if (!roles.some((r) => actor.roles.has(r))) throw new AccessDenied();
-}
-
 /** May the actor read this student's diary (marks, attendance, homework)? */
 export async function canReadStudent(db: Db, actor: Actor, studentId: Id): Promise<boolean> {
   const student = await db.models.Person.findOne(

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import type { Actor } from './actor.js';
 import { AccessDenied } from '../shared/errors.js';
-import { fullName, toObjectId } from './people.js';
+import { fullName, studentsOfClass, toObjectId } from './people.js';
 
 /**
  * The audit trail (R31: who changed what, when, before/after, and why).
@@ -143,4 +143,20 @@ export async function studentHistory(
   const student = await db.models.Person.exists({ _id: id, schoolId: actor.schoolId, roles: 'student' });
   if (!student) throw new AccessDenied();
   return page(db, { schoolId: actor.schoolId, studentId: id }, pageNo, size);
+}
+
+/**
+ * The students of a class to pick a history from: everyone ever listed in it, those who left too
+ * (their trail stays readable). The admin and the deputy; a class teacher, their class.
+ */
+export async function historyStudentsOfClass(db: Db, actor: Actor, classId: string): Promise<Array<{ id: string; name: string }>> {
+  const id = toObjectId(classId);
+  const all = actor.roles.has('admin') || actor.roles.has('deputy');
+  if (!all && !actor.classTeacherOf.has(classId)) throw new AccessDenied();
+  const cls = await db.models.SchoolClass.exists({ _id: id, schoolId: actor.schoolId });
+  if (!cls) throw new AccessDenied();
+  const students = await studentsOfClass(db, actor.schoolId, id, { includeLeft: true });
+  return students
+    .map((p) => ({ id: p.studentId, name: `${p.lastName} ${p.firstName}` }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'ru'));
 }

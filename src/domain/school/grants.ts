@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';
@@ -51,6 +52,11 @@ export async function grantAccess(
   return { grantId: String(grant._id) };
 }
 
+/**
+ * Ends a grant at once (R7): the substitute loses the class's lessons with the next press, since
+ * every journal use case checks the grant. Revoking one already revoked (or another school's) is a
+ * no-op that says nothing; recorded in the audit trail (R31).
+ */
 export async function revokeGrant(db: Db, actor: Actor, grantId: string, now: Date): Promise<void> {
   assertDeputy(actor);
   const grant = await db.models.AccessGrant.findOneAndUpdate(
@@ -66,6 +72,69 @@ export async function revokeGrant(db: Db, actor: Actor, grantId: string, now: Da
   });
 }
 
+export interface GrantView {
+  grantId: string;
+  teacherName: string;
+  className: string;
+  subjectName?: string;
+  from: LocalDate;
+  to: LocalDate;
+}
+
+/** Not revoked and not ended before `today`: in force now or still to come. */
+const activeOn = (actor: Actor, today: LocalDate) => ({ schoolId: actor.schoolId, revokedAt: null, to: { $gte: today } });
+const GRANT_ROW = { teacherId: 1, classId: 1, subjectId: 1, from: 1, to: 1 } as const;
+
+interface GrantRow {
+  _id: Types.ObjectId;
+  teacherId: Types.ObjectId;
+  classId: Types.ObjectId;
+  subjectId?: Types.ObjectId | null;
+  from: string;
+  to: string;
+}
+
+/** Names each grant's teacher, class and subject. */
+async function describeGrants(db: Db, actor: Actor, grants: GrantRow[]): Promise<GrantView[]> {
+  const { Person, SchoolClass, Subject } = db.models;
+  const schoolId = actor.schoolId;
+  const [teachers, classes, subjects] = await Promise.all([
+    Person.find({ schoolId, _id: { $in: grants.map((g) => g.teacherId) } }, { firstName: 1, lastName: 1, middleName: 1 }).lean(),
+    SchoolClass.find({ schoolId, _id: { $in: grants.map((g) => g.classId) } }, { name: 1 }).lean(),
+    Subject.find({ schoolId, _id: { $in: grants.flatMap((g) => (g.subjectId ? [g.subjectId] : [])) } }, { name: 1 }).lean(),
+  ]);
+  const teacher = new Map(teachers.map((p) => [String(p._id), fullName(p)]));
+  const cls = new Map(classes.map((c) => [String(c._id), c.name]));
+  const subject = new Map(subjects.map((x) => [String(x._id), x.name]));
+  return grants.map((g) => ({
+    grantId: String(g._id),
+    teacherName: teacher.get(String(g.teacherId)) ?? '—',
+    className: cls.get(String(g.classId)) ?? '—',
+    subjectName: g.subjectId ? subject.get(String(g.subjectId)) : undefined,
+    from: g.from,
+    to: g.to,
+  }));
+}
+
+/** The grants in force or to come, for the deputy (or the admin) to review and revoke (R7). */
+export async function listActiveGrants(db: Db, actor: Actor, today: LocalDate): Promise<GrantView[]> {
+  assertDeputy(actor);
+  const grants = await db.models.AccessGrant.find(activeOn(actor, today), GRANT_ROW).lean();
+  if (grants.length === 0) return [];
+  return (await describeGrants(db, actor, grants)).sort(
+    (a, b) => a.from.localeCompare(b.from) || a.teacherName.localeCompare(b.teacherName, 'ru') || a.grantId.localeCompare(b.grantId),
+  );
+}
+
+/** One active grant, for the revoke confirmation; one revoked or ended meanwhile is `journal.grantGone`. */
+export async function getActiveGrant(db: Db, actor: Actor, grantId: string, today: LocalDate): Promise<GrantView> {
+  assertDeputy(actor);
+  const grant = await db.models.AccessGrant.findOne({ _id: toObjectId(grantId), ...activeOn(actor, today) }, GRANT_ROW).lean();
+  const [view] = grant ? await describeGrants(db, actor, [grant]) : [];
+  if (!view) throw new DomainError('journal.grantGone');
+  return view;
+}
+
 /** Teachers the deputy can pick for a grant. */
 export async function listTeachers(db: Db, actor: Actor): Promise<Array<{ id: string; name: string }>> {
   assertDeputy(actor);
@@ -75,33 +144,5 @@ export async function listTeachers(db: Db, actor: Actor): Promise<Array<{ id: st
   ).lean();
   return people
     .map((p) => ({ id: String(p._id), name: fullName(p) }))
-    .sort((a, b) => a.name.localeCompare(b.name, 'ru'));
-}
-
-/** Classes of the school, for pickers (staff who read the whole school, or their own classes). */
-export async function listClasses(db: Db, actor: Actor): Promise<Array<{ id: string; name: string }>> {
-  const all = actor.roles.has('admin') || actor.roles.has('deputy') || actor.roles.has('secretary');
-  const ids = [...new Set([...actor.classTeacherOf, ...actor.teachesClassIds])];
-  if (!all && ids.length === 0) return [];
-  const filter = all ? { schoolId: actor.schoolId } : { schoolId: actor.schoolId, _id: { $in: ids.map((i) => toObjectId(i)) } };
-  const classes = await db.models.SchoolClass.find(filter, { name: 1, grade: 1, letter: 1 }).lean();
-  return classes
-    .sort((a, b) => a.grade - b.grade || a.letter.localeCompare(b.letter, 'ru'))
-    .map((c) => ({ id: String(c._id), name: c.name }));
-}
-
-/** Students of a class, for the history picker (staff who read the class). */
-export async function listClassStudents(db: Db, actor: Actor, classId: string): Promise<Array<{ id: string; name: string }>> {
-  const id = toObjectId(classId);
-  const all = actor.roles.has('admin') || actor.roles.has('deputy');
-  if (!all && !actor.classTeacherOf.has(classId)) throw new AccessDenied();
-  const cls = await db.models.SchoolClass.exists({ _id: id, schoolId: actor.schoolId });
-  if (!cls) throw new AccessDenied();
-  const people = await db.models.Person.find(
-    { schoolId: actor.schoolId, roles: 'student', 'student.classId': id },
-    { firstName: 1, lastName: 1 },
-  ).lean();
-  return people
-    .map((p) => ({ id: String(p._id), name: `${p.lastName} ${p.firstName}` }))
     .sort((a, b) => a.name.localeCompare(b.name, 'ru'));
 }

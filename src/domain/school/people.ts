@@ -250,23 +250,63 @@ export interface ClassStudent {
   fullName: string;
 }
 
+/** A student of a class, as the lists built on `studentsOfClass` need them. */
+export interface StudentOfClass extends ClassStudent {
+  firstName: string;
+  lastName: string;
+  /** Has joined with a Telegram account. */
+  bound: boolean;
+}
+
+type Id = Types.ObjectId | string;
+
+/**
+ * The one query for "the students of a class" (or of several), sorted by full name. By default
+ * those still at the school (STUDYING_STATUS, active); `includeLeft` also lists those who left or
+ * were deactivated (a class's history, invites already issued). No access check: callers decide.
+ */
+export async function studentsOfClass(
+  db: Db,
+  schoolId: Types.ObjectId,
+  classId: Id | readonly Id[],
+  opts: { includeLeft?: boolean } = {},
+): Promise<StudentOfClass[]> {
+  const ids = (Array.isArray(classId) ? classId : [classId]).map((c) => toObjectId(c));
+  const studying = opts.includeLeft ? {} : { 'student.status': STUDYING_STATUS, active: { $ne: false } };
+  const students = await db.models.Person.find(
+    { schoolId, roles: 'student', 'student.classId': ids.length === 1 ? ids[0] : { $in: ids }, ...studying },
+    { firstName: 1, lastName: 1, middleName: 1, telegramId: 1 },
+  ).lean();
+  return students
+    .map((s) => ({
+      studentId: String(s._id),
+      name: shortName(s),
+      fullName: fullName(s),
+      firstName: s.firstName,
+      lastName: s.lastName,
+      bound: Boolean(s.telegramId),
+    }))
+    .sort((a, b) => a.fullName.localeCompare(b.fullName, 'ru'));
+}
+
 /** Students of a class (studying), for its class teacher and staff who may read the class (R4, R26). */
 export async function listClassStudents(db: Db, actor: Actor, classId: string): Promise<ClassStudent[]> {
   const id = toObjectId(classId);
   await assertCanReadClass(db, actor, id);
-  const students = await db.models.Person.find(
-    {
-      schoolId: actor.schoolId,
-      roles: 'student',
-      'student.classId': id,
-      'student.status': STUDYING_STATUS,
-      active: { $ne: false },
-    },
-    { firstName: 1, lastName: 1, middleName: 1 },
-  ).lean();
-  return students
-    .map((s) => ({ studentId: String(s._id), name: shortName(s), fullName: fullName(s) }))
-    .sort((a, b) => a.fullName.localeCompare(b.fullName, 'ru'));
+  const students = await studentsOfClass(db, actor.schoolId, id);
+  return students.map(({ studentId, name, fullName }) => ({ studentId, name, fullName }));
+}
+
+/** Classes of the school, for pickers (staff who read the whole school, or their own classes). */
+export async function listClasses(db: Db, actor: Actor): Promise<Array<{ id: string; name: string }>> {
+  const all = actor.roles.has('admin') || actor.roles.has('deputy') || actor.roles.has('secretary');
+  const ids = [...new Set([...actor.classTeacherOf, ...actor.teachesClassIds])];
+  if (!all && ids.length === 0) return [];
+  const filter = all ? { schoolId: actor.schoolId } : { schoolId: actor.schoolId, _id: { $in: ids.map((i) => toObjectId(i)) } };
+  const classes = await db.models.SchoolClass.find(filter, { name: 1, grade: 1, letter: 1 }).lean();
+  return classes
+    .sort((a, b) => a.grade - b.grade || a.letter.localeCompare(b.letter, 'ru'))
+    .map((c) => ({ id: String(c._id), name: c.name }));
 }
 
 /** Classes whose families the actor may invite (R2): the ones they lead; the admin, all. */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../src/db/models/people.js';
 import { systemActor } from '../../../src/domain/school/actor.js';
-import { createInvite, revokeInvite } from '../../../src/domain/school/invites/index.js';
+import { createInvite } from '../../../src/domain/school/invites/create.js';
+import { revokeInvite } from '../../../src/domain/school/invites/outstanding.js';
 import { actorOf, makeSchool, type SchoolFixture } from '../../support/fixtures.js';
 import { createTestApp, TEST_BOT_INFO, type TestApp } from '../../support/harness.js';
 import type { TestUser } from '../../support/users.js';

@@ -6,18 +6,15 @@ import { createDb, type Db } from '../../../src/db/index.js';
 import { systemActor } from '../../../src/domain/school/actor.js';
 import { inviteQrPng } from '../../../src/documents/invite-qr.js';
 import { inviteSheetPdf } from '../../../src/documents/invite-sheet.js';
+import { inviteLink } from '../../../src/domain/school/invites/code.js';
+import { createClassInvites, createInvite, createStaffInvites } from '../../../src/domain/school/invites/create.js';
 import {
-  createClassInvites,
-  createInvite,
-  createStaffInvites,
   getOutstandingInvite,
-  INVITE_THROTTLE,
-  inviteLink,
   listOutstandingInvites,
   OUTSTANDING_PAGE_SIZE,
-  redeemInvite,
   revokeInvite,
-} from '../../../src/domain/school/invites/index.js';
+} from '../../../src/domain/school/invites/outstanding.js';
+import { INVITE_THROTTLE, redeemInvite } from '../../../src/domain/school/invites/redeem.js';
 import {
   acceptConsent,
   getStudentCard,

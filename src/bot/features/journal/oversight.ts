@@ -1,10 +1,10 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Actor } from '../../../domain/school/actor.js';
 import { classAbsencesOfDay, getAbsence, setAbsenceReason } from '../../../domain/journal/attendance.js';
-import { type AuditPage, type AuditView, lessonHistory, studentHistory } from '../../../domain/school/audit.js';
+import { type AuditPage, type AuditView, historyStudentsOfClass, lessonHistory, studentHistory } from '../../../domain/school/audit.js';
 import { addDays, compactDate, fromCompactDate, fullDate, isoWeekday, type LocalDate, localDateOf, localTimeOf } from '../../../domain/shared/calendar.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
-import { listClasses, listClassStudents } from '../../../domain/school/grants.js';
+import { listClasses } from '../../../domain/school/people.js';
 import { getLessonView, schoolToday } from '../../../domain/journal/lessons.js';
 import { loadSchoolRules } from '../../../domain/journal/locks.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
@@ -213,7 +213,7 @@ async function showStudentHistory(ctx: BotContext, studentId: string, p: number)
 async function showClassStudents(ctx: BotContext, classId: string): Promise<void> {
   const actor = requireActor(ctx);
   if (!actor.roles.has('admin') && !actor.roles.has('deputy')) throw new AccessDenied();
-  const students = await listClassStudents(ctx.deps.db, actor, classId);
+  const students = await historyStudentsOfClass(ctx.deps.db, actor, classId);
   const kb = new InlineKeyboard();
   students.forEach((s, i) => {
     kb.text(s.name, studentHistoryCb.pack({ s: s.id, p: 0 }));

@@ -6,6 +6,7 @@ import type { Actor } from '../../../domain/school/actor.js';
 import { inviteQrPng } from '../../../documents/invite-qr.js';
 import { type InviteSheetBlock, inviteSheetPdf } from '../../../documents/invite-sheet.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
+import { inviteLink } from '../../../domain/school/invites/code.js';
 import {
   type ClassInvite,
   canInviteStaff,
@@ -14,15 +15,16 @@ import {
   createStaffInvite,
   createStaffInvites,
   createStudentFamilyInvites,
+  listStaff,
+} from '../../../domain/school/invites/create.js';
+import {
   getOutstandingInvite,
   type InviteScope,
-  inviteLink,
   listOutstandingInvites,
-  listStaff,
   OUTSTANDING_PAGE_SIZE,
   type OutstandingInvite,
   revokeInvite,
-} from '../../../domain/school/invites/index.js';
+} from '../../../domain/school/invites/outstanding.js';
 import { listInvitableClasses } from '../../../domain/school/people.js';
 import { escapeHtml, translator } from '../../../i18n.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';

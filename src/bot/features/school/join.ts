@@ -1,7 +1,8 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Role } from '../../../db/models/people.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
-import { canInviteStaff, redeemInvite } from '../../../domain/school/invites/index.js';
+import { canInviteStaff } from '../../../domain/school/invites/create.js';
+import { redeemInvite } from '../../../domain/school/invites/redeem.js';
 import { hasConsent, listProfiles, switchProfile } from '../../../domain/school/people.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import { setChatCommands } from '../../commands.js';

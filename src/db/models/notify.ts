@@ -21,6 +21,9 @@ export const NOTICE_KINDS = [
   'absenceReport',
   'absenceReportDecision',
   'message',
+  // To staff from the journal's jobs (R19): a lesson without attendance, the end-of-day list.
+  'attendanceReminder',
+  'endOfDay',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 

@@ -18,7 +18,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startLocalMongo } from '../src/db/local-server.js';
 import { loadActor } from '../src/domain/school/actor.js';
-import { announcementStatus } from '../src/domain/messaging/announcements.js';
+import { announcementStatus } from '../src/domain/messaging/announcement-receipts.js';
 import { seedDemoSchool } from '../src/domain/demo/seed.js';
 import { CONSENT_VERSION } from '../src/domain/school/people.js';
 import { createLogger } from '../src/logger.js';

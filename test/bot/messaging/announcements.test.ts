@@ -1,7 +1,8 @@
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { annReadCb } from '../../../src/bot/features/messaging/announcements.js';
-import { announcementStatus, sendAnnouncement } from '../../../src/domain/messaging/announcements.js';
+import { annReadCb } from '../../../src/bot/callbacks/notices.js';
+import { announcementStatus } from '../../../src/domain/messaging/announcement-receipts.js';
+import { sendAnnouncement } from '../../../src/domain/messaging/announcements.js';
 import { bind } from '../../notify/world.js';
 import { actorOf, makeSchool, type SchoolFixture } from '../../support/fixtures.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandsFor } from '../../../src/bot/commands.js';
-import { annGroupCb } from '../../../src/bot/features/messaging/announcements.js';
+import { annGroupCb, teacherAllParentsCb } from '../../../src/bot/features/messaging/callbacks.js';
 import { sendAnnouncement } from '../../../src/domain/messaging/announcements.js';
 import { diaryCb } from '../../../src/bot/features/diary/diary.js';
-import { teacherAllParentsCb } from '../../../src/bot/features/messaging/messaging.js';
-import { RATE_LIMIT_PER_MINUTE, sendMessage, startThread } from '../../../src/domain/messaging/threads.js';
+import { RATE_LIMIT_PER_MINUTE, sendMessage } from '../../../src/domain/messaging/send.js';
+import { startThread } from '../../../src/domain/messaging/threads.js';
 import { bind, familyWorld, type FamilyWorld } from '../../notify/world.js';
 import { actorOf } from '../../support/fixtures.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';

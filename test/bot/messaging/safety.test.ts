@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportViewCb, teacherParentCb, teacherStudentCb } from '../../../src/bot/features/messaging/messaging.js';
-import { reportViewData } from '../../../src/notify/render.js';
-import { officeHoursStart, startThread } from '../../../src/domain/messaging/threads.js';
+import { reportViewCb } from '../../../src/bot/callbacks/notices.js';
+import { teacherParentCb, teacherStudentCb } from '../../../src/bot/features/messaging/callbacks.js';
+import { reportViewData } from '../../../src/bot/callbacks/notices.js';
+import { officeHoursStart } from '../../../src/domain/messaging/office-hours.js';
+import { startThread } from '../../../src/domain/messaging/threads.js';
 import { actorOf } from '../../support/fixtures.js';
 import { bind, familyWorld, type FamilyWorld } from '../../notify/world.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';

@@ -3,7 +3,7 @@ import { AccessDenied } from '../../../domain/shared/errors.js';
 import { getStudentCard, listMyChildren } from '../../../domain/school/people.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import type { BotContext } from '../../context.js';
-import { teacherStudentCb } from '../messaging/messaging.js';
+import { teacherStudentCb } from '../messaging/callbacks.js';
 
 /**
  * A family's view of its children (R4). The button carries the student id; the domain

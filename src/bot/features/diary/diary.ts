@@ -12,7 +12,7 @@ import {
   type Names,
 } from '../../../domain/diary/diary.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
-import { childMessages } from '../../../domain/messaging/threads.js';
+import { childMessages } from '../../../domain/messaging/inbox.js';
 import { listMyChildren } from '../../../domain/school/people.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
@@ -21,7 +21,8 @@ import { cachedSchool } from '../../../db/school-cache.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
-import { labelText, threadOpenCb, writeChildCb } from '../messaging/messaging.js';
+import { threadOpenCb, writeChildCb } from '../messaging/callbacks.js';
+import { labelText } from '../messaging/format.js';
 import { prefsChildCb } from './notifications.js';
 
 /**

@@ -1,29 +1,43 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Message } from 'grammy/types';
 import {
-  type AnnouncementAttachment,
-  type AnnouncementStatus,
   announceableClasses,
   announceableGrades,
   announceableGroups,
-  announcementStatus,
   canAnnounceWide,
   classStudents,
   groupForAnnouncement,
+} from '../../../domain/messaging/announcement-audiences.js';
+import { type AnnouncementStatus, announcementStatus, markRead, remindUnread } from '../../../domain/messaging/announcement-receipts.js';
+import {
+  type AnnouncementAttachment,
   MAX_ANNOUNCEMENT_CAPTION,
   MAX_ANNOUNCEMENT_FILES,
   MAX_ANNOUNCEMENT_TEXT,
-  markRead,
-  remindUnread,
   replyToAnnouncement,
   sendAnnouncement,
 } from '../../../domain/messaging/announcements.js';
 import { AccessDenied, DomainError } from '../../../domain/shared/errors.js';
-import type { MessageContent } from '../../../domain/messaging/threads.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
+import {
+  annCancelCb,
+  annClassCb,
+  annGradeCb,
+  annGroupCb,
+  annPickCb,
+  annPickedCb,
+  annRemindCb,
+  annScopeCb,
+  annSendCb,
+  annStatusCb,
+  annToggleCb,
+  annWholeCb,
+} from './callbacks.js';
+import { annReadCb } from '../../callbacks/notices.js';
+import { contentOf } from './compose.js';
+import { pendingDraft } from '../../drafts.js';
 
 /**
  * Class announcements (issue 6): /announce — the class, the whole class or chosen students (the
@@ -31,28 +45,8 @@ import { showScreen } from '../../ui.js';
  * photo or document with a caption), a preview (Send / Urgent / Cancel), then the status screen (who has not read it, Remind).
  * Parents press "Read" under their copy; a reply (reply-to) to a copy goes to the sender only, as a
  * private thread. The draft lives in MongoDB (`ann:<telegramId>`), so any bot process can take the
- * next update. Access is checked in src/domain/announcements.ts.
+ * next update. Access is checked in src/domain/messaging/announcement-audiences.ts.
  */
-export const annClassCb = defineCallback('anc', { c: cbField.objectId() });
-/** The deputy's and the admin's first choice: a class, a grade level, the whole school. */
-export const annScopeCb = defineCallback('ansc', { k: cbField.enumOf(['class', 'grade', 'school'] as const) });
-export const annGradeCb = defineCallback('ang', { g: cbField.int(0, 20) });
-export const annWholeCb = defineCallback('anw', { c: cbField.objectId() });
-export const annPickCb = defineCallback('anp', { c: cbField.objectId() });
-/** A group of a class (an English group): its students' parents. */
-export const annGroupCb = defineCallback('angr', { g: cbField.objectId() });
-export const annToggleCb = defineCallback('ant', { s: cbField.objectId() });
-export const annPickedCb = defineCallback('anpd', {});
-export const annSendCb = defineCallback('ans', { u: cbField.bool() });
-export const annCancelCb = defineCallback('anx', {});
-/** Made by src/notify/render.ts (`announcementReadData`). */
-export const annReadCb = defineCallback('anr', { a: cbField.objectId() });
-export const annStatusCb = defineCallback('anst', { a: cbField.objectId() });
-export const annRemindCb = defineCallback('anrm', { a: cbField.objectId() });
-
-const STATE_TTL_MS = 60 * 60_000;
-const stateId = (telegramId: number) => `ann:${telegramId}`;
-
 interface Draft {
   personId: string;
   step: 'class' | 'pick' | 'text' | 'preview';
@@ -73,27 +67,10 @@ interface Draft {
 
 const filesOf = (d: Draft): AnnouncementAttachment[] => d.attachments ?? (d.attachment ? [d.attachment] : []);
 
-async function saveDraft(ctx: BotContext, draft: Omit<Draft, 'personId' | 'at'>): Promise<void> {
-  if (!ctx.from || !ctx.actor?.personId) return;
-  const value: Draft = { ...draft, personId: String(ctx.actor.personId), at: ctx.deps.now().getTime() };
-  await ctx.deps.db.models.ConversationState.updateOne(
-    { _id: stateId(ctx.from.id) },
-    { $set: { value, updatedAt: ctx.deps.now() } },
-    { upsert: true },
-  );
-}
-
-async function loadDraft(ctx: BotContext): Promise<Draft | undefined> {
-  if (!ctx.from || !ctx.actor?.personId) return undefined;
-  const doc = await ctx.deps.db.models.ConversationState.findById(stateId(ctx.from.id), { value: 1 }).lean();
-  const value = doc?.value as Draft | undefined;
-  if (!value?.step || value.personId !== String(ctx.actor.personId)) return undefined;
-  if (ctx.deps.now().getTime() - (value.at ?? 0) > STATE_TTL_MS) return undefined;
-  return value;
-}
-
-const dropDraft = (ctx: BotContext) =>
-  ctx.from ? ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) }) : Promise.resolve();
+const drafts = pendingDraft<Draft>('announcement', 60 * 60_000, (d) => Boolean(d.step));
+const saveDraft = drafts.save;
+const loadDraft = drafts.load;
+const dropDraft = drafts.drop;
 
 const cancelKeyboard = (t: Translate) => new InlineKeyboard().text(t('announce.cancel'), annCancelCb.pack({}));
 
@@ -185,14 +162,6 @@ function attachmentOf(m: Message): AnnouncementAttachment | undefined {
   const photo = m.photo?.[m.photo.length - 1]?.file_id;
   if (photo) return { kind: 'photo', fileId: photo };
   if (m.document) return { kind: 'document', fileId: m.document.file_id };
-  return undefined;
-}
-
-function contentOf(m: Message): MessageContent | undefined {
-  if (m.text !== undefined) return { kind: 'text', text: m.text };
-  if (m.photo && m.photo.length > 0) return { kind: 'photo', fileId: m.photo[m.photo.length - 1]?.file_id, text: m.caption };
-  if (m.document) return { kind: 'document', fileId: m.document.file_id, text: m.caption };
-  if (m.voice) return { kind: 'voice', fileId: m.voice.file_id, text: m.caption };
   return undefined;
 }
 

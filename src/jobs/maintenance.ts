@@ -1,3 +1,4 @@
+import { DRAFT_PREFIXES } from '../bot/drafts.js';
 import type { Db } from '../db/index.js';
 
 /**
@@ -5,8 +6,8 @@ import type { Db } from '../db/index.js';
  * docs/mongodb.md). Each rule deletes only what no code path can use any more:
  *  - invite throttles: the 15-minute window and any block are long over (R2);
  *  - send rates: nobody wrote for an hour, so no slot of the last minute is in them (R3);
- *  - composing states of private messages and announcements (`msg:`, `ann:`): they expire after
- *    30 / 60 minutes anyway;
+ *  - pending drafts of every kind in src/bot/drafts.ts (messages, announcements, absence
+ *    reports): each lapses within an hour anyway;
  *  - imports: a preview nobody confirmed in 2 days is cancelled (its button already refuses after
  *    a day), one left `running` by a process that died is marked failed, so the admin sees it
  *    did not finish (re-sending the file is safe: imports are idempotent).
@@ -23,6 +24,8 @@ export interface MaintenanceResult {
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
+/** `^(msg:|ann:|abr:)`: the keys of drafts only, never a grammY conversation's state. */
+const DRAFT_KEY = new RegExp(`^(${Object.values(DRAFT_PREFIXES).join('|')})`);
 
 export async function runMaintenance(db: Db, now: Date): Promise<MaintenanceResult> {
   const ago = (ms: number) => new Date(now.getTime() - ms);
@@ -33,7 +36,7 @@ export async function runMaintenance(db: Db, now: Date): Promise<MaintenanceResu
       $or: [{ blockedUntil: { $exists: false } }, { blockedUntil: { $lt: now } }],
     }),
     m.SendRate.deleteMany({ $or: [{ lastAt: { $lt: ago(HOUR) } }, { lastAt: { $exists: false } }] }),
-    m.ConversationState.deleteMany({ _id: /^(msg|ann):/, updatedAt: { $lt: ago(DAY) } }),
+    m.ConversationState.deleteMany({ _id: DRAFT_KEY, updatedAt: { $lt: ago(DAY) } }),
     m.PendingImport.updateMany({ status: 'pending', createdAt: { $lt: ago(2 * DAY) } }, { $set: { status: 'cancelled', finishedAt: now } }),
     m.PendingImport.updateMany({ status: 'running', updatedAt: { $lt: ago(2 * HOUR) } }, { $set: { status: 'failed', finishedAt: now } }),
   ]);

@@ -71,6 +71,22 @@ describe('maintenance', () => {
     expect(Object.values(await runMaintenance(db, now)).every((n) => n === 0)).toBe(true);
   });
 
+  it('removes an absence report that waited a day for its photo, keeps one still waiting (abr: drafts)', async () => {
+    const m = db.models;
+    const now = new Date(Date.now() + 40 * DAY);
+    const at = (ms: number) => new Date(now.getTime() - ms);
+    await m.ConversationState.deleteMany({});
+    await m.ConversationState.create([
+      { _id: 'abr:100', value: { s: 'x', d: 0, r: 'i', personId: 'p', at: at(2 * DAY).getTime() }, updatedAt: at(2 * DAY) },
+      { _id: 'abr:200', value: { s: 'y', d: 0, r: 'f', personId: 'q', at: at(10 * 60_000).getTime() }, updatedAt: at(10 * 60_000) },
+    ]);
+    const result = await runMaintenance(db, now);
+    expect(result.composeStates).toBe(1);
+    expect(await m.ConversationState.exists({ _id: 'abr:100' })).toBeNull();
+    expect(await m.ConversationState.exists({ _id: 'abr:200' })).not.toBeNull();
+    await m.ConversationState.deleteOne({ _id: 'abr:200' });
+  });
+
   it('keeps what is still in use at the real time', async () => {
     const m = db.models;
     const schoolId = new Types.ObjectId();

@@ -4,7 +4,9 @@ import { AccessDenied } from '../../../domain/shared/errors.js';
 import { listMyChildren } from '../../../domain/school/people.js';
 import { addDays, dayMonth, localDate } from '../../../domain/shared/zoned.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
+import { reportDecisionCb } from '../../callbacks/notices.js';
 import type { BotContext } from '../../context.js';
+import { type DraftStamp, pendingDraft } from '../../drafts.js';
 
 /**
  * /absent: a parent reports that the child will be absent — which days, why, and optionally a
@@ -35,17 +37,14 @@ export const reportSendCb = defineCallback('abs4', {
   r: cbField.enumOf(REASONS),
 });
 export const reportCancelCb = defineCallback('abs0', {});
-/** Made by src/notify/render.ts (`reportDecisionData`). */
-export const reportDecisionCb = defineCallback('abrd', { r: cbField.objectId(), d: cbField.enumOf(['b', 'u', 'x'] as const) });
-
-const STATE_PREFIX = 'abr:';
-const STATE_TTL_MS = 30 * 60_000;
 
 interface PendingReport {
   s: string;
   d: number;
   r: (typeof REASONS)[number];
 }
+
+const reportDraft = pendingDraft<PendingReport & DraftStamp>('absenceReport', 30 * 60_000, (v) => typeof v.s === 'string');
 
 async function schoolToday(ctx: BotContext): Promise<string> {
   const school = ctx.actor ? await ctx.deps.db.models.School.findById(ctx.actor.schoolId, { timezone: 1 }).lean() : null;
@@ -85,8 +84,6 @@ async function submit(ctx: BotContext, p: PendingReport, photoFileId?: string): 
   const dates = from === to ? dayMonth(from) : `${dayMonth(from)}–${dayMonth(to)}`;
   await ctx.reply(ctx.t(result.teacherNotified ? 'absenceReport.sent' : 'absenceReport.sentNoTeacher', { dates }));
 }
-
-const stateId = (telegramId: number) => `${STATE_PREFIX}${telegramId}`;
 
 export function absenceReportFeature() {
   const composer = new Composer<BotContext>();
@@ -128,11 +125,7 @@ export function absenceReportFeature() {
   composer.callbackQuery(reportReasonCb.filter, async (ctx) => {
     const data = reportReasonCb.unpack(ctx.callbackQuery.data);
     if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
-    await ctx.deps.db.models.ConversationState.updateOne(
-      { _id: stateId(ctx.from.id) },
-      { $set: { value: { ...data, at: ctx.deps.now().getTime() }, updatedAt: ctx.deps.now() } },
-      { upsert: true },
-    );
+    await reportDraft.save(ctx, data);
     const kb = new InlineKeyboard()
       .text(ctx.t('absenceReport.sendWithoutPhoto'), reportSendCb.pack(data))
       .row()
@@ -143,23 +136,22 @@ export function absenceReportFeature() {
   composer.callbackQuery(reportSendCb.filter, async (ctx) => {
     const data = reportSendCb.unpack(ctx.callbackQuery.data);
     if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
-    await ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) });
+    await reportDraft.drop(ctx);
     await submit(ctx, data);
     await ctx.answerCallbackQuery();
     await ctx.editMessageReplyMarkup().catch(() => undefined);
   });
   composer.callbackQuery(reportCancelCb.filter, async (ctx) => {
-    await ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) });
+    await reportDraft.drop(ctx);
     await ctx.answerCallbackQuery({ text: ctx.t('common.cancelled') });
     await ctx.editMessageReplyMarkup().catch(() => undefined);
   });
   // The photo of a note, while a report waits for one; any other photo passes on.
   composer.on('message:photo', async (ctx, next) => {
     if (!ctx.actor) return next();
-    const doc = await ctx.deps.db.models.ConversationState.findById(stateId(ctx.from.id), { value: 1 }).lean();
-    const value = doc?.value as (PendingReport & { at?: number }) | undefined;
-    if (!value || ctx.deps.now().getTime() - (value.at ?? 0) > STATE_TTL_MS) return next();
-    await ctx.deps.db.models.ConversationState.deleteOne({ _id: stateId(ctx.from.id) });
+    const value = await reportDraft.load(ctx);
+    if (!value) return next();
+    await reportDraft.drop(ctx);
     const photo = ctx.message.photo[ctx.message.photo.length - 1];
     await submit(ctx, { s: value.s, d: value.d, r: value.r }, photo?.file_id);
   });

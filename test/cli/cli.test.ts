@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KIND_NAMES, ROLE_NAMES } from '../../src/cli/index.js';
+import { KIND_NAMES, ROLE_NAMES } from '../../src/cli/context.js';
 import { connectMongo } from '../../src/db/connection.js';
 import { createDb, type Db } from '../../src/db/index.js';
 import { ROLES } from '../../src/db/models/people.js';
@@ -79,7 +79,7 @@ describe('help and bad arguments', () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Usage: npm run cli -- <command>');
-    for (const command of ['school create', 'school list', 'import <kind> <file>', 'invite --school', 'seed:demo']) {
+    for (const command of ['school create', 'school list', 'school settings', 'import <kind> <file>', 'invite --school', 'seed:demo']) {
       expect(top.stdout).toContain(command);
     }
     const imp = await cli(['import', '--help']);

@@ -7,7 +7,9 @@ import { LOCALES, type Locale } from '../config.js';
 import type { Db } from '../db/index.js';
 import { compactDate, isoWeekday, localTimeOf, minutesOf } from '../domain/shared/calendar.js';
 import { materializeLessons } from '../domain/journal/lessons.js';
-import { bellOf, lockOldLessons, rulesOf, type SchoolRules, todayOf } from '../domain/journal/locks.js';
+import { lockOldLessons } from '../domain/journal/locks.js';
+import { isSchoolDay } from '../domain/school/academic-year.js';
+import { bellOf, rulesOf, type SchoolRules, todayOf } from '../domain/school/rules.js';
 import { translator } from '../i18n.js';
 import type { SendToPerson } from '../notify/direct.js';
 
@@ -73,9 +75,7 @@ async function todaysLessons(db: Db, rules: SchoolRules, today: string) {
     validFrom: { $lte: today },
     $or: [{ validTo: null }, { validTo: { $gte: today } }],
   }).lean();
-  const years = await db.models.AcademicYear.find({ schoolId: rules.schoolId, status: 'active' }, { startsOn: 1, endsOn: 1, holidays: 1 }).lean();
-  const year = years.find((y) => y.startsOn <= today && today <= y.endsOn);
-  const schoolDay = years.length === 0 || (year && !year.holidays.some((h) => h.startsOn <= today && today <= h.endsOn));
+  const schoolDay = await isSchoolDay(db, rules.schoolId, today);
   if (schoolDay) await materializeLessons(db, today, slots);
   return db.models.Lesson.find({ schoolId: rules.schoolId, date: today, status: { $ne: 'cancelled' } }).lean();
 }

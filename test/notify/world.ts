@@ -7,7 +7,7 @@ import { Api } from 'grammy';
 import { Types } from 'mongoose';
 import type { Db } from '../../src/db/index.js';
 import { CONSENT_VERSION } from '../../src/domain/school/people.js';
-import { academicYearFor } from '../../src/domain/school/schools.js';
+import { academicYearFor } from '../../src/domain/school/academic-year.js';
 import { type DeliveryOptions, DeliveryWorker } from '../../src/notify/delivery.js';
 import { publishEvent } from '../../src/domain/notices/events.js';
 import { isoWeekday, localDate } from '../../src/domain/shared/zoned.js';

@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { addDays, isoWeekday, localDate, weekStart } from '../shared/zoned.js';
 import { canReadStudent } from '../school/access.js';
+import { currentYear, periodsOf } from '../school/academic-year.js';
 import type { Actor } from '../school/actor.js';
 import { AccessDenied } from '../shared/errors.js';
 import { weightedAverage } from '../journal/averages.js';
@@ -95,18 +96,15 @@ export interface Period {
  * holidays the one that just ended; before the first one, the first.
  */
 export async function currentPeriod(db: Db, schoolId: Id, today: string): Promise<Period | undefined> {
-  const years = await db.models.AcademicYear.find({ schoolId, status: 'active' }, { periods: 1, startsOn: 1, endsOn: 1 })
-    .sort({ startsOn: -1 })
-    .lean();
-  const year = years.find((y) => y.startsOn <= today && today <= y.endsOn) ?? years.find((y) => y.startsOn <= today) ?? years[0];
+  const year = await currentYear(db, schoolId, today, { orUpcoming: true });
   if (!year) return undefined;
-  const periods = (year.periods ?? []).filter((p) => p.kind !== 'year').sort((a, b) => a.startsOn.localeCompare(b.startsOn));
+  const periods = periodsOf(year);
   const pick =
     periods.find((p) => p.startsOn <= today && today <= p.endsOn) ??
     [...periods].reverse().find((p) => p.endsOn < today) ??
     periods[0];
   if (!pick) return undefined;
-  return { yearId: String(year._id), code: pick.code, kind: pick.kind, startsOn: pick.startsOn, endsOn: pick.endsOn };
+  return { yearId: year.id, code: pick.code, kind: pick.kind, startsOn: pick.startsOn, endsOn: pick.endsOn };
 }
 
 /** Without an academic calendar: the last 90 days. */

@@ -11,6 +11,7 @@ import {
   type ValidRow,
   type WriteOp,
 } from './common.js';
+import { currentYear } from '../school/academic-year.js';
 import type { LoadRow, TimetableRow } from './kinds.js';
 
 /** What load and timetable rows refer to, loaded once per file. */
@@ -162,11 +163,8 @@ interface SlotRow {
 
 /** The first day of the school's current academic year (the default `valid_from`). */
 async function currentYearStart(ctx: PlanContext): Promise<string> {
-  const years = await ctx.db.models.AcademicYear.find({ schoolId: ctx.schoolId }, { startsOn: 1, endsOn: 1 }).lean();
-  const current = years.find((y) => y.startsOn <= ctx.today && ctx.today <= y.endsOn);
+  const current = await currentYear(ctx.db, ctx.schoolId, ctx.today, { archived: true });
   if (current) return current.startsOn;
-  const started = years.filter((y) => y.startsOn <= ctx.today).sort((a, b) => b.startsOn.localeCompare(a.startsOn))[0];
-  if (started) return started.startsOn;
   const year = Number(ctx.today.slice(0, 4));
   return Number(ctx.today.slice(5, 7)) >= 7 ? `${year}-09-01` : `${year - 1}-09-01`;
 }

@@ -9,7 +9,7 @@ import { isLocalDate, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanEditLesson } from './lesson-access.js';
 import { type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
-import { loadSchoolRules, type SchoolRules, todayOf } from './locks.js';
+import { loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { toObjectId } from '../school/people.js';
 import { reportedReason } from '../diary/absence-reports.js';
 

@@ -7,7 +7,7 @@ import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
 import { DomainError } from '../shared/errors.js';
 import { assertCanEditLesson, assertCanReadLesson } from './lesson-access.js';
 import { type LessonBrief, lessonBrief, loadLesson, materializeLessons } from './lessons.js';
-import { loadSchoolRules, todayOf } from './locks.js';
+import { loadSchoolRules, todayOf } from '../school/rules.js';
 
 /**
  * Homework (R22): text plus the photos and files the teacher sends (kept as Telegram file_ids),

@@ -4,7 +4,8 @@ import { isAdmin, readsWholeSchool } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { fullDate, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
-import { isLocked, markDeadline, type SchoolRules, type WorkKind } from './locks.js';
+import { markDeadline, type SchoolRules, type WorkKind } from '../school/rules.js';
+import { isLocked } from './locks.js';
 import { shortName } from '../school/people.js';
 
 /**

@@ -8,7 +8,9 @@ import { appendAudit } from '../school/audit.js';
 import { isoWeekday, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanReadLesson, type LessonRef, type LessonRights, lessonRights } from './lesson-access.js';
-import { bellOf, isLocked, loadSchoolRules, type SchoolRules, todayOf } from './locks.js';
+import { isSchoolDay } from '../school/academic-year.js';
+import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
+import { isLocked } from './locks.js';
 import { fullName, toObjectId } from '../school/people.js';
 import { STUDYING_STATUS } from '../../db/models/people.js';
 
@@ -64,18 +66,6 @@ function validOn(schoolId: Id, date: LocalDate) {
     validFrom: { $lte: date },
     $or: [{ validTo: null }, { validTo: { $gte: date } }],
   };
-}
-
-/** Holidays and days outside the active academic year have no timetable lessons. */
-async function isSchoolDay(db: Db, schoolId: Id, date: LocalDate): Promise<boolean> {
-  const years = await db.models.AcademicYear.find(
-    { schoolId, status: 'active' },
-    { startsOn: 1, endsOn: 1, holidays: 1 },
-  ).lean();
-  if (years.length === 0) return true;
-  const year = years.find((y) => y.startsOn <= date && date <= y.endsOn);
-  if (!year) return false;
-  return !year.holidays.some((h) => h.startsOn <= date && date <= h.endsOn);
 }
 
 interface SlotLike {

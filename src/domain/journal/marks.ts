@@ -10,7 +10,8 @@ import { addDays, fullDate, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanEditLesson, assertCanReadLesson, helpers } from './lesson-access.js';
 import { isInLesson, type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
-import { isLocked, loadSchoolRules, type SchoolRules, todayOf, type WorkKind, workKindOf } from './locks.js';
+import { loadSchoolRules, type SchoolRules, todayOf, type WorkKind, workKindOf } from '../school/rules.js';
+import { isLocked } from './locks.js';
 import { toObjectId } from '../school/people.js';
 
 /**

@@ -7,7 +7,7 @@ import { AccessDenied, DomainError } from '../shared/errors.js';
 import { parseSpreadsheet } from '../imports/parse.js';
 import { assertCanEditLesson, assertCanReadLesson } from './lesson-access.js';
 import { loadLesson } from './lessons.js';
-import { loadSchoolRules, todayOf } from './locks.js';
+import { loadSchoolRules, todayOf } from '../school/rules.js';
 import { toObjectId } from '../school/people.js';
 
 /**

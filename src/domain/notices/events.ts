@@ -6,7 +6,7 @@ import { enqueue, enqueueMany, type Notice, signalOutbox } from './outbox.js';
 import { familyRecipients, preferencesOf, type Recipient } from './recipients.js';
 import { quietUntil } from './quiet-hours.js';
 import { STUDYING_STATUS } from '../../db/models/people.js';
-import { settingsOf } from '../school/schools.js';
+import { settingsOf } from '../school/rules.js';
 
 /**
  * Journal events that families are told about (R23). The journal's use cases call `publishEvent`

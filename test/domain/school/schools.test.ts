@@ -4,8 +4,9 @@ import { connectMongo } from '../../../src/db/connection.js';
 import { createDb, type Db } from '../../../src/db/index.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
 import { type Actor, systemActor } from '../../../src/domain/school/actor.js';
-import { loadSchoolRules } from '../../../src/domain/journal/locks.js';
-import { academicYearFor, createSchool, getSchool, isValidTimeZone, listSchools, updateSchoolSettings } from '../../../src/domain/school/schools.js';
+import { academicYearFor } from '../../../src/domain/school/academic-year.js';
+import { loadSchoolRules, updateSchoolSettings } from '../../../src/domain/school/rules.js';
+import { createSchool, getSchool, isValidTimeZone, listSchools } from '../../../src/domain/school/schools.js';
 import { testMongoUri } from '../../support/db.js';
 
 let conn: Connection;

@@ -1,7 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../../config.js';
 import { fullDate } from '../../../domain/shared/calendar.js';
-import type { WorkKind } from '../../../domain/journal/locks.js';
+import type { WorkKind } from '../../../domain/school/rules.js';
 import {
   changeMark,
   deleteMark,

@@ -6,7 +6,7 @@ import { addDays, compactDate, fromCompactDate, fullDate, isoWeekday, type Local
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { listClasses } from '../../../domain/school/people.js';
 import { getLessonView, schoolToday } from '../../../domain/journal/lessons.js';
-import { loadSchoolRules } from '../../../domain/journal/locks.js';
+import { loadSchoolRules } from '../../../domain/school/rules.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import type { BotContext } from '../../context.js';
 import {

@@ -1,7 +1,5 @@
 import type { Agenda } from 'agenda';
-import type { ApiClientOptions } from 'grammy';
 import type { BotDeps } from '../bot/context.js';
-import { createDirectSender } from '../notify/direct.js';
 import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
 import { runMaintenance } from './maintenance.js';
 import { defineNotifyJobs, NOTIFY_JOBS } from './notify.js';
@@ -18,11 +16,7 @@ export const JOBS = {
  * Defines every job and schedules the recurring ones. Recurring jobs are `every` jobs, which
  * Agenda stores once by name, so several processes starting together do not duplicate them.
  */
-export async function defineJobs(
-  agenda: Agenda,
-  deps: BotDeps,
-  opts: { client?: ApiClientOptions } = {},
-): Promise<void> {
+export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
   agenda.define(JOBS.cleanupProcessedUpdates, async () => {
     // No TTL indexes on the stand-in: expiry is a job (see docs/mongodb.md).
     const before = new Date(deps.now().getTime() - 24 * 3600_000);
@@ -36,9 +30,8 @@ export async function defineJobs(
     deps.logger.debug(result, 'Maintenance done');
   });
   await agenda.every('1 hour', JOBS.maintenance);
-  // The journal (locks R14, reminders R19); staff reminders go straight to the person's chat.
-  const send = createDirectSender({ botToken: deps.config.botToken, client: opts.client, db: deps.db, logger: deps.logger, now: deps.now });
-  await defineJournalJobs(agenda, deps, send);
+  // The journal (locks R14, reminders R19); staff reminders go through the outbox.
+  await defineJournalJobs(agenda, deps);
   // Notifications: weekly digests and outbox expiry (delivery is the app's worker, not a job).
   await defineNotifyJobs(agenda, deps);
 }

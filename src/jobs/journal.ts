@@ -1,23 +1,20 @@
 import type { Agenda } from 'agenda';
-import { InlineKeyboard } from 'grammy';
 import type { Types } from 'mongoose';
-import { lessonCb, dayCb } from '../bot/callbacks/journal.js';
 import type { BotDeps } from '../bot/context.js';
-import { LOCALES, type Locale } from '../config.js';
 import type { Db } from '../db/index.js';
-import { compactDate, isoWeekday, localTimeOf, minutesOf } from '../domain/shared/calendar.js';
+import { isoWeekday, localTimeOf, minutesOf } from '../domain/shared/calendar.js';
 import { materializeLessons } from '../domain/journal/lessons.js';
 import { lockOldLessons } from '../domain/journal/locks.js';
 import { isSchoolDay } from '../domain/school/academic-year.js';
 import { bellOf, rulesOf, type SchoolRules, todayOf } from '../domain/school/rules.js';
-import { translator } from '../i18n.js';
-import type { SendToPerson } from '../notify/direct.js';
+import { remindStaff, type StaffReminder } from '../domain/notices/staff.js';
 
 /**
  * The journal's scheduled work. Every handler takes `now` from deps (tests move the clock, they do
  * not wait) and is idempotent: the lock keeps the first `lockedAt`; each notice is claimed by
- * inserting its key into journal_notices before it is sent, so a rerun, a restart or a second
- * worker never sends it twice.
+ * inserting its key into journal_notices before it is queued, so a rerun, a restart or a second
+ * worker never queues it twice. Reminders go through the outbox like every notification (the
+ * delivery worker sends them, src/notify/render/staff.ts words them in the teacher's language).
  */
 export const JOURNAL_JOBS = {
   lockLessons: 'journal:lock-lessons',
@@ -34,7 +31,7 @@ const LATEST_NOTICE_AT = '21:00';
 const DRAFT_TTL_MS = 2 * 24 * 3600_000;
 
 type Id = Types.ObjectId;
-type JobDeps = Pick<BotDeps, 'db' | 'i18n' | 'logger' | 'now' | 'config'>;
+type JobDeps = Pick<BotDeps, 'db' | 'logger' | 'now'>;
 
 async function claimNotice(
   db: Db,
@@ -51,21 +48,25 @@ async function claimNotice(
 }
 
 /**
- * After the send: a failed send (undefined) releases the claim so the next run retries; otherwise
- * the notice is final (sent, or skipped for a chat we cannot reach).
+ * Claims the notice, then hands it to the outbox. A failure to queue releases the claim so the
+ * next run retries; otherwise the notice is final (`sent`: queued for delivery; `skipped`: the
+ * person cannot be reached). Returns whether it was queued now.
  */
-async function settleNotice(db: Db, key: string, ok: boolean | undefined): Promise<void> {
-  if (ok === undefined) await db.models.JournalNotice.deleteOne({ _id: key, status: 'claimed' });
-  else await db.models.JournalNotice.updateOne({ _id: key }, { $set: { status: ok ? 'sent' : 'skipped' } });
-}
-
-async function localeOf(db: Db, personId: Id, fallback: string): Promise<Locale> {
-  const person = await db.models.Person.findById(personId, { telegramId: 1 }).lean();
-  const account = person?.telegramId
-    ? await db.models.Account.findOne({ telegramId: person.telegramId }, { locale: 1 }).lean()
-    : null;
-  const l = account?.locale ?? fallback;
-  return (LOCALES as readonly string[]).includes(l) ? (l as Locale) : 'ru';
+async function remindOnce(
+  deps: JobDeps,
+  notice: { key: string; schoolId: Id; personId: Id; at: Date },
+  reminder: StaffReminder,
+): Promise<boolean> {
+  const { db } = deps;
+  const { key, schoolId, personId, at } = notice;
+  if (!(await claimNotice(db, key, { schoolId, personId, kind: reminder.kind, at }))) return false;
+  const result = await remindStaff(db, { ...reminder, ...notice }).catch((err: unknown) => {
+    deps.logger.warn({ err, key }, 'Staff reminder not queued');
+    return undefined;
+  });
+  if (result === undefined) await db.models.JournalNotice.deleteOne({ _id: key, status: 'claimed' });
+  else await db.models.JournalNotice.updateOne({ _id: key }, { $set: { status: result === 'queued' ? 'sent' : 'skipped' } });
+  return result === 'queued';
 }
 
 async function todaysLessons(db: Db, rules: SchoolRules, today: string) {
@@ -93,7 +94,7 @@ export async function runLockLessons(deps: JobDeps): Promise<number> {
  * R19: a teacher who has not marked attendance by the end of the lesson gets one reminder (the
  * substitute, when there is one).
  */
-export async function runAttendanceReminders(deps: JobDeps, send: SendToPerson): Promise<number> {
+export async function runAttendanceReminders(deps: JobDeps): Promise<number> {
   const now = deps.now();
   const { db } = deps;
   let sent = 0;
@@ -115,32 +116,27 @@ export async function runAttendanceReminders(deps: JobDeps, send: SendToPerson):
     ]);
     for (const lesson of due) {
       const personId = lesson.substituteId ?? lesson.teacherId;
-      if (!(await claimNotice(db, `att:${lesson._id}`, { schoolId: school._id, personId, kind: 'attendanceReminder', at: now }))) {
-        continue;
-      }
-      const t = translator(deps.i18n, await localeOf(db, personId, rules.locale));
       const bell = bellOf(rules, lesson.lessonNo);
-      const text = t('attendance.reminder', {
-        no: lesson.lessonNo ?? '',
-        time: bell ? `${bell.start}–${bell.end}` : '',
-        className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
-        subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
+      const queued = await remindOnce(deps, { key: `att:${lesson._id}`, schoolId: school._id, personId, at: now }, {
+        kind: 'attendanceReminder',
+        payload: {
+          lessonId: String(lesson._id),
+          lessonNo: lesson.lessonNo,
+          start: bell?.start,
+          end: bell?.end,
+          className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
+          subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
+        },
       });
-      const kb = new InlineKeyboard().text(t('attendance.reminderOpen'), lessonCb.pack({ l: String(lesson._id) }));
-      const ok = await send(personId, text, { replyMarkup: kb }).catch((err: unknown) => {
-        deps.logger.warn({ err, lessonId: String(lesson._id) }, 'Attendance reminder not sent');
-        return undefined;
-      });
-      await settleNotice(db, `att:${lesson._id}`, ok);
-      if (ok) sent++;
+      if (queued) sent++;
     }
   }
-  if (sent) deps.logger.info({ sent }, 'Attendance reminders sent');
+  if (sent) deps.logger.info({ sent }, 'Attendance reminders queued');
   return sent;
 }
 
 /** After lessons: each teacher gets one list of today's lessons with what is still missing. */
-export async function runEndOfDay(deps: JobDeps, send: SendToPerson): Promise<number> {
+export async function runEndOfDay(deps: JobDeps): Promise<number> {
   const now = deps.now();
   const { db } = deps;
   let sent = 0;
@@ -178,28 +174,19 @@ export async function runEndOfDay(deps: JobDeps, send: SendToPerson): Promise<nu
     for (const [teacher, items] of byTeacher) {
       const personId = items[0]?.lesson.substituteId ?? items[0]?.lesson.teacherId;
       if (!personId) continue;
-      if (!(await claimNotice(db, `eod:${teacher}:${today}`, { schoolId: school._id, personId, kind: 'endOfDay', at: now }))) {
-        continue;
-      }
-      const t = translator(deps.i18n, await localeOf(db, personId, rules.locale));
-      const lines = items
+      const lessonLines = items
         .sort((a, b) => (a.lesson.lessonNo ?? 0) - (b.lesson.lessonNo ?? 0))
-        .map(({ lesson, missing }) =>
-          t('today.eodLine', {
-            no: lesson.lessonNo ?? '',
-            className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
-            subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
-            missing: missing.map((m) => t(`today.missing.${m}`)).join(', '),
-          }),
-        );
-      const text = [t('today.eodTitle'), ...lines].join('\n');
-      const kb = new InlineKeyboard().text(t('today.open'), dayCb.pack({ d: compactDate(today) }));
-      const ok = await send(personId, text, { replyMarkup: kb }).catch((err: unknown) => {
-        deps.logger.warn({ err, personId: teacher }, 'End-of-day list not sent');
-        return undefined;
+        .map(({ lesson, missing }) => ({
+          lessonNo: lesson.lessonNo,
+          className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
+          subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
+          missing,
+        }));
+      const queued = await remindOnce(deps, { key: `eod:${teacher}:${today}`, schoolId: school._id, personId, at: now }, {
+        kind: 'endOfDay',
+        payload: { date: today, lessons: lessonLines },
       });
-      await settleNotice(db, `eod:${teacher}:${today}`, ok);
-      if (ok) sent++;
+      if (queued) sent++;
     }
   }
   return sent;
@@ -213,15 +200,15 @@ export async function runCleanupDrafts(deps: JobDeps): Promise<number> {
   return deletedCount;
 }
 
-export async function defineJournalJobs(agenda: Agenda, deps: JobDeps, send: SendToPerson): Promise<void> {
+export async function defineJournalJobs(agenda: Agenda, deps: JobDeps): Promise<void> {
   agenda.define(JOURNAL_JOBS.lockLessons, async () => {
     await runLockLessons(deps);
   });
   agenda.define(JOURNAL_JOBS.attendanceReminders, async () => {
-    await runAttendanceReminders(deps, send);
+    await runAttendanceReminders(deps);
   });
   agenda.define(JOURNAL_JOBS.endOfDay, async () => {
-    await runEndOfDay(deps, send);
+    await runEndOfDay(deps);
   });
   agenda.define(JOURNAL_JOBS.cleanupDrafts, async () => {
     await runCleanupDrafts(deps);

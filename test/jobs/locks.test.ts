@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import { JOBS } from '../../src/jobs/index.js';
 import { runAttendanceReminders, runEndOfDay, runLockLessons } from '../../src/jobs/journal.js';
-import { createDirectSender } from '../../src/notify/direct.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import { bindTelegram, buildJournalSchool, type JournalFixture, lessonOn } from '../support/journal-fixtures.js';
 
@@ -15,6 +14,10 @@ let t: TestApp;
 let a: JournalFixture;
 let b: JournalFixture;
 const db = (): Db => t.app.db;
+
+/** The outbox has nothing left to send (staff reminders go through it, like every notification). */
+const delivered = () =>
+  waitFor(async () => (await db().models.OutboxMessage.countDocuments({ status: { $in: ['pending', 'claimed', 'sending'] } })) === 0, 'the outbox to be delivered');
 
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
@@ -88,19 +91,13 @@ describe('the lock job (R14)', () => {
 
 describe('reminders (R19)', () => {
   it('a teacher who has not taken attendance by the end of the lesson gets one reminder', async () => {
-    const send = createDirectSender({
-      botToken: t.config.botToken,
-      client: t.app.bot.api.options,
-      db: db(),
-      logger: t.app.logger,
-      now: t.clock.now,
-    });
     const teacher = t.world.user({ firstName: 'Анна' });
     await bindTelegram(db(), a.teacherId, teacher.id);
     // Wednesday 25.11, 10:15 in Moscow: lesson 2 (09:25–10:10) is over, lesson 4 (11:35–12:20) is not.
     t.clock.set('2026-11-25T07:15:00Z');
-    await runAttendanceReminders(t.app.deps, send);
-    await runAttendanceReminders(t.app.deps, send);
+    await runAttendanceReminders(t.app.deps);
+    await runAttendanceReminders(t.app.deps);
+    await delivered();
     const reminders = () => teacher.messages().filter((m) => m.content.startsWith('⏰'));
     expect(reminders().map((m) => m.content)).toEqual([
       '⏰ Отметьте посещаемость: 2-й урок (09:25–10:10), 7Б · Математика. Урок закончился, а отметки ещё нет.',
@@ -109,7 +106,8 @@ describe('reminders (R19)', () => {
     const l4 = await lessonOn(db(), a, a.mathSlot8, '2026-11-25');
     await db().models.Lesson.updateOne({ _id: l4 }, { $set: { attendanceTakenAt: new Date('2026-11-25T08:50:00Z') } });
     t.clock.set('2026-11-25T09:30:00Z');
-    await runAttendanceReminders(t.app.deps, send);
+    await runAttendanceReminders(t.app.deps);
+    await delivered();
     expect(reminders()).toHaveLength(1);
     // The button opens the lesson.
     await teacher.press('📋 Открыть урок');
@@ -118,14 +116,14 @@ describe('reminders (R19)', () => {
   });
 
   it('after lessons each teacher gets one list of what is still missing', async () => {
-    const send = createDirectSender({ botToken: t.config.botToken, client: t.app.bot.api.options, db: db(), logger: t.app.logger, now: t.clock.now });
     const teacher = t.world.user({ firstName: 'Анна2' });
     await bindTelegram(db(), a.teacherId, teacher.id);
     t.clock.set('2026-11-26T12:00:00Z'); // 15:00 in Moscow: too early
-    expect(await runEndOfDay(t.app.deps, send)).toBe(0);
+    expect(await runEndOfDay(t.app.deps)).toBe(0);
     t.clock.set('2026-11-26T13:45:00Z'); // 16:45
-    expect(await runEndOfDay(t.app.deps, send)).toBeGreaterThanOrEqual(1);
-    expect(await runEndOfDay(t.app.deps, send)).toBe(0);
+    expect(await runEndOfDay(t.app.deps)).toBeGreaterThanOrEqual(1);
+    expect(await runEndOfDay(t.app.deps)).toBe(0);
+    await delivered();
     const lists = teacher.messages().filter((m) => m.content.startsWith('📝 Итоги дня'));
     expect(lists).toHaveLength(1);
     expect(lists[0]?.content).toContain('2. 7Б · Математика — посещаемость, тема, д/з, оценки');

@@ -3,14 +3,14 @@ import { acknowledgeMessage, lessonAcknowledgements, lessonsWithAcks } from '../
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { zoned } from '../../../domain/shared/zoned.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
+import { ackCb } from '../../callbacks/notices.js';
 import type { BotContext } from '../../context.js';
 
 /**
  * "Acknowledged" under a mark or absence message (the parent's signature, recorded), and the
  * teacher's view of who acknowledged: /acks → a recent lesson → each child's guardians.
- * The ack button's data is made by src/notify/render.ts (`ackData`): `ack:<message token>`.
+ * The ack button (`ackCb`, src/bot/callbacks/notices.ts) is made by src/notify/render at send time.
  */
-export const ackCb = defineCallback('ack', { t: cbField.objectId() });
 export const ackDoneCb = defineCallback('ackd', {});
 export const lessonAcksCb = defineCallback('acks', { l: cbField.objectId() });
 

@@ -9,6 +9,7 @@ import { AccessDenied } from '../../../domain/shared/errors.js';
 import { schoolToday } from '../../../domain/journal/lessons.js';
 import { enterTransferPeriodMarks, TRANSFER_MARK_DAYS } from '../../../domain/journal/marks.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
+import { periodName } from '../../../notify/render.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import type { BotContext } from '../../context.js';
 import { ack, guardedRun, requireActor, STALE, show } from './ui.js';
@@ -48,14 +49,6 @@ export const arrivalValueCb = defineCallback('tmv', {
 });
 
 type Step = { s: string; y: string; p: number };
-
-/** "1-я четверть", "2-е полугодие"; an unknown code as it is. */
-function periodName(t: Translate, code: string): string {
-  const m = /^([qht])(\d)$/.exec(code);
-  if (m) return t(`arrivals.period.${m[1]}`, { n: m[2] });
-  if (code === 'year') return t('arrivals.period.year');
-  return code;
-}
 
 /** The class teacher of the student's class, or the admin; anyone else learns nothing. */
 async function loadStudent(ctx: BotContext, actor: Actor, studentId: string) {

@@ -6,7 +6,8 @@
  *     mongodb-memory-server (MONGOMS_DOWNLOAD_DIR, ~/.cache/mongodb-binaries,
  *     node_modules/.cache/mongodb-memory-server). We spawn it ourselves on a free loopback port.
  *  2. only with MONGODB_ALLOW_DOWNLOAD=1: mongod downloaded by mongodb-memory-server-core.
- *  3. the stand-in: mongo-java-server (scripts/mongo-server), built with Maven on first use,
+ *  3. the stand-in: mongo-java-server (scripts/mongo-server), built with Maven on first use
+ *     (src/db/standin-build.ts),
  *     H2 file storage when persistent, in-memory otherwise.
  *
  * Everything listens on 127.0.0.1 only. Persistent data lives in `<dataDir>/mongod` (real
@@ -15,14 +16,13 @@
  * The child servers die with this process: the stand-in exits when its stdin closes, and a
  * spawned mongod runs under a tiny Node supervisor that does the same.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import { ensureStandinRunJar, findExecutable, findProjectRoot } from '../../scripts/build-mongo-standin.js';
+import { freePort, LOOPBACK, once, STOP_TIMEOUT_MS, watchProcess } from './child-process.js';
+import { ensureStandinRunJar, findExecutable, findProjectRoot, isExecutableFile, javaHomeBin } from './standin-build.js';
 
 export type LocalMongoKind = 'mongod' | 'downloaded-mongod' | 'standin';
 
@@ -71,10 +71,8 @@ export class NoDatabaseError extends Error {
   }
 }
 
-const LOOPBACK = '127.0.0.1';
 const MONGOD_START_TIMEOUT_MS = 90_000;
 const STANDIN_START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 20_000;
 
 export async function startLocalMongo(opts: StartLocalMongoOptions): Promise<LocalMongo> {
   const logger = opts.logger ?? pino({ level: 'silent' });
@@ -145,7 +143,7 @@ interface LocatedMongod {
 async function locateMongod(attempts: string[]): Promise<LocatedMongod | undefined> {
   const systemBinary = process.env['MONGOMS_SYSTEM_BINARY'];
   if (systemBinary) {
-    if (await isExecutable(systemBinary)) return { binary: path.resolve(systemBinary), source: 'MONGOMS_SYSTEM_BINARY' };
+    if (await isExecutableFile(systemBinary)) return { binary: path.resolve(systemBinary), source: 'MONGOMS_SYSTEM_BINARY' };
     attempts.push(`MONGOMS_SYSTEM_BINARY=${systemBinary}: not an executable file`);
   }
   const onPath = await findExecutable('mongod');
@@ -180,7 +178,7 @@ async function newestCachedMongod(dirs: string[]): Promise<string | undefined> {
       const file = path.join(dir, name);
       const stat = await fs.stat(file).catch(() => undefined);
       // A partial extraction is small; real mongod binaries are tens of MB.
-      if (!stat?.isFile() || stat.size < 1_000_000 || !(await isExecutable(file))) continue;
+      if (!stat?.isFile() || stat.size < 1_000_000 || !(await isExecutableFile(file))) continue;
       found.push({ file, version: [Number(match[1]), Number(match[2]), Number(match[3])] });
     }
   }
@@ -313,7 +311,7 @@ async function startStandin(opts: {
   logger: Logger;
   offline: boolean;
 }): Promise<LocalMongo> {
-  const java = await findExecutable('java', process.env['JAVA_HOME'] ? path.join(process.env['JAVA_HOME'], 'bin', 'java') : undefined);
+  const java = await findExecutable('java', javaHomeBin('java'));
   if (!java) throw new Error('`java` was not found on PATH or in JAVA_HOME (Java 17+ is needed)');
   const jar = await ensureStandinRunJar({ offline: opts.offline, log: (m) => opts.logger.info(m) });
 
@@ -357,174 +355,6 @@ function standinLogLevel(line: string): 'warn' | 'debug' | undefined {
   const match = /^\d\d:\d\d:\d\d\.\d{3} (WARN|ERROR)/.exec(line);
   if (!match) return undefined;
   return match[1] === 'ERROR' ? 'warn' : 'debug';
-}
-
-// ---------------------------------------------------------------------------------------------
-// child process plumbing
-
-type PipedChild = ChildProcessByStdio<Writable, Readable, Readable>;
-
-interface WatchedProcess {
-  waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
-  /** Lets this process exit while the child runs; the child then sees EOF on stdin and stops. */
-  detach(): void;
-  /** Closes stdin (clean shutdown), then SIGTERM, then SIGKILL. Resolves once the child exited. */
-  stop(): Promise<void>;
-  /** The last lines of output, for error messages. */
-  output(): string;
-}
-
-/**
- * Reads the child's stdout/stderr line by line. Keeps the last lines for error messages and
- * forwards the lines `forward` picks to the logger at the level it returns.
- */
-function watchProcess(
-  child: PipedChild,
-  name: string,
-  logger: Logger,
-  forward: (line: string) => 'warn' | 'debug' | undefined,
-): WatchedProcess {
-  const recent: string[] = [];
-  const lineListeners = new Set<(line: string) => void>();
-  let exited = false;
-  let exitDescription = '';
-  let spawnError: Error | undefined;
-  const exitWaiters = new Set<() => void>();
-
-  const onLine = (line: string) => {
-    if (line.trim() === '') return;
-    recent.push(line);
-    if (recent.length > 40) recent.shift();
-    const level = forward(line);
-    if (level) logger[level]({ server: name }, line);
-    for (const listener of lineListeners) listener(line);
-  };
-  const splitLines = (stream: Readable) => {
-    let buffer = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffer += chunk;
-      let index = buffer.indexOf('\n');
-      while (index !== -1) {
-        onLine(buffer.slice(0, index).replace(/\r$/, ''));
-        buffer = buffer.slice(index + 1);
-        index = buffer.indexOf('\n');
-      }
-    });
-    stream.on('end', () => {
-      if (buffer) onLine(buffer);
-      buffer = '';
-    });
-  };
-  splitLines(child.stdout);
-  splitLines(child.stderr);
-  // EPIPE when the child is already gone is expected during shutdown.
-  child.stdin.on('error', () => {});
-  child.on('error', (error) => {
-    spawnError = error;
-    exited = true;
-    exitDescription = `could not be started: ${error.message}`;
-    for (const waiter of exitWaiters) waiter();
-  });
-  child.on('exit', (code, signal) => {
-    exited = true;
-    exitDescription = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    for (const waiter of exitWaiters) waiter();
-  });
-
-  const output = () => recent.slice(-15).join('\n');
-  const waitForExit = (timeoutMs: number) =>
-    new Promise<boolean>((resolve) => {
-      if (exited) return resolve(true);
-      const done = () => {
-        clearTimeout(timer);
-        exitWaiters.delete(done);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        exitWaiters.delete(done);
-        resolve(false);
-      }, timeoutMs);
-      exitWaiters.add(done);
-    });
-
-  return {
-    output,
-    waitForLine(pattern, timeoutMs) {
-      return new Promise<string>((resolve, reject) => {
-        const cleanup = () => {
-          clearTimeout(timer);
-          lineListeners.delete(listener);
-          exitWaiters.delete(onExit);
-        };
-        const listener = (line: string) => {
-          if (!pattern.test(line)) return;
-          cleanup();
-          resolve(line);
-        };
-        const onExit = () => {
-          cleanup();
-          const detail = output();
-          reject(spawnError ?? new Error(`${name} ${exitDescription} before it was ready${detail ? `:\n${detail}` : ''}`));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`${name} was not ready after ${timeoutMs / 1000} s${output() ? `:\n${output()}` : ''}`));
-        }, timeoutMs);
-        if (exited) return onExit();
-        lineListeners.add(listener);
-        exitWaiters.add(onExit);
-      });
-    },
-    detach() {
-      child.unref();
-      for (const stream of [child.stdin, child.stdout, child.stderr]) {
-        (stream as unknown as { unref?: () => void }).unref?.();
-      }
-    },
-    async stop() {
-      if (exited) return;
-      child.stdin.end();
-      if (await waitForExit(STOP_TIMEOUT_MS)) return;
-      logger.warn({ server: name }, 'did not stop after its stdin closed; sending SIGTERM');
-      child.kill('SIGTERM');
-      if (await waitForExit(5_000)) return;
-      child.kill('SIGKILL');
-      await waitForExit(5_000);
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return false;
-    if (process.platform !== 'win32') await fs.access(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let promise: Promise<void> | undefined;
-  return () => {
-    promise ??= fn();
-    return promise;
-  };
 }
 
 function envFlag(value: string | undefined): boolean {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { type MARK_VALUES, PERIOD_MARK_VALUES } from '../../db/models/journal.js';
+import type { MARK_VALUES } from '../../db/models/journal.js';
 import { publishEvent } from '../notices/events.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
-import { addDays, fullDate, type LocalDate } from '../shared/calendar.js';
+import type { LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanEditLesson, assertCanReadLesson, helpers } from './lesson-access.js';
 import { isInLesson, type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
@@ -24,8 +24,6 @@ type Id = Types.ObjectId;
 export type MarkValue = (typeof MARK_VALUES)[number];
 
 const COMMENT_MAX = 300;
-/** R18: period marks from a previous school's report, within this many days of enrolment. */
-export const TRANSFER_MARK_DAYS = 3;
 
 /**
  * R11: the whole input must be one digit 2–5. "5+", "4-", "1", "6", ".", "" and the like are
@@ -342,73 +340,4 @@ export async function getMark(db: Db, actor: Actor, markId: string): Promise<Mar
   const lesson = await loadLesson(db, actor, mark.lessonId);
   await assertCanReadLesson(db, actor, lesson);
   return viewOf(mark);
-}
-
-// ─────────────── a student arriving mid-year (R18) ───────────────
-
-/**
- * The class teacher enters the period marks of the previous school's report within
- * TRANSFER_MARK_DAYS of enrolment (PeriodMark source 'transfer'); the admin at any time.
- */
-export async function enterTransferPeriodMarks(
-  db: Db,
-  actor: Actor,
-  input: { studentId: string; yearId: string; periodCode: string; marks: Array<{ subjectId: string; value: string }> },
-  now: Date,
-): Promise<{ saved: number }> {
-  const studentId = toObjectId(input.studentId);
-  const student = await db.models.Person.findOne({ _id: studentId, schoolId: actor.schoolId, roles: 'student' }, { student: 1 }).lean();
-  if (!student) throw new AccessDenied();
-  const classId = student.student?.classId ? String(student.student.classId) : '';
-  if (!isAdmin(actor) && !actor.classTeacherOf.has(classId)) throw new AccessDenied();
-  const year = await db.models.AcademicYear.findOne({ _id: toObjectId(input.yearId), schoolId: actor.schoolId }, { periods: 1 }).lean();
-  if (!year?.periods.some((p) => p.code === input.periodCode)) throw new DomainError('marks.badPeriod');
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  const today = todayOf(rules, now);
-  const enrolledOn = student.student?.enrolledOn;
-  if (!isAdmin(actor)) {
-    if (!enrolledOn) throw new DomainError('marks.transferNoEnrolment');
-    const until = addDays(enrolledOn, TRANSFER_MARK_DAYS);
-    if (today > until) {
-      throw new DomainError('marks.transferLate', {
-        date: fullDate(until),
-        days: TRANSFER_MARK_DAYS,
-        helpers: await helpers(db, actor.schoolId, 'admin'),
-      });
-    }
-  }
-  const subjects = await db.models.Subject.find(
-    { _id: { $in: input.marks.map((m) => toObjectId(m.subjectId)) }, schoolId: actor.schoolId },
-    { _id: 1 },
-  ).lean();
-  const known = new Set(subjects.map((s) => String(s._id)));
-  for (const m of input.marks) {
-    if (!known.has(m.subjectId)) throw new AccessDenied();
-    if (!(PERIOD_MARK_VALUES as readonly string[]).includes(m.value.trim().toUpperCase())) {
-      throw new DomainError('marks.invalidPeriod', { input: m.value.slice(0, 12) });
-    }
-  }
-  let saved = 0;
-  for (const m of input.marks) {
-    const value = m.value.trim().toUpperCase();
-    const key = { studentId, subjectId: toObjectId(m.subjectId), yearId: year._id, periodCode: input.periodCode };
-    const before = await db.models.PeriodMark.findOne(key, { value: 1, source: 1 }).lean();
-    if (before?.value === value) continue;
-    const doc = await db.models.PeriodMark.findOneAndUpdate(
-      key,
-      { $set: { value, source: 'transfer', setBy: actor.personId }, $setOnInsert: { schoolId: actor.schoolId } },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    if (!doc) continue;
-    saved++;
-    await appendAudit(db, actor, now, {
-      action: 'periodMark.set',
-      entity: { type: 'periodMark', id: doc._id },
-      studentId,
-      before: before ? { value: before.value, source: before.source } : null,
-      after: { value, source: 'transfer', periodCode: input.periodCode },
-    });
-    await publishEvent(db, { kind: 'periodMark.set', schoolId: actor.schoolId, studentId, periodMarkId: doc._id, at: now });
-  }
-  return { saved };
 }

@@ -29,13 +29,8 @@ import { grantAccess } from '../../../src/domain/school/grants.js';
 import { nextLessonOfSubject, setHomework } from '../../../src/domain/journal/homework.js';
 import { cancelLesson, lessonsForTeacher, rosterLabels } from '../../../src/domain/journal/lessons.js';
 import { isLocked, lockCutoff, lockOldLessons } from '../../../src/domain/journal/locks.js';
-import {
-  changeMark,
-  deleteMark,
-  enterTransferPeriodMarks,
-  parseMarkValue,
-  recordMark,
-} from '../../../src/domain/journal/marks.js';
+import { enterTransferPeriodMarks } from '../../../src/domain/journal/arrivals.js';
+import { changeMark, deleteMark, parseMarkValue, recordMark } from '../../../src/domain/journal/marks.js';
 import { weightedAverage } from '../../../src/domain/journal/averages.js';
 import { diaryMarks } from '../../../src/domain/diary/diary.js';
 import { loadPlan, parsePlanFile, parsePlanText, planReport, setLessonTopic, suggestTopic } from '../../../src/domain/journal/plan.js';

@@ -1,34 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { type Api, GrammyError, HttpError } from 'grammy';
-import type { Message } from 'grammy/types';
-import type { i18n } from 'i18next';
-import { Types } from 'mongoose';
-import { LOCALES, type Locale } from '../config.js';
 import type { Db } from '../db/index.js';
-import type { OutboxDoc } from '../db/models/notify.js';
-import { translator } from '../i18n.js';
 import type { Logger } from '../logger.js';
-import { markChatBlocked } from './blocked.js';
-import {
-  type Candidate,
-  cancel,
-  claim,
-  defer,
-  dropChat,
-  dueOf,
-  dueSchools,
-  fail,
-  markSending,
-  markSent,
-  recoverExpired,
-  retryLater,
-  unclaim,
-} from './outbox-worker.js';
 import { onOutboxWrite } from '../domain/notices/outbox.js';
-import { BotRateLimiter, type RateLimits, TELEGRAM_LIMITS, type Ticket } from './rate-limit.js';
-import { JOINABLE, RenderCache, renderMessage } from './render.js';
-import { quietUntil } from '../domain/notices/quiet-hours.js';
+import { type DueBuffer, DueReader } from './delivery/due.js';
+import { Leadership } from './delivery/leadership.js';
+import { MessageSender } from './delivery/send-one.js';
+import {
+  type Batch,
+  chatKey,
+  type DeliveryEvent,
+  type DeliveryOptions,
+  type DeliveryStats,
+  WorkerKilled,
+} from './delivery/types.js';
+import { recoverExpired } from './outbox-worker.js';
+import { BotRateLimiter, TELEGRAM_LIMITS } from './rate-limit.js';
+import { JOINABLE } from './render.js';
+
+export { type DeliveryEvent, type DeliveryOptions, type DeliveryStats, WorkerKilled } from './delivery/types.js';
 
 /**
  * The delivery worker: one loop per process, supervised by the app (start/stop), not one job per
@@ -59,81 +49,11 @@ import { quietUntil } from '../domain/notices/quiet-hours.js';
  * queue is dropped, the account marked, the class teacher told once; other 4xx → failed.
  */
 
-export interface DeliveryEvent {
-  type: 'claimed' | 'sending' | 'sent' | 'cancelled' | 'retry' | 'failed' | 'blocked' | 'rateLimited' | 'recovered' | 'deferred';
-  ids?: string[];
-  chatId?: number;
-  count?: number;
-  messageId?: number;
-}
-
-export interface DeliveryOptions {
-  db: Db;
-  logger: Logger;
-  i18n: i18n;
-  defaultLocale: Locale;
-  /** Bot token key → an Api for it (without auto-retry: this worker handles 429 and 5xx itself). */
-  bots: Record<string, Api>;
-  /** The clock for due times, quiet hours and leases (tests move it). Rate limiting uses real time. */
-  now?: () => Date;
-  limits?: Partial<RateLimits>;
-  /** How long a claimed message is ours (default 60 s); longer than any Telegram call may take. */
-  leaseMs?: number;
-  /** The bot leadership lease (default 20 s): how soon another process takes over after a crash. */
-  leaderLeaseMs?: number;
-  /** Polling when idle (default 500 ms); writes in this process wake the worker at once. */
-  pollMs?: number;
-  /** Messages being prepared or sent at once (default 40). */
-  maxInFlight?: number;
-  /**
-   * Messages being claimed and rendered at once (default 8). Few enough that they finish in the
-   * order they were chosen (the database is not flooded), so the round-robin order holds.
-   */
-  maxPreparing?: number;
-  /** Due messages read per school per refill (default 100). */
-  perSchool?: number;
-  /** Notices joined into one message (default 20; 1 = never join). */
-  maxBatchItems?: number;
-  /** Attempts before a message is given up (default 10). */
-  maxAttempts?: number;
-  /** Sees every step (metrics, tests). Must not throw. */
-  observer?: (e: DeliveryEvent) => void;
-  workerId?: string;
-}
-
-export class WorkerKilled extends Error {
-  constructor() {
-    super('delivery worker killed');
-    this.name = 'WorkerKilled';
-  }
-}
-
-interface Batch {
-  botKey: string;
-  chatId: number;
-  schoolId: Types.ObjectId;
-  candidates: Candidate[];
-}
-
-export interface DeliveryStats {
-  messages: number;
-  notices: number;
-  cancelled: number;
-  retried: number;
-  failed: number;
-  blocked: number;
-  rateLimited: number;
-  recoveredAsSent: number;
-  requeued: number;
-}
-
-const MAX_429_RETRIES = 5;
 const RECOVERY_EVERY_MS = 10_000;
 /** Re-read the outbox at least this often (messages written by other processes). */
 const REFILL_EVERY_MS = 5_000;
 /** …and, when the buffer runs low, not more often than this. */
 const REFILL_MIN_GAP_MS = 250;
-const CACHE_MS = 60_000;
 
 export class DeliveryWorker {
   readonly id: string;
@@ -153,19 +73,16 @@ export class DeliveryWorker {
   private readonly now: () => Date;
   private readonly limiters = new Map<string, BotRateLimiter>();
   private readonly leaseMs: number;
-  private readonly leaderLeaseMs: number;
   private readonly pollMs: number;
   private readonly maxInFlight: number;
   private readonly maxPreparing: number;
   private preparing = 0;
-  private readonly perSchool: number;
   private readonly maxBatchItems: number;
-  private readonly maxAttempts: number;
-  private readonly cache = new RenderCache(CACHE_MS);
-  private readonly translators: Record<Locale, ReturnType<typeof translator>>;
+  private readonly leadership: Leadership;
+  private readonly sender: MessageSender;
+  private readonly due: DueReader;
 
-  private leaderUntil = new Map<string, number>();
-  private buffer = new Map<string, Map<string, Batch>>();
+  private buffer: DueBuffer = new Map();
   private schoolOrder: string[] = [];
   private rr = 0;
   private readonly activeChats = new Set<string>();
@@ -184,8 +101,6 @@ export class DeliveryWorker {
   private dead = false;
   private wakeUp: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly quietCache = new Map<string, { at: number; tz: string; quiet?: { from?: string | null; to?: string | null } | null }>();
-  private readonly localeCache = new Map<number, { at: number; locale?: string }>();
 
   constructor(private readonly opts: DeliveryOptions) {
     this.db = opts.db;
@@ -193,19 +108,33 @@ export class DeliveryWorker {
     this.now = opts.now ?? (() => new Date());
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.leaseMs = opts.leaseMs ?? 60_000;
-    this.leaderLeaseMs = opts.leaderLeaseMs ?? 20_000;
+    this.leadership = new Leadership(this.db, this.id, opts.leaderLeaseMs ?? 20_000, this.log);
     this.pollMs = opts.pollMs ?? 500;
     this.maxInFlight = opts.maxInFlight ?? 40;
     this.maxPreparing = opts.maxPreparing ?? 8;
-    this.perSchool = opts.perSchool ?? 100;
+    this.due = new DueReader(this.db, opts.perSchool ?? 100, () => this.guard(), (e) => this.emit(e));
     this.maxBatchItems = opts.maxBatchItems ?? 20;
-    this.maxAttempts = opts.maxAttempts ?? 10;
     const limits = { ...TELEGRAM_LIMITS, ...opts.limits };
     for (const key of Object.keys(opts.bots)) this.limiters.set(key, new BotRateLimiter(limits));
-    this.translators = Object.fromEntries(LOCALES.map((l) => [l, translator(opts.i18n, l)])) as Record<
-      Locale,
-      ReturnType<typeof translator>
-    >;
+    this.sender = new MessageSender({
+      db: this.db,
+      log: this.log,
+      now: this.now,
+      workerId: this.id,
+      leaseMs: this.leaseMs,
+      maxAttempts: opts.maxAttempts ?? 10,
+      bots: opts.bots,
+      i18n: opts.i18n,
+      defaultLocale: opts.defaultLocale,
+      stats: this.stats,
+      limiter: (botKey) => this.limiter(botKey),
+      guard: () => this.guard(),
+      emit: (e) => this.emit(e),
+      halted: () => this.stopping || this.dead,
+      wantRefill: () => {
+        this.refillWanted = true;
+      },
+    });
   }
 
   /** Starts the loop in the background. */
@@ -229,7 +158,7 @@ export class DeliveryWorker {
     await this.running;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    if (!this.dead) await this.resign().catch((err: unknown) => this.log.warn({ err }, 'Could not hand over leadership'));
+    if (!this.dead) await this.leadership.resign().catch((err: unknown) => this.log.warn({ err }, 'Could not hand over leadership'));
   }
 
   /**
@@ -381,40 +310,17 @@ export class DeliveryWorker {
 
   /** The bots this worker leads right now. */
   private ledBots(): string[] {
-    const now = this.now().getTime();
-    return [...this.leaderUntil].filter(([, until]) => until > now).map(([k]) => k);
+    return this.leadership.led(this.now().getTime());
   }
 
   private isLeader(botKey: string): boolean {
-    return (this.leaderUntil.get(botKey) ?? 0) > this.now().getTime();
+    return this.leadership.leads(botKey, this.now().getTime());
   }
 
   /** Leadership per bot token, and recovery of what a dead worker left behind. */
   private async maintain(): Promise<void> {
     const now = this.now();
-    let tookOver = false;
-    for (const botKey of Object.keys(this.opts.bots)) {
-      const until = this.leaderUntil.get(botKey) ?? 0;
-      if (until - now.getTime() > this.leaderLeaseMs / 2) continue;
-      this.guard();
-      try {
-        const doc = await this.db.models.DeliveryLeader.findOneAndUpdate(
-          { _id: botKey, $or: [{ owner: this.id }, { until: { $lte: now } }] },
-          { $set: { owner: this.id, until: new Date(now.getTime() + this.leaderLeaseMs) } },
-          { upsert: true, returnDocument: 'after' },
-        ).lean();
-        if (doc?.owner === this.id) {
-          if (until <= now.getTime()) {
-            tookOver = true;
-            this.log.debug({ botKey, worker: this.id }, 'Delivering for this bot');
-          }
-          this.leaderUntil.set(botKey, doc.until.getTime());
-        }
-      } catch (e) {
-        if ((e as { code?: number }).code !== 11000) throw e;
-        this.leaderUntil.delete(botKey); // another process sends for this bot
-      }
-    }
+    const tookOver = await this.leadership.renew(Object.keys(this.opts.bots), now, () => this.guard());
     if (this.recovering || (!tookOver && Date.now() - this.lastRecovery < RECOVERY_EVERY_MS)) return;
     this.lastRecovery = Date.now();
     const bots = this.ledBots();
@@ -443,26 +349,6 @@ export class DeliveryWorker {
     }
   }
 
-  private async resign(): Promise<void> {
-    const bots = [...this.leaderUntil.keys()];
-    this.leaderUntil.clear();
-    if (bots.length === 0) return;
-    await this.db.models.DeliveryLeader.updateMany(
-      { _id: { $in: bots }, owner: this.id },
-      { $set: { until: new Date(0) } },
-    );
-  }
-
-  private async schoolQuiet(schoolId: Types.ObjectId) {
-    const key = String(schoolId);
-    const hit = this.quietCache.get(key);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit;
-    const s = await this.db.models.School.findById(schoolId, { timezone: 1, 'settings.quietHours': 1 }).lean();
-    const entry = { at: Date.now(), tz: s?.timezone ?? 'UTC', quiet: s?.settings?.quietHours };
-    this.quietCache.set(key, entry);
-    return entry;
-  }
-
   /** Reads the due messages, a bounded number per school, grouped by chat. */
   private async refill(): Promise<void> {
     this.refillWanted = false;
@@ -475,35 +361,7 @@ export class DeliveryWorker {
       this.lastRefillFoundNothing = true;
       return;
     }
-    const now = this.now();
-    this.guard();
-    const schools = await dueSchools(this.db, bots, now);
-    const next = new Map<string, Map<string, Batch>>();
-    for (const schoolId of schools) {
-      this.guard();
-      const due = await dueOf(this.db, bots, schoolId, now, this.perSchool);
-      const quiet = await this.schoolQuiet(schoolId);
-      const until = quietUntil(now, quiet.tz, quiet.quiet);
-      const hold: Types.ObjectId[] = [];
-      const chats = new Map<string, Batch>();
-      for (const c of due) {
-        if (until && c.priority !== 'urgent') {
-          hold.push(c._id);
-          continue;
-        }
-        const botKey = c.botKey ?? 'default';
-        const key = chatKey(botKey, c.chatId);
-        const batch = chats.get(key) ?? { botKey, chatId: c.chatId, schoolId, candidates: [] };
-        batch.candidates.push(c);
-        chats.set(key, batch);
-      }
-      if (hold.length > 0 && until) {
-        this.guard();
-        await defer(this.db, hold, until);
-        this.emit({ type: 'deferred', count: hold.length });
-      }
-      if (chats.size > 0) next.set(String(schoolId), chats);
-    }
+    const next = await this.due.read(bots, this.now());
     // What was handed to senders while this read ran is not in the new buffer.
     for (const [school, chats] of next) {
       for (const [k, b] of chats) {
@@ -539,7 +397,7 @@ export class DeliveryWorker {
         this.preparing--;
         this.wake();
       };
-      const task: Promise<void> = this.deliver(batch, ticket, donePreparing)
+      const task: Promise<void> = this.sender.deliver(batch, ticket, donePreparing)
         .catch((err: unknown) => {
           if (!(err instanceof WorkerKilled)) this.log.error({ err, chatId: batch.chatId }, 'Delivery failed');
         })
@@ -584,202 +442,4 @@ export class DeliveryWorker {
     }
     return undefined;
   }
-
-  // ───────────────────────────── one message ─────────────────────────────
-
-  private async deliver(batch: Batch, ticket: Ticket, donePreparing: () => void): Promise<void> {
-    const { db } = this;
-    const token = new Types.ObjectId().toHexString();
-    const docs: OutboxDoc[] = [];
-    for (const c of batch.candidates) {
-      this.guard();
-      const doc = await claim(db, c._id, { worker: this.id, token, now: this.now(), leaseMs: this.leaseMs });
-      if (doc) docs.push(doc);
-    }
-    if (docs.length === 0) return;
-    this.emit({ type: 'claimed', ids: docs.map((d) => String(d._id)), chatId: batch.chatId });
-
-    const locale = await this.localeOf(batch.chatId, docs[0] as OutboxDoc);
-    const rendered = await renderMessage({
-      db,
-      t: this.translators[locale],
-      locale,
-      now: this.now(),
-      token,
-      docs,
-      cache: this.cache,
-    });
-    this.guard();
-    if (rendered.overflow.length > 0) {
-      await unclaim(db, rendered.overflow, token);
-      this.refillWanted = true;
-    }
-    if (rendered.skipped.length > 0) {
-      await cancel(db, rendered.skipped, token, 'nothing new to say');
-      this.stats.cancelled += rendered.skipped.length;
-      this.emit({ type: 'cancelled', ids: rendered.skipped.map(String), chatId: batch.chatId });
-    }
-    const items = rendered.items;
-    const ids = items.map((i) => i.id);
-    if (items.length === 0) return;
-
-    const limiter = this.limiter(batch.botKey);
-    donePreparing();
-    let release = await limiter.wait(ticket);
-    if (!release) {
-      this.guard();
-      await unclaim(db, ids, token);
-      return;
-    }
-    try {
-      this.guard();
-      const marked = await markSending(db, items, token, this.now(), this.leaseMs);
-      if (marked !== items.length) {
-        // Someone took these messages from us (we lost the lease): send nothing, change nothing of theirs.
-        this.log.warn({ chatId: batch.chatId, expected: items.length, marked }, 'Lost the claim before sending');
-        await retryLater(db, ids, token, { retryAt: this.now(), error: 'lost claim', giveUp: false });
-        return;
-      }
-      this.emit({ type: 'sending', ids: ids.map(String), chatId: batch.chatId });
-      const api = this.opts.bots[batch.botKey] as Api;
-      for (let attempt = 0; ; attempt++) {
-        this.guard();
-        let message: Message;
-        try {
-          message = await this.send(api, batch.chatId, rendered);
-        } catch (e) {
-          release();
-          release = undefined;
-          this.guard();
-          const retry = await this.handleError(e, batch, docs, ids, token, attempt);
-          if (!retry) return;
-          release = await limiter.acquire(batch.chatId, () => this.stopping || this.dead);
-          if (!release) {
-            // Stopping while waiting out a 429: the message was not sent; back to the queue.
-            await retryLater(db, ids, token, { retryAt: this.now(), error: '429 pending at shutdown', giveUp: false });
-            return;
-          }
-          continue;
-        }
-        release();
-        release = undefined;
-        this.guard();
-        await markSent(db, items, token, { now: this.now(), messageId: message.message_id });
-        this.stats.messages++;
-        this.stats.notices += items.length;
-        this.emit({ type: 'sent', ids: ids.map(String), chatId: batch.chatId, messageId: message.message_id });
-        await this.deleteIfRecalled(api, batch.chatId, docs, ids, message.message_id);
-        return;
-      }
-    } finally {
-      release?.();
-    }
-  }
-
-  /**
-   * A private message its sender recalled while this worker held it (R3): the recall flagged the
-   * copy before reading which copies were sent, and this reads the flag after recording the copy
-   * as sent — so one of the two always deletes it. Thread messages go alone (never joined).
-   */
-  private async deleteIfRecalled(api: Api, chatId: number, docs: OutboxDoc[], ids: Types.ObjectId[], messageId: number): Promise<void> {
-    const threadCopy = docs.some((d) => d.kind === 'message' && typeof (d.payload as { threadMessageId?: unknown } | undefined)?.threadMessageId === 'string');
-    if (!threadCopy) return;
-    const recalled = await this.db.models.OutboxMessage.exists({ _id: { $in: ids }, recallRequested: true });
-    if (!recalled) return;
-    await api.deleteMessage(chatId, messageId).catch((e: unknown) => {
-      this.log.warn({ chatId, err: e instanceof Error ? e.message : String(e) }, 'Could not delete a recalled message');
-    });
-  }
-
-  private send(api: Api, chatId: number, r: Awaited<ReturnType<typeof renderMessage>>): Promise<Message> {
-    const common = {
-      parse_mode: 'HTML' as const,
-      reply_markup: r.replyMarkup,
-      disable_notification: r.disableNotification || undefined,
-    };
-    if (r.photo) return api.sendPhoto(chatId, r.photo, { ...common, caption: r.text.slice(0, 1024) });
-    if (r.document) return api.sendDocument(chatId, r.document, { ...common, caption: r.text.slice(0, 1024) });
-    if (r.voice) return api.sendVoice(chatId, r.voice, { ...common, caption: r.text.slice(0, 1024) });
-    return api.sendMessage(chatId, r.text, { ...common, link_preview_options: { is_disabled: true } });
-  }
-
-  /** Returns true to retry the send now (after a 429 pause); otherwise the outcome is recorded. */
-  private async handleError(
-    e: unknown,
-    batch: Batch,
-    docs: OutboxDoc[],
-    ids: Types.ObjectId[],
-    token: string,
-    attempt: number,
-  ): Promise<boolean> {
-    const { db } = this;
-    const now = this.now();
-    const attempts = Math.max(...docs.map((d) => d.attempts ?? 1));
-    const backoff = (n: number) => new Date(now.getTime() + Math.min(600_000, 1000 * 2 ** Math.max(0, n - 1)));
-    if (e instanceof GrammyError) {
-      if (e.error_code === 429) {
-        const seconds = Math.max(1, e.parameters.retry_after ?? 1);
-        const limiter = this.limiter(batch.botKey);
-        limiter.pauseChat(batch.chatId, seconds * 1000);
-        // The answer does not say whether the chat or the whole bot is over the limit: pause both,
-        // the bot for at most 5 s, so one flooded chat does not hold every school.
-        limiter.pauseAll(Math.min(seconds, 5) * 1000);
-        this.stats.rateLimited++;
-        this.emit({ type: 'rateLimited', chatId: batch.chatId });
-        this.log.warn({ chatId: batch.chatId, retryAfter: seconds }, 'Telegram rate limit (429)');
-        if (attempt < MAX_429_RETRIES) return true;
-        await retryLater(db, ids, token, { retryAt: new Date(now.getTime() + seconds * 1000), error: '429', giveUp: false });
-        return false;
-      }
-      if (e.error_code === 403) {
-        await fail(db, ids, token, 'dropped', '403 blocked');
-        await dropChat(db, batch.chatId, batch.botKey, '403 blocked');
-        const changed = await markChatBlocked(db, batch.chatId, now);
-        this.stats.blocked++;
-        this.emit({ type: 'blocked', chatId: batch.chatId, ids: ids.map(String) });
-        this.log.info({ chatId: batch.chatId, schoolId: String(batch.schoolId), changed }, 'Chat blocked the bot; stopped sending to it');
-        return false;
-      }
-      if (e.error_code >= 500) {
-        const giveUp = attempts >= this.maxAttempts;
-        await retryLater(db, ids, token, { retryAt: backoff(attempts), error: `${e.error_code}`, giveUp });
-        this.stats[giveUp ? 'failed' : 'retried']++;
-        this.emit({ type: giveUp ? 'failed' : 'retry', chatId: batch.chatId, ids: ids.map(String) });
-        this.log.warn({ chatId: batch.chatId, code: e.error_code, attempts }, 'Telegram server error; will retry');
-        return false;
-      }
-      // 400 and the like: the same request will fail again (a bug or a chat that does not exist).
-      await fail(db, ids, token, 'failed', `${e.error_code} ${e.description}`.slice(0, 200));
-      this.stats.failed++;
-      this.emit({ type: 'failed', chatId: batch.chatId, ids: ids.map(String) });
-      this.log.error({ chatId: batch.chatId, code: e.error_code, description: e.description }, 'Message refused by Telegram');
-      return false;
-    }
-    // Network: the request may not have reached Telegram; retried (at-least-once for this case).
-    const giveUp = attempts >= this.maxAttempts;
-    await retryLater(db, ids, token, {
-      retryAt: backoff(attempts),
-      error: e instanceof HttpError ? 'network' : String((e as Error)?.message ?? e).slice(0, 200),
-      giveUp,
-    });
-    this.stats[giveUp ? 'failed' : 'retried']++;
-    this.emit({ type: giveUp ? 'failed' : 'retry', chatId: batch.chatId, ids: ids.map(String) });
-    this.log.warn({ chatId: batch.chatId, attempts, err: e instanceof HttpError ? e.message : e }, 'Could not reach Telegram; will retry');
-    return false;
-  }
-
-  private async localeOf(chatId: number, doc: OutboxDoc): Promise<Locale> {
-    const hit = this.localeCache.get(chatId);
-    let chosen: string | undefined;
-    if (hit && Date.now() - hit.at < CACHE_MS) chosen = hit.locale;
-    else {
-      const account = await this.db.models.Account.findOne({ telegramId: chatId }, { locale: 1 }).lean();
-      chosen = account?.locale ?? undefined;
-      this.localeCache.set(chatId, { at: Date.now(), locale: chosen });
-    }
-    if (!chosen) chosen = (await this.cache.school(this.db, doc.schoolId))?.locale ?? undefined;
-    return (LOCALES as readonly string[]).includes(chosen ?? '') ? (chosen as Locale) : this.opts.defaultLocale;
-  }
 }
-
-const chatKey = (botKey: string, chatId: number) => `${botKey}|${chatId}`;

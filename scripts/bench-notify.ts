@@ -31,7 +31,7 @@ import { CONSENT_VERSION } from '../src/domain/school/people.js';
 import { createI18n } from '../src/i18n.js';
 import { DeliveryWorker } from '../src/notify/delivery.js';
 import { publishEvent } from '../src/domain/notices/events.js';
-import { localDate } from '../src/domain/shared/zoned.js';
+import { localDate } from '../src/domain/shared/calendar.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
 import { quantile } from './bench-common.js';
 

@@ -30,7 +30,7 @@ import { lessonsForTeacher } from '../src/domain/journal/lessons.js';
 import { changeMark, recordMark } from '../src/domain/journal/marks.js';
 import { shortName } from '../src/domain/school/people.js';
 import { sendJoinSummary } from '../src/domain/notices/summaries.js';
-import { addDays, instantOf, isoWeekday, localDate } from '../src/domain/shared/zoned.js';
+import { addDays, instantOf, isoWeekday, localDate } from '../src/domain/shared/calendar.js';
 import { type ChatMessage, FakeBotApi } from '../test/support/fake-bot-api.js';
 import { createTelegramWorld, type TestUser } from '../test/support/users.js';
 

@@ -10,7 +10,7 @@ import { CONSENT_VERSION } from '../../src/domain/school/people.js';
 import { academicYearFor } from '../../src/domain/school/academic-year.js';
 import { type DeliveryOptions, DeliveryWorker } from '../../src/notify/delivery.js';
 import { publishEvent } from '../../src/domain/notices/events.js';
-import { isoWeekday, localDate } from '../../src/domain/shared/zoned.js';
+import { isoWeekday, localDate } from '../../src/domain/shared/calendar.js';
 import { makeSchool, type SchoolFixture } from '../support/fixtures.js';
 import { TEST_TOKEN, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import type { AbsenceCode } from '../../db/models/journal.js';
 import { publishEvent } from '../notices/events.js';
 import { enqueue, signalOutbox } from '../notices/outbox.js';
-import { addDays, localDate } from '../shared/zoned.js';
+import { addDays, localDate } from '../shared/calendar.js';
 import { readsWholeSchool } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.js';
-import { addDays, localDate } from '../shared/zoned.js';
+import { addDays, localDate } from '../shared/calendar.js';
 import { readsWholeSchool } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { addDays, isoWeekday, localDate, weekStart } from '../shared/zoned.js';
+import { addDays, isoWeekday, localDate, weekStart } from '../shared/calendar.js';
 import { canReadStudent } from '../school/access.js';
 import { currentYear, periodsOf } from '../school/academic-year.js';
 import type { Actor } from '../school/actor.js';

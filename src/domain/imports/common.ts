@@ -164,18 +164,6 @@ export function findDuplicates<T>(
   return first;
 }
 
-/** The school's local calendar date. */
-export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
-
-/** The day before a YYYY-MM-DD date. */
-export function dayBefore(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
-}
-
 /** Do two validity intervals [from, to] (to = null: open-ended) share a day? */
 export function overlaps(aFrom: string, aTo: string | null | undefined, bFrom: string, bTo: string | null | undefined): boolean {
   return (!aTo || bFrom <= aTo) && (!bTo || aFrom <= bTo);

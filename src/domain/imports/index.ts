@@ -2,7 +2,8 @@ import type { Db } from '../../db/index.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { AccessDenied } from '../shared/errors.js';
-import { type EntityCounts, localDate, type Plan, type PlanContext, type RowError, type ValidRow } from './common.js';
+import { localDate } from '../shared/calendar.js';
+import type { EntityCounts, Plan, PlanContext, RowError, ValidRow } from './common.js';
 import {
   COLUMNS,
   DEPUTY_KINDS,

@@ -1,6 +1,5 @@
 import type { Types } from 'mongoose';
 import {
-  dayBefore,
   ErrorList,
   findDuplicates,
   newCounts,
@@ -12,6 +11,7 @@ import {
   type WriteOp,
 } from './common.js';
 import { currentYear } from '../school/academic-year.js';
+import { addDays } from '../shared/calendar.js';
 import type { LoadRow, TimetableRow } from './kinds.js';
 
 /** What load and timetable rows refer to, loaded once per file. */
@@ -312,7 +312,7 @@ export async function planTimetable(ctx: PlanContext, rows: ReadonlyArray<ValidR
     else if (!slot.validTo || slot.validTo >= from) {
       counts.timetable.updated++;
       ops.push({
-        updateOne: { filter: { _id: slot._id, schoolId }, update: { $set: { validTo: dayBefore(from), updatedAt: ctx.now } } },
+        updateOne: { filter: { _id: slot._id, schoolId }, update: { $set: { validTo: addDays(from, -1), updatedAt: ctx.now } } },
       });
     }
   }

@@ -2,7 +2,7 @@ import type { Db } from '../../db/index.js';
 import type { MessageThreadDoc } from '../../db/models/messaging.js';
 import type { Actor } from '../school/actor.js';
 import { AccessDenied } from '../shared/errors.js';
-import { addDays, instantOf, isoWeekday, localDate, parseTime } from '../shared/zoned.js';
+import { addDays, instantOf, isoWeekday, localDate, parseTime } from '../shared/calendar.js';
 
 /**
  * A teacher's office hours (R3): outside them a family's message is kept and delivered when they

@@ -1,4 +1,4 @@
-import { addDays, instantOf, parseTime, zoned } from '../shared/zoned.js';
+import { addDays, instantOf, parseTime, zoned } from '../shared/calendar.js';
 
 /**
  * Quiet hours: a school's rule for when families are not disturbed (non-urgent messages wait

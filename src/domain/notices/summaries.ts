@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { CONSENT_VERSION } from '../school/people.js';
 import { enqueue, signalOutbox } from './outbox.js';
 import { preferencesOf } from './recipients.js';
-import { addDays, instantOf, weekStart, zoned } from '../shared/zoned.js';
+import { addDays, instantOf, weekStart, zoned } from '../shared/calendar.js';
 
 type Id = Types.ObjectId;
 

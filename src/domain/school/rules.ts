@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { DEFAULT_BELLS, DEFAULT_WORK_KINDS } from '../../db/models/school.js';
 import { cachedSchool } from '../../db/school-cache.js';
-import { addDays, type LocalDate, localDateOf } from '../shared/calendar.js';
+import { addDays, type LocalDate, localDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError, NotFound } from '../shared/errors.js';
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';
@@ -173,7 +173,7 @@ export function rulesOf(school: SchoolLike): SchoolRules {
   };
 }
 
-export const todayOf = (rules: Pick<SchoolRules, 'timezone'>, now: Date): LocalDate => localDateOf(now, rules.timezone);
+export const todayOf = (rules: Pick<SchoolRules, 'timezone'>, now: Date): LocalDate => localDate(now, rules.timezone);
 
 /** R13: the last day on which a new mark of this kind may be entered for a lesson of `lessonDate`. */
 export function markDeadline(lessonDate: LocalDate, kind: Pick<WorkKind, 'written'>, rules: SchoolRules): LocalDate {

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import type { Locale } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import type { SchoolDoc } from '../../db/models/school.js';
-import { localDate } from '../imports/common.js';
+import { localDate } from '../shared/calendar.js';
 import { DomainError } from '../shared/errors.js';
 import { createDefaultYear } from './academic-year.js';
 

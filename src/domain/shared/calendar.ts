@@ -1,7 +1,10 @@
 /**
  * School-local calendar: a lesson happens on a day of the school's calendar ('YYYY-MM-DD'), and
  * "today", "yesterday", deadlines (R13) and the lock (R14) are counted in the school's time zone,
- * never in the server's. Dates are plain strings: they compare and sort correctly.
+ * never in the server's. Dates are plain strings: they compare and sort correctly. Times are the
+ * school's wall clock ('HH:MM'). The one home of both ways between an instant and the school's
+ * wall clock: `zoned` / `localDate` (instant → local) and `instantOf` (local → instant, for quiet
+ * hours, office hours and digest slots).
  */
 
 export type LocalDate = string;
@@ -25,7 +28,7 @@ const FORMATS = new Map<string, Intl.DateTimeFormat>();
  * Wall-clock parts of an instant in a time zone. The formatter is cached per zone: building one
  * costs far more than using it, and this runs on every journal update and every notification.
  */
-export function zonedParts(at: Date, timeZone: string): Record<string, string> {
+function zonedParts(at: Date, timeZone: string): Record<string, string> {
   let fmt = FORMATS.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-CA', {
@@ -43,19 +46,35 @@ export function zonedParts(at: Date, timeZone: string): Record<string, string> {
   return Object.fromEntries(fmt.formatToParts(at).map((p) => [p.type, p.value]));
 }
 
-const parts = zonedParts;
+export interface ZonedParts {
+  date: LocalDate;
+  /** 'HH:MM' */
+  time: string;
+  /** Minutes since local midnight. */
+  minutes: number;
+  /** 1 = Monday … 7 = Sunday. */
+  weekday: number;
+}
+
+/** The school's wall clock at an instant. */
+export function zoned(at: Date, timeZone: string): ZonedParts {
+  const p = zonedParts(at, timeZone);
+  const date = `${p.year}-${p.month}-${p.day}`;
+  const hour = Number(p.hour) % 24;
+  const minute = Number(p.minute);
+  return {
+    date,
+    time: `${String(hour).padStart(2, '0')}:${p.minute}`,
+    minutes: hour * 60 + minute,
+    weekday: isoWeekday(date),
+  };
+}
 
 /** The school's calendar date at an instant. */
-export function localDateOf(at: Date, timeZone: string): LocalDate {
-  const p = parts(at, timeZone);
-  return `${p.year}-${p.month}-${p.day}`;
-}
+export const localDate = (at: Date, timeZone: string): LocalDate => zoned(at, timeZone).date;
 
 /** The school's wall-clock time 'HH:MM' at an instant. */
-export function localTimeOf(at: Date, timeZone: string): string {
-  const p = parts(at, timeZone);
-  return `${p.hour}:${p.minute}`;
-}
+export const localTimeOf = (at: Date, timeZone: string): string => zoned(at, timeZone).time;
 
 function toUtcMidnight(date: LocalDate): number {
   const m = DATE_RE.exec(date);
@@ -78,6 +97,9 @@ export function isoWeekday(date: LocalDate): number {
   return d === 0 ? 7 : d;
 }
 
+/** Monday of the week of `date`. */
+export const weekStart = (date: LocalDate): LocalDate => addDays(date, 1 - isoWeekday(date));
+
 /** 'YYYYMMDD' for callback data (8 bytes instead of 10). */
 export const compactDate = (date: LocalDate) => date.replaceAll('-', '');
 
@@ -98,24 +120,23 @@ export function fullDate(date: LocalDate): string {
   return `${date.slice(8, 10)}.${date.slice(5, 7)}.${date.slice(0, 4)}`;
 }
 
+/** The offset of the zone from UTC at an instant, in ms (Moscow: +3 h). */
 function offsetMs(at: number, timeZone: string): number {
-  const p = parts(new Date(at), timeZone);
+  const p = zonedParts(new Date(at), timeZone);
   const wall = Date.UTC(
     Number(p.year),
     Number(p.month) - 1,
     Number(p.day),
-    Number(p.hour),
+    Number(p.hour) % 24,
     Number(p.minute),
     Number(p.second),
   );
   return wall - Math.floor(at / 1000) * 1000;
 }
 
-/** The instant at which the school's wall clock shows `time` on `date` (DST-safe). */
-export function zonedInstant(date: LocalDate, time: string, timeZone: string): Date {
-  const t = TIME_RE.exec(time);
-  if (!t) throw new Error(`not a time: ${time}`);
-  const guess = toUtcMidnight(date) + (Number(t[1]) * 60 + Number(t[2])) * 60_000;
+/** The instant at which the school's wall clock shows `minutes` past midnight of `date` (DST gaps resolve forward). */
+export function instantOf(date: LocalDate, minutes: number, timeZone: string): Date {
+  const guess = toUtcMidnight(date) + minutes * 60_000;
   let at = guess - offsetMs(guess, timeZone);
   // Once more with the offset at the found instant (the first guess may sit across a DST change).
   at = guess - offsetMs(at, timeZone);
@@ -127,4 +148,11 @@ export function minutesOf(time: string): number {
   const t = TIME_RE.exec(time);
   if (!t) throw new Error(`not a time: ${time}`);
   return Number(t[1]) * 60 + Number(t[2]);
+}
+
+/** Minutes since midnight for a stored 'H:MM' / 'HH:MM', or `fallback` when there is none (lenient: settings). */
+export function parseTime(hhmm: string | null | undefined, fallback: number): number {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm ?? '');
+  if (!m) return fallback;
+  return (Number(m[1]) % 24) * 60 + Math.min(59, Number(m[2]));
 }

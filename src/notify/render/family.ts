@@ -3,7 +3,7 @@ import { reportDecisionCb } from '../../bot/callbacks/notices.js';
 import type { Db } from '../../db/index.js';
 import type { OutboxDoc } from '../../db/models/notify.js';
 import { shortName } from '../../domain/school/people.js';
-import { dayMonth } from '../../domain/shared/zoned.js';
+import { dayMonth } from '../../domain/shared/calendar.js';
 import { codeName, type RenderedMessage, type RenderInput } from './common.js';
 
 /**

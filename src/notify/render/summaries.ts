@@ -2,7 +2,7 @@ import type { Locale } from '../../config.js';
 import type { OutboxDoc } from '../../db/models/notify.js';
 import { periodSummary, weekSummary } from '../../domain/diary/diary.js';
 import { loadActor } from '../../domain/school/actor.js';
-import { dayMonth } from '../../domain/shared/zoned.js';
+import { dayMonth } from '../../domain/shared/calendar.js';
 import type { Translate } from '../../i18n.js';
 import { clip, MAX_TEXT, periodName, type RenderedMessage, type RenderInput } from './common.js';
 

@@ -20,9 +20,10 @@ import {
   daysBetween,
   isLocalDate,
   isoWeekday,
-  localDateOf,
+  instantOf,
+  localDate,
   localTimeOf,
-  zonedInstant,
+  minutesOf,
 } from '../../../src/domain/shared/calendar.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
 import { grantAccess } from '../../../src/domain/school/grants.js';
@@ -80,8 +81,8 @@ afterAll(async () => {
 describe('calendar (school-local dates)', () => {
   it('dates and times are the school time zone’s, not the server’s', () => {
     const late = new Date('2026-11-23T22:30:00Z');
-    expect(localDateOf(late, 'Europe/Moscow')).toBe('2026-11-24');
-    expect(localDateOf(late, 'America/New_York')).toBe('2026-11-23');
+    expect(localDate(late, 'Europe/Moscow')).toBe('2026-11-24');
+    expect(localDate(late, 'America/New_York')).toBe('2026-11-23');
     expect(localTimeOf(NOW, 'Asia/Vladivostok')).toBe('19:00');
     expect(isoWeekday('2026-11-23')).toBe(1);
     expect(isoWeekday('2026-11-29')).toBe(7);
@@ -89,8 +90,8 @@ describe('calendar (school-local dates)', () => {
     expect(daysBetween('2026-11-16', '2026-11-23')).toBe(7);
     expect(isLocalDate('2026-02-30')).toBe(false);
     // Across a DST change (Berlin, 2026-03-29): 09:00 local is 07:00 UTC after it, 08:00 before.
-    expect(zonedInstant('2026-03-30', '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-30T07:00:00.000Z');
-    expect(zonedInstant('2026-03-27', '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-27T08:00:00.000Z');
+    expect(instantOf('2026-03-30', minutesOf('09:00'), 'Europe/Berlin').toISOString()).toBe('2026-03-30T07:00:00.000Z');
+    expect(instantOf('2026-03-27', minutesOf('09:00'), 'Europe/Berlin').toISOString()).toBe('2026-03-27T08:00:00.000Z');
   });
 });
 

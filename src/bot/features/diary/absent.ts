@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { decideAbsenceReport, reportAbsence } from '../../../domain/diary/absence-reports.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { listMyChildren } from '../../../domain/school/people.js';
-import { addDays, dayMonth, localDate } from '../../../domain/shared/zoned.js';
+import { addDays, dayMonth, localDate } from '../../../domain/shared/calendar.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import { reportDecisionCb } from '../../callbacks/notices.js';
 import type { BotContext } from '../../context.js';

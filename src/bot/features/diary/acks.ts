@@ -1,7 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { acknowledgeMessage, lessonAcknowledgements, lessonsWithAcks } from '../../../domain/diary/acknowledgements.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
-import { zoned } from '../../../domain/shared/zoned.js';
+import { zoned } from '../../../domain/shared/calendar.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import { ackCb } from '../../callbacks/notices.js';
 import type { BotContext } from '../../context.js';

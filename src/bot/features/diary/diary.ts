@@ -16,7 +16,7 @@ import { childMessages } from '../../../domain/messaging/inbox.js';
 import { listMyChildren } from '../../../domain/school/people.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
-import { dayMonth, localDate } from '../../../domain/shared/zoned.js';
+import { dayMonth, localDate } from '../../../domain/shared/calendar.js';
 import { cachedSchool } from '../../../db/school-cache.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import type { BotContext } from '../../context.js';

@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import type { Actor } from '../../../domain/school/actor.js';
 import { classAbsencesOfDay, getAbsence, setAbsenceReason } from '../../../domain/journal/attendance.js';
 import { type AuditPage, type AuditView, historyStudentsOfClass, lessonHistory, studentHistory } from '../../../domain/school/audit.js';
-import { addDays, compactDate, fromCompactDate, fullDate, isoWeekday, type LocalDate, localDateOf, localTimeOf } from '../../../domain/shared/calendar.js';
+import { addDays, compactDate, fromCompactDate, fullDate, isoWeekday, type LocalDate, localDate, localTimeOf } from '../../../domain/shared/calendar.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { listClasses } from '../../../domain/school/people.js';
 import { getLessonView, schoolToday } from '../../../domain/journal/lessons.js';
@@ -154,7 +154,7 @@ function brief(t: Translate, kindNames: Map<string, string>, x: unknown): string
 }
 
 function entryText(t: Translate, page: AuditPage, kinds: Map<string, string>, e: AuditView, withStudent: boolean): string {
-  const when = `${fullDate(localDateOf(e.at, page.timezone))} ${localTimeOf(e.at, page.timezone)}`;
+  const when = `${fullDate(localDate(e.at, page.timezone))} ${localTimeOf(e.at, page.timezone)}`;
   const who = e.actorName ? `${e.actorName}${e.actorRole ? ` (${t(`audit.roles.${e.actorRole}`)})` : ''}` : t(`audit.via.${e.via}`);
   const what = t(`audit.actions.${e.action}`, { defaultValue: e.action });
   const student = withStudent && e.studentName ? ` · ${e.studentName}` : '';

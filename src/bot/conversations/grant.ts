@@ -1,16 +1,18 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
 import { addDays, fullDate } from '../../domain/shared/calendar.js';
-import { grantAccess, listTeachers } from '../../domain/school/grants.js';
+import { grantAccess, listActiveGrants, listTeachers } from '../../domain/school/grants.js';
 import { listClasses } from '../../domain/school/people.js';
 import { schoolToday } from '../../domain/journal/lessons.js';
 import type { BotDeps } from '../context.js';
 import { grantPickCb, promptCancelCb } from '../callbacks/journal.js';
+import { grantsCb } from '../features/journal/grants.js';
 import { actorOf, answer, attempt, type JournalConversation, translate, waitOrCancel } from './common.js';
 
 /**
  * R7: the deputy gives a substitute teacher access to a class's lessons for some days: pick the
  * class, the teacher, the length (from today). The grant is checked by every journal use case.
+ * The class picker also leads to the grants in force, to revoke one (features/journal/grants.ts).
  */
 export interface GrantArgs {
   locale: Locale;
@@ -24,21 +26,28 @@ export function grantConversation(deps: BotDeps) {
     const lists = await conversation.external((o) =>
       attempt(async () => {
         const actor = actorOf(o);
-        const [classes, teachers] = await Promise.all([listClasses(o.deps.db, actor), listTeachers(o.deps.db, actor)]);
-        return { classes, teachers, today: await schoolToday(o.deps.db, actor, o.deps.now()) };
+        const today = await schoolToday(o.deps.db, actor, o.deps.now());
+        const [classes, teachers, active] = await Promise.all([
+          listClasses(o.deps.db, actor),
+          listTeachers(o.deps.db, actor),
+          listActiveGrants(o.deps.db, actor, today),
+        ]);
+        return { classes, teachers, today, inForce: active.length };
       }),
     );
     if (!lists.ok) {
       await ctx.reply(t(lists.key, lists.vars));
       return;
     }
-    const { classes, teachers, today } = lists.value;
+    const { classes, teachers, today, inForce } = lists.value;
     const pick = async (step: 'c' | 't' | 'r', text: string, labels: string[], perRow: number): Promise<number | undefined> => {
       const kb = new InlineKeyboard();
       labels.forEach((label, i) => {
         kb.text(label, grantPickCb.pack({ s: step, i }));
         if (i % perRow === perRow - 1) kb.row();
       });
+      // The grants in force, to revoke one: a press leaves this conversation for the grants screen.
+      if (step === 'c' && inForce > 0) kb.row().text(t('journal.grantsButton', { count: inForce }), grantsCb.pack({}));
       kb.row().text(t('common.cancel'), promptCancelCb.pack({}));
       await ctx.reply(text, { parse_mode: 'HTML', reply_markup: kb });
       for (;;) {

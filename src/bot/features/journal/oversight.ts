@@ -22,6 +22,7 @@ import {
   studentHistoryCb,
 } from '../../callbacks/journal.js';
 import { askReasonThenRun } from './actions.js';
+import { grantsFeature } from './grants.js';
 import { ack, dayLabel, guardedRun, needsReason, requireActor, STALE, show } from './ui.js';
 import { showClassDay } from './today.js';
 
@@ -29,7 +30,7 @@ import { showClassDay } from './today.js';
  * The journal for those who oversee it:
  * - /journal: any class's lessons of a day (R26 class teacher, R27 deputy, admin);
  * - /absences: the class teacher's (and deputy's) daily list of absences, to set Н/Б/У (R20);
- * - lesson cancellation (R7) and /grant access for a substitute (R7, conversation);
+ * - lesson cancellation (R7) and /grant access for a substitute (R7, conversation; revoking: grants.ts);
  * - /history: the audit trail of a lesson or a student, paged (R31; admin and deputy).
  */
 const CLASS_PAGE = 24;
@@ -256,6 +257,7 @@ export function journalAdminFeature() {
       await ctx.conversation.enter('grant', { locale: ctx.locale });
     }),
   );
+  composer.use(grantsFeature());
   composer.callbackQuery(classesCb.filter, (ctx) =>
     guardedRun(ctx, async () => {
       const data = classesCb.unpack(ctx.callbackQuery.data);

@@ -1,122 +1,17 @@
-import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { addDays, isoWeekday, localDate, weekStart } from '../shared/calendar.js';
-import { canReadStudent } from '../school/access.js';
-import { currentYear, periodsOf } from '../school/academic-year.js';
-import type { Actor } from '../school/actor.js';
-import { AccessDenied } from '../shared/errors.js';
 import { weightedAverage } from '../journal/averages.js';
-import { assertConsent, fullName, shortName, toObjectId } from '../school/people.js';
+import type { Actor } from '../school/actor.js';
+import { toObjectId } from '../school/people.js';
+import { addDays, isoWeekday, weekStart } from '../shared/calendar.js';
+import { AccessDenied } from '../shared/errors.js';
+import { currentPeriod, type DiaryStudent, fallbackPeriod, inGroupOf, type Names, type Opened, openStudent, type Period, subjectNames } from './reader.js';
 
 /**
  * The diary (электронный дневник, R24): what a family sees of one child — marks with the
  * weighted average per subject, homework, the timetable, attendance, lesson topics. Every read
- * starts with `openStudent`, which refuses (AccessDenied) unless `canReadStudent` (R4) and, for
- * family members, the privacy consent (R32). Returns plain data; the bot renders it.
+ * starts with `openStudent` (reader.ts: access R4, consent R32). Returns plain data; the bot
+ * renders it.
  */
-type Id = Types.ObjectId;
-
-export interface Names {
-  ru: string;
-  en: string;
-}
-
-export interface DiaryStudent {
-  studentId: string;
-  name: string;
-  fullName: string;
-  classId?: string;
-  className?: string;
-  schoolId: string;
-  timezone: string;
-  today: string;
-}
-
-interface Opened {
-  student: DiaryStudent;
-  id: Id;
-  schoolId: Id;
-  classId?: Id;
-  groupIds: string[];
-  workKinds: Map<string, { name: Names }>;
-  bells: Map<number, { start: string; end: string }>;
-}
-
-/** Loads the student for a reader, or refuses. A forged id is refused like a foreign one. */
-async function openStudent(db: Db, actor: Actor, studentId: string, now: Date): Promise<Opened> {
-  const id = toObjectId(studentId);
-  if (!(await canReadStudent(db, actor, id))) throw new AccessDenied();
-  const family = actor.childIds.has(String(id)) || String(actor.personId) === String(id);
-  if (family) await assertConsent(db, actor);
-  const { Person, School, SchoolClass, Group } = db.models;
-  const [s, school] = await Promise.all([
-    Person.findOne({ _id: id, schoolId: actor.schoolId }, { firstName: 1, lastName: 1, middleName: 1, student: 1 }).lean(),
-    School.findById(actor.schoolId, { timezone: 1, settings: 1 }).lean(),
-  ]);
-  if (!s || !school) throw new AccessDenied();
-  const classId = s.student?.classId ?? undefined;
-  const [cls, groups] = await Promise.all([
-    classId ? SchoolClass.findOne({ _id: classId, schoolId: actor.schoolId }, { name: 1 }).lean() : null,
-    Group.find({ schoolId: actor.schoolId, studentIds: id }, { _id: 1 }).lean(),
-  ]);
-  const workKinds = new Map(
-    (school.settings?.workKinds ?? []).map((k) => [k.code, { name: { ru: k.name?.ru ?? k.code, en: k.name?.en ?? k.code } }]),
-  );
-  const bells = new Map((school.settings?.bells ?? []).map((b) => [b.lessonNo, { start: b.start, end: b.end }]));
-  return {
-    student: {
-      studentId: String(id),
-      name: shortName(s),
-      fullName: fullName(s),
-      classId: classId ? String(classId) : undefined,
-      className: cls?.name,
-      schoolId: String(actor.schoolId),
-      timezone: school.timezone,
-      today: localDate(now, school.timezone),
-    },
-    id,
-    schoolId: actor.schoolId,
-    classId,
-    groupIds: groups.map((g) => String(g._id)),
-    workKinds,
-    bells,
-  };
-}
-
-export interface Period {
-  yearId: string;
-  code: string;
-  kind: string;
-  startsOn: string;
-  endsOn: string;
-}
-
-/**
- * The period a family means by "now": the quarter (half, trimester) containing today; in the
- * holidays the one that just ended; before the first one, the first.
- */
-export async function currentPeriod(db: Db, schoolId: Id, today: string): Promise<Period | undefined> {
-  const year = await currentYear(db, schoolId, today, { orUpcoming: true });
-  if (!year) return undefined;
-  const periods = periodsOf(year);
-  const pick =
-    periods.find((p) => p.startsOn <= today && today <= p.endsOn) ??
-    [...periods].reverse().find((p) => p.endsOn < today) ??
-    periods[0];
-  if (!pick) return undefined;
-  return { yearId: year.id, code: pick.code, kind: pick.kind, startsOn: pick.startsOn, endsOn: pick.endsOn };
-}
-
-/** Without an academic calendar: the last 90 days. */
-const fallbackPeriod = (today: string) => ({ startsOn: addDays(today, -90), endsOn: today });
-
-async function subjectNames(db: Db, schoolId: Id, ids: Iterable<string>): Promise<Map<string, string>> {
-  const list = [...new Set(ids)];
-  if (list.length === 0) return new Map();
-  const subjects = await db.models.Subject.find({ schoolId, _id: { $in: list } }, { name: 1 }).lean();
-  return new Map(subjects.map((s) => [String(s._id), s.name]));
-}
-
 // ───────────────────────────── marks ─────────────────────────────
 
 export interface DiaryMark {
@@ -157,7 +52,7 @@ export async function diaryMarks(
   return marksOf(db, o, opts.until);
 }
 
-async function marksOf(db: Db, o: Opened, until?: string): Promise<MarksView> {
+export async function marksOf(db: Db, o: Opened, until?: string): Promise<MarksView> {
   const period = await currentPeriod(db, o.schoolId, o.student.today);
   const range = period ?? fallbackPeriod(o.student.today);
   const to = until && until < range.endsOn ? until : range.endsOn;
@@ -234,8 +129,6 @@ function rangeDates(today: string, range: TimetableRange): string[] {
   const monday = isoWeekday(today) === 7 ? addDays(today, 1) : weekStart(today);
   return [0, 1, 2, 3, 4, 5].map((d) => addDays(monday, d));
 }
-
-const inGroupOf = (o: Opened, groupId: Id | null | undefined) => !groupId || o.groupIds.includes(String(groupId));
 
 async function daysOf(db: Db, o: Opened, dates: string[]): Promise<DiaryDay[]> {
   if (!o.classId || dates.length === 0) return dates.map((date) => ({ date, weekday: isoWeekday(date), lessons: [] }));
@@ -351,7 +244,7 @@ export async function diaryHomework(
   return { student: o.student, range, items: await homeworkOf(db, o, range) };
 }
 
-async function homeworkOf(db: Db, o: Opened, range: 'tomorrow' | 'week'): Promise<DiaryHomework[]> {
+export async function homeworkOf(db: Db, o: Opened, range: 'tomorrow' | 'week'): Promise<DiaryHomework[]> {
   if (!o.classId) return [];
   const today = o.student.today;
   const dueDates = range === 'tomorrow' ? [addDays(today, 1)] : [1, 2, 3, 4, 5, 6, 7].map((d) => addDays(today, d));
@@ -485,68 +378,4 @@ export async function diaryTopics(db: Db, actor: Actor, studentId: string, now: 
     .filter((d) => d.lessons.length > 0)
     .reverse();
   return { student: o.student, days };
-}
-
-// ───────────────────────────── summaries (digest, join) ─────────────────────────────
-
-export interface WeekSummary {
-  student: DiaryStudent;
-  from: string;
-  to: string;
-  /** Marks given in the week, by subject, with the period average now and before the week. */
-  subjects: Array<{ subject: string; marks: number[]; average?: number; previousAverage?: number }>;
-  absences: DiaryAbsence[];
-  homework: DiaryHomework[];
-}
-
-/**
- * The weekly digest of one child (R25: the same on paper for families without internet):
- * marks of the last seven days, averages and their change, absences, homework due.
- */
-export async function weekSummary(db: Db, actor: Actor, studentId: string, now: Date): Promise<WeekSummary> {
-  const o = await openStudent(db, actor, studentId, now);
-  const to = o.student.today;
-  const from = addDays(to, -6);
-  const [current, before, attendance, homework] = await Promise.all([
-    marksOf(db, o),
-    marksOf(db, o, addDays(from, -1)),
-    diaryAttendance(db, actor, studentId, now),
-    homeworkOf(db, o, 'week'),
-  ]);
-  const previous = new Map(before.subjects.map((s) => [s.subjectId, s.average]));
-  const subjects = current.subjects
-    .map((s) => ({
-      subject: s.subject,
-      marks: s.marks.filter((m) => m.date >= from && m.date <= to).map((m) => m.value),
-      average: s.average,
-      previousAverage: previous.get(s.subjectId),
-    }))
-    .filter((s) => s.marks.length > 0 || s.average !== undefined);
-  return {
-    student: o.student,
-    from,
-    to,
-    subjects,
-    absences: attendance.absences.filter((a) => a.date >= from && a.date <= to),
-    homework,
-  };
-}
-
-export interface PeriodSummary {
-  student: DiaryStudent;
-  period?: Period;
-  subjects: Array<{ subject: string; count: number; average?: number }>;
-  absences: Record<string, number>;
-}
-
-/** The current period so far: what a parent joining mid-year gets once, instead of every old event. */
-export async function periodSummary(db: Db, actor: Actor, studentId: string, now: Date): Promise<PeriodSummary> {
-  const o = await openStudent(db, actor, studentId, now);
-  const [marks, attendance] = await Promise.all([marksOf(db, o), diaryAttendance(db, actor, studentId, now)]);
-  return {
-    student: o.student,
-    period: marks.period,
-    subjects: marks.subjects.map((s) => ({ subject: s.subject, count: s.marks.length, average: s.average })),
-    absences: attendance.counts,
-  };
 }

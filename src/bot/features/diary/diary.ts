@@ -9,8 +9,8 @@ import {
   diaryTimetable,
   diaryTopics,
   homeworkAttachments,
-  type Names,
 } from '../../../domain/diary/diary.js';
+import type { Names } from '../../../domain/diary/reader.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { childMessages } from '../../../domain/messaging/inbox.js';
 import { listMyChildren } from '../../../domain/school/people.js';

@@ -1,6 +1,6 @@
 import type { Locale } from '../../config.js';
 import type { OutboxDoc } from '../../db/models/notify.js';
-import { periodSummary, weekSummary } from '../../domain/diary/diary.js';
+import { periodSummary, weekSummary } from '../../domain/diary/summaries.js';
 import { loadActor } from '../../domain/school/actor.js';
 import { dayMonth } from '../../domain/shared/calendar.js';
 import type { Translate } from '../../i18n.js';

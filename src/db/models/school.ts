@@ -50,6 +50,11 @@ const settingsSchema = new Schema(
       to: { type: String, default: '08:00' },
     },
     markGraceMinutes: { type: Number, default: 5, min: 0, max: 60 },
+    /** R17: how a period mark is suggested from the average (domain/journal/assessment.ts). */
+    assessment: {
+      roundFrom: { type: Number, default: 0.5, min: 0.1, max: 0.9 },
+      minMarks: { type: Number, default: 3, min: 0, max: 20 },
+    },
     inviteTtlDays: { type: Number, min: 1, max: 365 },
     workKinds: { type: [workKindSchema], default: () => DEFAULT_WORK_KINDS },
     bells: { type: [bellSchema], default: () => DEFAULT_BELLS },
@@ -95,6 +100,13 @@ const periodSchema = new Schema(
     endsOn: { type: String, required: true },
     /** R15: the admin opens the period-mark window; null = the default last week of the period. */
     markWindow: { opensOn: String, closesOn: String },
+    /** R15 for one class: the admin opened, extended or closed its window apart from the school's. */
+    classWindows: {
+      type: [new Schema({ classId: { type: Schema.Types.ObjectId, required: true }, opensOn: String, closesOn: String }, { _id: false })],
+      default: [],
+    },
+    /** The grade levels this period is for (quarters for 1–9, halves for 10–11); empty: every grade. */
+    grades: { type: [Number], default: [] },
   },
   { _id: false },
 );

@@ -91,42 +91,53 @@ export async function runLockLessons(deps: JobDeps): Promise<number> {
 }
 
 /**
+ * Each school whose local time of day passes `inHours`, with its today and today's lessons
+ * (a school without lessons today is left out).
+ */
+async function* schoolDays(deps: JobDeps, now: Date, inHours: (minutes: number) => boolean) {
+  const schools = await deps.db.models.School.find({}, { timezone: 1, locale: 1, settings: 1 }).lean();
+  for (const school of schools) {
+    const rules = rulesOf(school);
+    const today = todayOf(rules, now);
+    const minutes = minutesOf(localTimeOf(now, rules.timezone));
+    if (!inHours(minutes)) continue;
+    const lessons = await todaysLessons(deps.db, rules, today);
+    if (lessons.length > 0) yield { schoolId: school._id, rules, today, minutes, lessons };
+  }
+}
+
+/** The class and subject names of these lessons, for a reminder's lines. */
+async function namesOf(db: Db, lessons: Array<{ classId: Id; subjectId: Id }>) {
+  const [classes, subjects] = await Promise.all([
+    db.models.SchoolClass.find({ _id: { $in: lessons.map((l) => l.classId) } }, { name: 1 }).lean(),
+    db.models.Subject.find({ _id: { $in: lessons.map((l) => l.subjectId) } }, { name: 1 }).lean(),
+  ]);
+  return (lesson: { classId: Id; subjectId: Id }) => ({
+    className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
+    subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
+  });
+}
+
+/**
  * R19: a teacher who has not marked attendance by the end of the lesson gets one reminder (the
  * substitute, when there is one).
  */
 export async function runAttendanceReminders(deps: JobDeps): Promise<number> {
   const now = deps.now();
-  const { db } = deps;
   let sent = 0;
-  const schools = await db.models.School.find({}, { timezone: 1, locale: 1, settings: 1 }).lean();
-  for (const school of schools) {
-    const rules = rulesOf(school);
-    const today = todayOf(rules, now);
-    const time = localTimeOf(now, rules.timezone);
-    if (minutesOf(time) >= minutesOf(LATEST_NOTICE_AT)) continue;
-    const lessons = await todaysLessons(db, rules, today);
+  for await (const { schoolId, rules, minutes, lessons } of schoolDays(deps, now, (m) => m < minutesOf(LATEST_NOTICE_AT))) {
     const due = lessons.filter((l) => {
       const bell = bellOf(rules, l.lessonNo);
-      return !l.attendanceTakenAt && bell && minutesOf(time) >= minutesOf(bell.end);
+      return !l.attendanceTakenAt && bell && minutes >= minutesOf(bell.end);
     });
     if (due.length === 0) continue;
-    const [classes, subjects] = await Promise.all([
-      db.models.SchoolClass.find({ _id: { $in: due.map((l) => l.classId) } }, { name: 1 }).lean(),
-      db.models.Subject.find({ _id: { $in: due.map((l) => l.subjectId) } }, { name: 1 }).lean(),
-    ]);
+    const names = await namesOf(deps.db, due);
     for (const lesson of due) {
       const personId = lesson.substituteId ?? lesson.teacherId;
       const bell = bellOf(rules, lesson.lessonNo);
-      const queued = await remindOnce(deps, { key: `att:${lesson._id}`, schoolId: school._id, personId, at: now }, {
+      const queued = await remindOnce(deps, { key: `att:${lesson._id}`, schoolId, personId, at: now }, {
         kind: 'attendanceReminder',
-        payload: {
-          lessonId: String(lesson._id),
-          lessonNo: lesson.lessonNo,
-          start: bell?.start,
-          end: bell?.end,
-          className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
-          subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
-        },
+        payload: { lessonId: String(lesson._id), lessonNo: lesson.lessonNo, start: bell?.start, end: bell?.end, ...names(lesson) },
       });
       if (queued) sent++;
     }
@@ -140,14 +151,8 @@ export async function runEndOfDay(deps: JobDeps): Promise<number> {
   const now = deps.now();
   const { db } = deps;
   let sent = 0;
-  const schools = await db.models.School.find({}, { timezone: 1, locale: 1, settings: 1 }).lean();
-  for (const school of schools) {
-    const rules = rulesOf(school);
-    const today = todayOf(rules, now);
-    const time = minutesOf(localTimeOf(now, rules.timezone));
-    if (time < minutesOf(END_OF_DAY_AT) || time >= minutesOf(LATEST_NOTICE_AT)) continue;
-    const lessons = await todaysLessons(db, rules, today);
-    if (lessons.length === 0) continue;
+  const inHours = (m: number) => m >= minutesOf(END_OF_DAY_AT) && m < minutesOf(LATEST_NOTICE_AT);
+  for await (const { schoolId, today, lessons } of schoolDays(deps, now, inHours)) {
     const counts = await db.models.Mark.aggregate<{ _id: Id; n: number }>([
       { $match: { lessonId: { $in: lessons.map((l) => l._id) }, deletedAt: null } },
       { $group: { _id: '$lessonId', n: { $sum: 1 } } },
@@ -167,22 +172,14 @@ export async function runEndOfDay(deps: JobDeps): Promise<number> {
       byTeacher.set(key, list);
     }
     if (byTeacher.size === 0) continue;
-    const [classes, subjects] = await Promise.all([
-      db.models.SchoolClass.find({ schoolId: school._id }, { name: 1 }).lean(),
-      db.models.Subject.find({ schoolId: school._id }, { name: 1 }).lean(),
-    ]);
+    const names = await namesOf(db, [...byTeacher.values()].flat().map((i) => i.lesson));
     for (const [teacher, items] of byTeacher) {
       const personId = items[0]?.lesson.substituteId ?? items[0]?.lesson.teacherId;
       if (!personId) continue;
       const lessonLines = items
         .sort((a, b) => (a.lesson.lessonNo ?? 0) - (b.lesson.lessonNo ?? 0))
-        .map(({ lesson, missing }) => ({
-          lessonNo: lesson.lessonNo,
-          className: classes.find((c) => String(c._id) === String(lesson.classId))?.name ?? '',
-          subject: subjects.find((s) => String(s._id) === String(lesson.subjectId))?.name ?? '',
-          missing,
-        }));
-      const queued = await remindOnce(deps, { key: `eod:${teacher}:${today}`, schoolId: school._id, personId, at: now }, {
+        .map(({ lesson, missing }) => ({ lessonNo: lesson.lessonNo, ...names(lesson), missing }));
+      const queued = await remindOnce(deps, { key: `eod:${teacher}:${today}`, schoolId, personId, at: now }, {
         kind: 'endOfDay',
         payload: { date: today, lessons: lessonLines },
       });

@@ -45,6 +45,17 @@ export interface RenderInput {
   cache: RenderCache;
 }
 
+/**
+ * Renders a notice that goes alone: `base` is the message with this document as its one item;
+ * `nothing()` closes it without a message (nothing to say any more).
+ */
+export type SingleRenderer = (
+  input: RenderInput,
+  doc: OutboxDoc,
+  base: RenderedMessage,
+  nothing: () => RenderedMessage,
+) => Promise<RenderedMessage>;
+
 export const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 /** One button under a message. */

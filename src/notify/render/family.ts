@@ -1,10 +1,9 @@
 import type { Types } from 'mongoose';
 import { reportDecisionCb } from '../../bot/callbacks/notices.js';
 import type { Db } from '../../db/index.js';
-import type { OutboxDoc } from '../../db/models/notify.js';
 import { shortName } from '../../domain/school/people.js';
 import { dayMonth } from '../../domain/shared/calendar.js';
-import { codeName, type RenderedMessage, type RenderInput } from './common.js';
+import { codeName, type SingleRenderer } from './common.js';
 
 /**
  * Between a family and its class teacher: a parent's absence report (with the decision buttons),
@@ -19,12 +18,7 @@ async function studentAndClass(db: Db, studentId: Id | null | undefined) {
   return { student, className: cls?.name ?? '—' };
 }
 
-export async function renderFamilyBlocked(
-  input: RenderInput,
-  doc: OutboxDoc,
-  base: RenderedMessage,
-  nothing: () => RenderedMessage,
-): Promise<RenderedMessage> {
+export const renderFamilyBlocked: SingleRenderer = async (input, doc, base, nothing) => {
   const { db, t } = input;
   const payload = (doc.payload ?? {}) as Record<string, unknown>;
   const [{ student, className }, parent] = await Promise.all([
@@ -36,14 +30,9 @@ export async function renderFamilyBlocked(
     ...base,
     text: t('notify.familyBlocked', { parent: parent ? shortName(parent) : '—', student: shortName(student), className }),
   };
-}
+};
 
-export async function renderReport(
-  input: RenderInput,
-  doc: OutboxDoc,
-  base: RenderedMessage,
-  nothing: () => RenderedMessage,
-): Promise<RenderedMessage> {
+export const renderReport: SingleRenderer = async (input, doc, base, nothing) => {
   const { db, t } = input;
   const report = await db.models.AbsenceReport.findById(doc.ref?.reportId).lean();
   if (!report) return nothing();
@@ -80,4 +69,4 @@ export async function renderReport(
   if (report.status === 'pending') return nothing();
   const key = report.status === 'rejected' ? 'absenceReport.rejectedToParent' : 'absenceReport.confirmedToParent';
   return { ...base, text: t(key, { ...vars, code: report.code ?? '', codeName: codeName(t, report.code) }) };
-}
+};

@@ -1,7 +1,6 @@
 import { annReadCb, reportViewData, threadReplyCb } from '../../bot/callbacks/notices.js';
-import type { OutboxDoc } from '../../db/models/notify.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
-import { clip, MAX_TEXT, oneButton, type RenderedMessage, type RenderInput } from './common.js';
+import { clip, MAX_TEXT, oneButton, type RenderedMessage, type SingleRenderer } from './common.js';
 
 /**
  * Messages people write (src/domain/messaging/): teacher–family messages, announcements, notices
@@ -9,12 +8,7 @@ import { clip, MAX_TEXT, oneButton, type RenderedMessage, type RenderInput } fro
  */
 type Payload = Record<string, unknown>;
 
-export async function renderWritten(
-  input: RenderInput,
-  doc: OutboxDoc,
-  base: RenderedMessage,
-  nothing: () => RenderedMessage,
-): Promise<RenderedMessage> {
+export const renderWritten: SingleRenderer = async (input, doc, base, nothing) => {
   const { db, t } = input;
   const payload = (doc.payload ?? {}) as Payload;
   if (typeof payload.threadId === 'string') {
@@ -39,7 +33,7 @@ export async function renderWritten(
   const title = typeof payload.title === 'string' && payload.title ? `<b>${escapeHtml(clip(payload.title, 200))}</b>\n` : '';
   // Clipped before escaping, so an entity is never cut in half.
   return { ...base, text: `${title}${escapeHtml(clip(String(payload.text ?? ''), MAX_TEXT - 300))}` };
-}
+};
 
 /**
  * A bold title over the text; with a file the text is its caption. Telegram counts the text

@@ -1,21 +1,15 @@
 import type { Locale } from '../../config.js';
-import type { OutboxDoc } from '../../db/models/notify.js';
 import { periodSummary, weekSummary } from '../../domain/diary/summaries.js';
 import { loadActor } from '../../domain/school/actor.js';
 import { dayMonth } from '../../domain/shared/calendar.js';
 import type { Translate } from '../../i18n.js';
-import { clip, MAX_TEXT, periodName, type RenderedMessage, type RenderInput } from './common.js';
+import { clip, MAX_TEXT, periodName, type SingleRenderer } from './common.js';
 
 /**
  * The weekly digest (R25) and the join summary (R23): read from the diary at send time, as the
  * recipient (src/domain/notices/summaries.ts only decides who gets one and when).
  */
-export async function renderSummary(
-  input: RenderInput,
-  doc: OutboxDoc,
-  base: RenderedMessage,
-  nothing: () => RenderedMessage,
-): Promise<RenderedMessage> {
+export const renderSummary: SingleRenderer = async (input, doc, base, nothing) => {
   const { db, t, now } = input;
   // Read as the recipient (R4): a guardianship removed since then means no message.
   const actor = doc.recipientId ? await loadActor(db, doc.recipientId) : undefined;
@@ -29,7 +23,7 @@ export async function renderSummary(
   } catch {
     return nothing();
   }
-}
+};
 
 const avg = (n: number | undefined, locale: Locale) =>
   n === undefined

@@ -115,35 +115,33 @@ async function page(db: Db, filter: Record<string, unknown>, pageNo: number, siz
   };
 }
 
-/** History of one lesson, newest first, paged. */
-export async function lessonHistory(
+/** The trail of one lesson or one student of the actor's school, newest first, paged. */
+async function historyOf(
   db: Db,
   actor: Actor,
-  lessonId: string,
-  pageNo = 0,
-  size = AUDIT_PAGE_SIZE,
+  about: { lessonId: string } | { studentId: string },
+  pageNo: number,
+  size: number,
 ): Promise<AuditPage> {
   assertCanReadAudit(actor);
-  const id = toObjectId(lessonId);
-  const lesson = await db.models.Lesson.exists({ _id: id, schoolId: actor.schoolId });
-  if (!lesson) throw new AccessDenied();
-  return page(db, { schoolId: actor.schoolId, lessonId: id }, pageNo, size);
+  const { schoolId } = actor;
+  if ('lessonId' in about) {
+    const lessonId = toObjectId(about.lessonId);
+    if (!(await db.models.Lesson.exists({ _id: lessonId, schoolId }))) throw new AccessDenied();
+    return page(db, { schoolId, lessonId }, pageNo, size);
+  }
+  const studentId = toObjectId(about.studentId);
+  if (!(await db.models.Person.exists({ _id: studentId, schoolId, roles: 'student' }))) throw new AccessDenied();
+  return page(db, { schoolId, studentId }, pageNo, size);
 }
 
+/** History of one lesson, newest first, paged. */
+export const lessonHistory = (db: Db, actor: Actor, lessonId: string, pageNo = 0, size = AUDIT_PAGE_SIZE): Promise<AuditPage> =>
+  historyOf(db, actor, { lessonId }, pageNo, size);
+
 /** History of one student (marks, absences, period marks), newest first, paged. */
-export async function studentHistory(
-  db: Db,
-  actor: Actor,
-  studentId: string,
-  pageNo = 0,
-  size = AUDIT_PAGE_SIZE,
-): Promise<AuditPage> {
-  assertCanReadAudit(actor);
-  const id = toObjectId(studentId);
-  const student = await db.models.Person.exists({ _id: id, schoolId: actor.schoolId, roles: 'student' });
-  if (!student) throw new AccessDenied();
-  return page(db, { schoolId: actor.schoolId, studentId: id }, pageNo, size);
-}
+export const studentHistory = (db: Db, actor: Actor, studentId: string, pageNo = 0, size = AUDIT_PAGE_SIZE): Promise<AuditPage> =>
+  historyOf(db, actor, { studentId }, pageNo, size);
 
 /**
  * The students of a class to pick a history from: everyone ever listed in it, those who left too

@@ -38,7 +38,7 @@ import { formatDay } from './privacy.js';
  * Every button carries ids only; the domain re-checks the right to invite on every press.
  */
 const FAMILY = ['p', 's'] as const;
-const roleOf = (r: (typeof FAMILY)[number]) => (r === 'p' ? 'parent' : 'student');
+const roleOf = (r: (typeof FAMILY)[number]): 'parent' | 'student' => (r === 'p' ? 'parent' : 'student');
 
 export const inviteMenuCb = defineCallback('invm', { k: cbField.enumOf(['staff', 'classes']) });
 export const inviteClassCb = defineCallback('invc', { c: cbField.objectId() });
@@ -126,16 +126,18 @@ async function showClass(ctx: BotContext, classId: string): Promise<void> {
   });
 }
 
+/** What every family invite of a press carries: the role, the clock, the deployment's lifetime. */
+const familyInvite = (ctx: BotContext, r: (typeof FAMILY)[number]) => ({
+  role: roleOf(r),
+  now: ctx.deps.now(),
+  defaultTtlDays: ctx.deps.config.inviteTtlDays,
+});
+
 /** A printable sheet for the whole class, in the school's language (R2, parents' meeting). */
 async function sendClassSheet(ctx: BotContext, classId: string, r: (typeof FAMILY)[number]): Promise<void> {
   const actor = requireActor(ctx);
   const overview = await classInviteOverview(ctx.deps.db, actor, classId);
-  const invites = await createClassInvites(ctx.deps.db, actor, {
-    classId,
-    role: roleOf(r),
-    now: ctx.deps.now(),
-    defaultTtlDays: ctx.deps.config.inviteTtlDays,
-  });
+  const invites = await createClassInvites(ctx.deps.db, actor, { classId, ...familyInvite(ctx, r) });
   const school = await schoolOf(ctx, actor);
   const blocks = sheetBlocks(invites, botUsername(ctx), r, overview.className);
   const expires = invites[0]?.expiresAt;
@@ -176,12 +178,7 @@ function sheetBlocks(invites: ClassInvite[], bot: string, r: (typeof FAMILY)[num
 /** QR codes for one student's parents (or the student), to forward one by one. */
 async function sendStudentInvites(ctx: BotContext, studentId: string, r: (typeof FAMILY)[number]): Promise<void> {
   const actor = requireActor(ctx);
-  const invites = await createStudentFamilyInvites(ctx.deps.db, actor, {
-    studentId,
-    role: roleOf(r),
-    now: ctx.deps.now(),
-    defaultTtlDays: ctx.deps.config.inviteTtlDays,
-  });
+  const invites = await createStudentFamilyInvites(ctx.deps.db, actor, { studentId, ...familyInvite(ctx, r) });
   const school = await schoolOf(ctx, actor);
   for (const inv of invites) {
     await sendQr(ctx, {

@@ -10,7 +10,7 @@ import { settingsOf } from '../school/rules.js';
 
 /**
  * Journal events that families are told about (R23). The journal's use cases call `publishEvent`
- * right after they save; the notify layer turns an event into outbox messages for each recipient
+ * right after they save; it turns an event into outbox messages for each recipient
  * (one document per event and recipient, under a unique idempotency key), and the delivery worker
  * sends them.
  *

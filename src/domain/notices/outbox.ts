@@ -4,9 +4,9 @@ import { type NoticeKind, PRIORITY_RANK, type Priority } from '../../db/models/n
 
 /**
  * The outbox, the domain's half: durable messages waiting for Telegram. Writing one is the promise
- * that it will be delivered; the delivery worker (src/notify/delivery.ts, its steps in
- * src/notify/outbox-worker.ts) keeps the promise. The domain only writes intent here and never
- * reads what the worker does.
+ * that it will be delivered; the delivery worker of the notify layer (which reads the domain, never
+ * the other way round) keeps the promise. The domain only writes intent here and never reads what
+ * the worker does.
  *
  * A new document is pending and claimable at once (`claimKey` = its id); `pendingKey` (= the
  * thing) holds the collapse slot while it waits, under a unique index.

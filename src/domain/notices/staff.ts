@@ -5,7 +5,7 @@ import { enqueue, signalOutbox } from './outbox.js';
 
 type Id = Types.ObjectId;
 
-/** What a staff reminder is about; the text is rendered at send time (src/notify/render/staff.ts). */
+/** What a staff reminder is about (plain data); the notify layer words it at send time. */
 export type StaffReminder =
   | {
       kind: 'attendanceReminder';

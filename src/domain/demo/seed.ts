@@ -8,6 +8,9 @@ import { toCsv } from '../imports/parse.js';
 import { type ImportReport, importFile } from '../imports/index.js';
 import { createSchool, getSchool } from '../school/schools.js';
 import { BOYS, feminineSurname, GIRLS, MEN, SURNAMES, WOMEN } from './names.js';
+import { CURRICULUM, DEMO_SCHOOL_NAME, LETTERS, PRIMARY_SUBJECTS, type Row, type StaffDef, SUBJECT_FAMILY, staffPlan } from './plan.js';
+import { type Rng, rng } from './random.js';
+import { buildTimetable } from './timetable.js';
 
 /**
  * A realistic demo school, built the way a real one is: by generating the seven import files in
@@ -42,128 +45,6 @@ export interface SeedResult {
   /** The staff code of the demo admin (for an invite). */
   adminExternalId: string;
 }
-
-/** A tiny seeded PRNG (mulberry32): the demo must be the same every time for the same seed. */
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-    chance: (p: number) => next() < p,
-    shuffle: <T>(items: T[]): T[] => {
-      for (let i = items.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        [items[i], items[j]] = [items[j] as T, items[i] as T];
-      }
-      return items;
-    },
-  };
-}
-type Rng = ReturnType<typeof rng>;
-
-// ---------------------------------------------------------------------------------------------
-// Curriculum: weekly hours by grade (index 0 = grade 1), after the federal basic curriculum.
-
-interface SubjectDef {
-  id: string;
-  name: string;
-  short: string;
-  assessment?: 'passfail';
-  hours: ReadonlyArray<number>;
-  /** Taught in two groups (English from grade 2). */
-  groups?: boolean;
-}
-
-export const CURRICULUM: readonly SubjectDef[] = [
-  { id: 'RUS', name: 'Русский язык', short: 'Рус. яз.', hours: [5, 5, 5, 5, 5, 6, 4, 3, 3, 2, 2] },
-  { id: 'READ', name: 'Литературное чтение', short: 'Лит. чт.', hours: [4, 4, 4, 3] },
-  { id: 'LIT', name: 'Литература', short: 'Лит.', hours: [0, 0, 0, 0, 3, 3, 2, 2, 3, 3, 3] },
-  { id: 'MATH', name: 'Математика', short: 'Матем.', hours: [4, 4, 4, 4, 5, 5] },
-  { id: 'ALG', name: 'Алгебра', short: 'Алг.', hours: [0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3] },
-  { id: 'GEOM', name: 'Геометрия', short: 'Геом.', hours: [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2] },
-  { id: 'WORLD', name: 'Окружающий мир', short: 'Окр. мир', hours: [2, 2, 2, 2] },
-  { id: 'ENG', name: 'Английский язык', short: 'Англ.', hours: [0, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3], groups: true },
-  { id: 'HIST', name: 'История', short: 'Ист.', hours: [0, 0, 0, 0, 2, 2, 2, 2, 3, 2, 2] },
-  { id: 'SOC', name: 'Обществознание', short: 'Общ.', hours: [0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2] },
-  { id: 'GEO', name: 'География', short: 'Геогр.', hours: [0, 0, 0, 0, 1, 1, 2, 2, 2, 1, 1] },
-  { id: 'BIO', name: 'Биология', short: 'Биол.', hours: [0, 0, 0, 0, 1, 1, 1, 2, 2, 1, 1] },
-  { id: 'PHYS', name: 'Физика', short: 'Физ.', hours: [0, 0, 0, 0, 0, 0, 2, 2, 3, 2, 2] },
-  { id: 'CHEM', name: 'Химия', short: 'Хим.', hours: [0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 1] },
-  { id: 'INF', name: 'Информатика', short: 'Инф.', hours: [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1] },
-  { id: 'MUS', name: 'Музыка', short: 'Муз.', hours: [1, 1, 1, 1, 1, 1, 1, 1] },
-  { id: 'ART', name: 'Изобразительное искусство', short: 'ИЗО', hours: [1, 1, 1, 1, 1, 1, 1] },
-  { id: 'TECH', name: 'Труд (технология)', short: 'Труд', hours: [1, 1, 1, 1, 2, 2, 2, 1, 1] },
-  { id: 'PE', name: 'Физическая культура', short: 'Физ-ра', hours: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2] },
-  {
-    id: 'ORKSE',
-    name: 'Основы религиозных культур и светской этики',
-    short: 'ОРКСЭ',
-    assessment: 'passfail',
-    hours: [0, 0, 0, 1],
-  },
-];
-
-/** Subjects a primary class teacher teaches in their own class. */
-const PRIMARY_SUBJECTS = new Set(['RUS', 'READ', 'MATH', 'WORLD', 'ART', 'TECH', 'ORKSE']);
-/** Subjects one teacher takes together in a class (Russian + Literature, Algebra + Geometry, …). */
-const SUBJECT_FAMILY: Record<string, string> = {
-  RUS: 'RUS',
-  LIT: 'RUS',
-  MATH: 'MATH',
-  ALG: 'MATH',
-  GEOM: 'MATH',
-  HIST: 'HIST',
-  SOC: 'HIST',
-};
-const LETTERS = ['А', 'Б'] as const;
-const DAYS = [1, 2, 3, 4, 5] as const;
-export const DEMO_SCHOOL_NAME = 'Демонстрационная школа № 1';
-
-interface StaffDef {
-  id: string;
-  roles: string;
-  /** Subject family the teacher teaches in grades 5–11 (or all grades for specialists). */
-  teaches?: string;
-}
-
-/** 40 staff: admin (teaches informatics), deputy (maths), secretary, 8 primary teachers, specialists. */
-function staffPlan(): StaffDef[] {
-  const plan: StaffDef[] = [
-    { id: 'T01', roles: 'admin;teacher', teaches: 'INF', },
-    { id: 'T02', roles: 'deputy;teacher', teaches: 'MATH', },
-    { id: 'T03', roles: 'secretary', },
-  ];
-  for (let i = 0; i < 8; i++) plan.push({ id: '', roles: 'teacher', teaches: 'PRIMARY', });
-  const specialists: Array<[string, number]> = [
-    ['RUS', 6],
-    ['MATH', 5],
-    ['ENG', 6],
-    ['HIST', 2],
-    ['GEO', 1],
-    ['BIO', 1],
-    ['CHEM', 1],
-    ['PHYS', 1],
-    ['INF', 1],
-    ['MUS', 1],
-    ['ART', 1],
-    ['TECH', 1],
-    ['PE', 2],
-  ];
-  for (const [family, n] of specialists) {
-    for (let i = 0; i < n; i++) plan.push({ id: '', roles: 'teacher', teaches: family, });
-  }
-  return plan.map((s, i) => ({ ...s, id: `T${String(i + 1).padStart(2, '0')}` }));
-}
-
-type Row = Record<string, string | number | boolean | undefined>;
 
 export interface DemoFiles {
   staff: Row[];
@@ -380,92 +261,6 @@ function phoneFor(parentId: string, seed: number): string {
   let h = seed;
   for (const ch of parentId) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   return phone(rng(h));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Timetable: a randomized greedy fill with restarts; a teacher is never in two places at once.
-
-interface Unit {
-  subjectId: string;
-  teachers: string[];
-}
-
-function buildTimetable(
-  r: Rng,
-  classes: ReadonlyArray<{ id: string; grade: number }>,
-  assignment: Map<string, Map<string, string[]>>,
-  staff: StaffDef[],
-): Row[] {
-  const room = new Map<string, string>();
-  for (const [i, s] of staff.entries()) room.set(s.id, s.teaches === 'PE' ? 'Спортзал' : String(200 + i));
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const busy = new Set<string>();
-    const rows: Row[] = [];
-    let failed = false;
-    // Upper grades first: they have the most lessons and the most shared teachers.
-    for (const c of [...classes].sort((a, b) => b.grade - a.grade)) {
-      const placed = placeClass(r, c, assignment.get(c.id)!, busy);
-      if (!placed) {
-        failed = true;
-        break;
-      }
-      for (const p of placed) {
-        p.unit.teachers.forEach((t, i) => {
-          busy.add(`${t}|${p.day}|${p.lesson}`);
-          rows.push({
-            class_id: c.id,
-            group_id: p.unit.teachers.length === 2 ? `${c.id}-ENG-${i + 1}` : undefined,
-            weekday: p.day,
-            lesson_no: p.lesson,
-            subject_id: p.unit.subjectId,
-            teacher_id: t,
-            room: c.grade <= 4 && PRIMARY_SUBJECTS.has(p.unit.subjectId) ? String(100 + classes.indexOf(c)) : room.get(t),
-          });
-        });
-      }
-    }
-    if (!failed) return rows;
-  }
-  throw new Error('could not build a demo timetable without double-booked teachers');
-}
-
-function placeClass(
-  r: Rng,
-  c: { id: string; grade: number },
-  subjects: Map<string, string[]>,
-  busy: ReadonlySet<string>,
-): Array<{ unit: Unit; day: number; lesson: number }> | undefined {
-  const units: Unit[] = [];
-  for (const [subjectId, teachers] of subjects) {
-    const hours = CURRICULUM.find((s) => s.id === subjectId)!.hours[c.grade - 1] ?? 0;
-    for (let h = 0; h < hours; h++) units.push({ subjectId, teachers });
-  }
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const left = r.shuffle([...units]);
-    const perDay = DAYS.map(() => Math.floor(units.length / DAYS.length));
-    for (const d of r.shuffle([0, 1, 2, 3, 4]).slice(0, units.length % DAYS.length)) perDay[d]!++;
-    const placed: Array<{ unit: Unit; day: number; lesson: number }> = [];
-    let ok = true;
-    for (const day of DAYS) {
-      const today = new Map<string, number>();
-      for (let lesson = 1; lesson <= perDay[day - 1]! && ok; lesson++) {
-        const free = (u: Unit) => u.teachers.every((t) => !busy.has(`${t}|${day}|${lesson}`));
-        // Prefer a subject not yet taught today; allow a second lesson of a subject only if needed.
-        let index = left.findIndex((u) => free(u) && !today.has(u.subjectId));
-        if (index < 0) index = left.findIndex((u) => free(u) && (today.get(u.subjectId) ?? 0) < 2);
-        if (index < 0) {
-          ok = false;
-          break;
-        }
-        const [unit] = left.splice(index, 1);
-        today.set(unit!.subjectId, (today.get(unit!.subjectId) ?? 0) + 1);
-        placed.push({ unit: unit!, day, lesson });
-      }
-      if (!ok) break;
-    }
-    if (ok && left.length === 0) return placed;
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

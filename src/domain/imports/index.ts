@@ -4,16 +4,8 @@ import { appendAudit } from '../school/audit.js';
 import { AccessDenied } from '../shared/errors.js';
 import { localDate } from '../shared/calendar.js';
 import type { EntityCounts, Plan, PlanContext, RowError, ValidRow } from './common.js';
-import {
-  COLUMNS,
-  DEPUTY_KINDS,
-  guessKind,
-  IMPORT_KINDS,
-  type ImportKind,
-  mapHeaders,
-  ROW_SCHEMAS,
-  type RowOf,
-} from './kinds.js';
+import { COLUMNS, DEPUTY_KINDS, guessKind, IMPORT_KINDS, type ImportKind, mapHeaders } from './kinds.js';
+import { ROW_SCHEMAS, type RowOf } from './rows.js';
 import { type ParsedSheet, parseSpreadsheet, SpreadsheetError } from './parse.js';
 import { planLoad, planTimetable } from './schedule.js';
 import { planStaff } from './staff.js';

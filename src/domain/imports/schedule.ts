@@ -12,7 +12,7 @@ import {
 } from './common.js';
 import { currentYear } from '../school/academic-year.js';
 import { addDays } from '../shared/calendar.js';
-import type { LoadRow, TimetableRow } from './kinds.js';
+import type { LoadRow, TimetableRow } from './rows.js';
 
 /** What load and timetable rows refer to, loaded once per file. */
 async function loadRefs(ctx: PlanContext) {

@@ -11,7 +11,7 @@ import {
   type ValidRow,
   type WriteOp,
 } from './common.js';
-import type { StaffRow } from './kinds.js';
+import type { StaffRow } from './rows.js';
 
 const isStaffRole = (r: string) => (STAFF_ROLES as readonly string[]).includes(r);
 

@@ -11,7 +11,7 @@ import {
   type ValidRow,
   type WriteOp,
 } from './common.js';
-import type { ClassRow, GroupRow, SubjectRow } from './kinds.js';
+import type { ClassRow, GroupRow, SubjectRow } from './rows.js';
 
 /** created/updated/unchanged bookkeeping for entities keyed by (schoolId, externalId). */
 function upserts(schoolId: Types.ObjectId, now: Date) {

@@ -10,7 +10,7 @@ import {
   type ValidRow,
   type WriteOp,
 } from './common.js';
-import type { RELATIONS, StudentRow } from './kinds.js';
+import type { RELATIONS, StudentRow } from './rows.js';
 
 type Relation = (typeof RELATIONS)[number];
 type Slot = 1 | 2;

@@ -9,7 +9,8 @@ import { type Actor, loadActor, systemActor } from '../../../src/domain/school/a
 import { demoFiles } from '../../../src/domain/demo/seed.js';
 import { AccessDenied } from '../../../src/domain/shared/errors.js';
 import { guessKind, type ImportKind, type ImportReport, importFile, kindFromWord } from '../../../src/domain/imports/index.js';
-import { COLUMNS, parsePhone, parseWeekday } from '../../../src/domain/imports/kinds.js';
+import { parsePhone, parseWeekday } from '../../../src/domain/imports/cells.js';
+import { COLUMNS } from '../../../src/domain/imports/kinds.js';
 import { detectDelimiter, parseSpreadsheet, toCsv } from '../../../src/domain/imports/parse.js';
 import { createSchool } from '../../../src/domain/school/schools.js';
 import { LOCALES_DIR } from '../../../src/i18n.js';

@@ -6,6 +6,8 @@ import { isAdmin } from './access.js';
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';
 import { toObjectId } from './people.js';
+import { settingsOf, todayOf } from './rules.js';
+import { cachedSchool } from '../../db/school-cache.js';
 
 /**
  * R15: period marks are entered during the last week of the period. The window opens by itself
@@ -61,11 +63,15 @@ export type WindowChange = z.infer<typeof windowChange>;
 export async function changeMarkWindow(
   db: Db,
   actor: Actor,
-  input: { yearId: string; periodCode: string; classId?: string; change: WindowChange; windowDays: number; today: LocalDate },
+  input: { yearId: string; periodCode: string; classId?: string; change: WindowChange },
   now: Date,
 ): Promise<MarkWindow> {
   if (!isAdmin(actor)) throw new AccessDenied();
   const change = windowChange.parse(input.change);
+  const school = await cachedSchool(db, actor.schoolId);
+  if (!school) throw new AccessDenied();
+  const windowDays = settingsOf(school).finalMarkWindowDays;
+  const today = todayOf({ timezone: school.timezone }, now);
   const year = await db.models.AcademicYear.findOne({ _id: toObjectId(input.yearId), schoolId: actor.schoolId }).lean();
   if (!year) throw new AccessDenied();
   if (year.status === 'archived') throw new DomainError('year.readOnly', { name: year.name });
@@ -75,19 +81,19 @@ export async function changeMarkWindow(
     const cls = await db.models.SchoolClass.exists({ _id: toObjectId(input.classId), schoolId: actor.schoolId });
     if (!cls) throw new AccessDenied();
   }
-  const before = markWindowOf(period, input.windowDays, input.classId);
+  const before = markWindowOf(period, windowDays, input.classId);
   let next: { opensOn?: LocalDate; closesOn?: LocalDate } = {};
   switch (change.action) {
     case 'open': {
-      const opensOn = change.from ?? input.today;
-      next = { opensOn, closesOn: change.until ?? (before.closesOn < opensOn ? addDays(opensOn, input.windowDays - 1) : before.closesOn) };
+      const opensOn = change.from ?? today;
+      next = { opensOn, closesOn: change.until ?? (before.closesOn < opensOn ? addDays(opensOn, windowDays - 1) : before.closesOn) };
       break;
     }
     case 'extend':
       next = { opensOn: before.opensOn, closesOn: change.until };
       break;
     case 'close':
-      next = { opensOn: before.opensOn < input.today ? before.opensOn : addDays(input.today, -1), closesOn: addDays(input.today, -1) };
+      next = { opensOn: before.opensOn < today ? before.opensOn : addDays(today, -1), closesOn: addDays(today, -1) };
       break;
     case 'reset':
       next = {};
@@ -108,7 +114,7 @@ export async function changeMarkWindow(
   await db.models.AcademicYear.updateOne({ _id: year._id }, { $set: { periods } });
   const after = markWindowOf(
     periods.find((p) => p.code === input.periodCode) as WindowSource,
-    input.windowDays,
+    windowDays,
     input.classId,
   );
   await appendAudit(db, actor, now, {

@@ -32,7 +32,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 }
 
 /** A current mark as the journal stores it (value, the kind's weight at the time). */
-async function mark(student: number, date: string, value: number, weight = 1) {
+async function mark(student: number, date: string, value: 2 | 3 | 4 | 5, weight = 1) {
   const lessonId = await lessonOn(db, f, f.mathSlot7, date);
   await db.models.Mark.create({
     schoolId: f.schoolId,
@@ -76,7 +76,10 @@ beforeAll(async () => {
     ],
   });
   yearId = year._id;
-  [teacher, other, deputy, admin] = await Promise.all([f.teacherId, f.otherTeacherId, f.deputyId, f.adminId].map((id) => actorFor(db, id)));
+  teacher = await actorFor(db, f.teacherId);
+  other = await actorFor(db, f.otherTeacherId);
+  deputy = await actorFor(db, f.deputyId);
+  admin = await actorFor(db, f.adminId);
   q2 = { classId: String(f.class7.id), subjectId: String(f.mathId), yearId: String(yearId), periodCode: 'q2' };
   // Student 0: 5, control 4 (weight 2), 3 → (5 + 8 + 3) / 4 = 4.00 → 4.
   await mark(0, '2026-11-09', 5);
@@ -177,14 +180,14 @@ describe('period marks (R15–R17, R7)', () => {
 
   it('the admin reopens the window for one class; the teacher may enter again there, not in another class', async () => {
     const late = at('2026-12-30');
-    const extend = { yearId: String(yearId), periodCode: 'q2', classId: String(f.class7.id), windowDays: 7, today: '2026-12-30' };
+    const extend = { yearId: String(yearId), periodCode: 'q2', classId: String(f.class7.id) };
     await expect(changeMarkWindow(db, teacher, { ...extend, change: { action: 'extend', until: '2027-01-15' } }, late)).rejects.toBeInstanceOf(
       AccessDenied,
     );
     const w = await changeMarkWindow(
       db,
       admin,
-      { yearId: String(yearId), periodCode: 'q2', classId: String(f.class7.id), change: { action: 'extend', until: '2027-01-15' }, windowDays: 7, today: '2026-12-30' },
+      { yearId: String(yearId), periodCode: 'q2', classId: String(f.class7.id), change: { action: 'extend', until: '2027-01-15' } },
       late,
     );
     expect(w).toEqual({ opensOn: '2026-12-22', closesOn: '2027-01-15', source: 'class' });

@@ -1,14 +1,13 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import type { AbsenceCode } from '../../db/models/journal.js';
-import { publishEvent } from '../notices/events.js';
 import { enqueue, signalOutbox } from '../notices/outbox.js';
 import { addDays, localDate } from '../shared/calendar.js';
 import { readsWholeSchool } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
-import { appendAudit } from '../school/audit.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertConsent, toObjectId } from '../school/people.js';
+import { setAbsenceCode } from '../journal/absence-reason.js';
 
 /**
  * A parent tells the school in advance that the child will be absent (dates, reason, optionally a
@@ -140,7 +139,7 @@ export async function decideAbsenceReport(
   if (decision !== 'reject') {
     const absences = await Absence.find(
       { schoolId: actor.schoolId, studentId: report.studentId, date: { $gte: report.from, $lte: report.to } },
-      { lessonId: 1, code: 1 },
+      { lessonId: 1, code: 1, studentId: 1 },
     ).lean();
     const lessons = absences.length
       ? await Lesson.find({ _id: { $in: absences.map((a) => a.lessonId) } }, { lockedAt: 1 }).lean()
@@ -152,28 +151,7 @@ export async function decideAbsenceReport(
         locked++;
         continue;
       }
-      const res = await Absence.updateOne(
-        { _id: a._id, code: a.code },
-        { $set: { code: decision as AbsenceCode, reasonBy: actor.personId } },
-      );
-      if (res.modifiedCount !== 1) continue;
-      applied++;
-      await appendAudit(db, actor, now, {
-        action: 'absence.reason',
-        entity: { type: 'Absence', id: a._id },
-        lessonId: a.lessonId,
-        studentId: report.studentId,
-        before: { code: a.code },
-        after: { code: decision },
-        reason: `absence report ${String(report._id)}`,
-      });
-      await publishEvent(db, {
-        kind: 'absence.reason',
-        schoolId: actor.schoolId,
-        studentId: report.studentId,
-        lessonId: a.lessonId,
-        at: now,
-      });
+      if (await setAbsenceCode(db, actor, now, a, decision as AbsenceCode, `absence report ${String(report._id)}`)) applied++;
     }
     await AbsenceReport.updateOne({ _id: id }, { $set: { applied } });
   }

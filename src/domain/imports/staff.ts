@@ -1,16 +1,7 @@
 import { Types } from 'mongoose';
 import { STAFF_ROLES } from '../../db/models/people.js';
-import {
-  diffFields,
-  ErrorList,
-  findDuplicates,
-  newCounts,
-  type Plan,
-  type PlanContext,
-  upsertOp,
-  type ValidRow,
-  type WriteOp,
-} from './common.js';
+import { diffFields, ErrorList, findDuplicates, newCounts, upsertOp } from './common.js';
+import type { Plan, PlanContext, ValidRow, WriteOp } from './common.js';
 import type { StaffRow } from './rows.js';
 
 const isStaffRole = (r: string) => (STAFF_ROLES as readonly string[]).includes(r);

@@ -1,16 +1,6 @@
 import { Types } from 'mongoose';
-import {
-  diffFields,
-  ErrorList,
-  type FieldDiff,
-  findDuplicates,
-  newCounts,
-  type Plan,
-  type PlanContext,
-  upsertOp,
-  type ValidRow,
-  type WriteOp,
-} from './common.js';
+import { diffFields, ErrorList, findDuplicates, newCounts, upsertOp } from './common.js';
+import type { FieldDiff, Plan, PlanContext, ValidRow, WriteOp } from './common.js';
 import type { ClassRow, GroupRow, SubjectRow } from './rows.js';
 
 /** created/updated/unchanged bookkeeping for entities keyed by (schoolId, externalId). */

@@ -1,15 +1,6 @@
 import { Types } from 'mongoose';
-import {
-  diffFields,
-  ErrorList,
-  findDuplicates,
-  newCounts,
-  type Plan,
-  type PlanContext,
-  upsertOp,
-  type ValidRow,
-  type WriteOp,
-} from './common.js';
+import { diffFields, ErrorList, findDuplicates, newCounts, upsertOp } from './common.js';
+import type { Plan, PlanContext, ValidRow, WriteOp } from './common.js';
 import type { RELATIONS, StudentRow } from './rows.js';
 
 type Relation = (typeof RELATIONS)[number];

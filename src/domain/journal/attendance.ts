@@ -7,8 +7,9 @@ import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { isLocalDate, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
+import { setAbsenceCode } from './absence-reason.js';
 import { assertCanEditLesson } from './lesson-access.js';
-import { type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { type LessonBrief, lessonBrief, lessonForEdit, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
 import { loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { toObjectId } from '../school/people.js';
 import { reportedReason } from '../diary/absence-reports.js';
@@ -43,10 +44,7 @@ export interface AttendanceSheet {
 const editorOf = (actor: Actor): Id => actor.personId ?? actor.schoolId;
 
 async function checkEdit(db: Db, actor: Actor, lessonId: string, now: Date, reason?: string, draft = true) {
-  const lesson = await loadLesson(db, actor, lessonId);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  const today = todayOf(rules, now);
-  const check = await assertCanEditLesson(db, actor, lesson, { what: 'attendance', rules, today, reason, draft });
+  const { lesson, rules, check } = await lessonForEdit(db, actor, lessonId, now, { what: 'attendance', reason, draft });
   const brief = await lessonBrief(db, lesson, rules);
   return { lesson, rules, check, brief };
 }
@@ -368,22 +366,8 @@ export async function setAbsenceReason(
     if (a.code === code) continue;
     const lesson = await loadLesson(db, actor, a.lessonId);
     const check = await assertCanEditLesson(db, actor, lesson, { what: 'reasons', rules, today, reason: opts.reason });
-    const res = await Absence.updateOne(
-      { _id: a._id, code: a.code },
-      { $set: { code, reasonBy: actor.personId } },
-    );
-    if (res.modifiedCount === 0) continue;
-    changed++;
-    await appendAudit(db, actor, now, {
-      action: 'absence.reason',
-      entity: { type: 'absence', id: a._id },
-      lessonId: a.lessonId,
-      studentId: a.studentId,
-      before: { code: a.code ?? 'Н' },
-      after: { code },
-      reason: check.lockedOverride ? opts.reason?.trim() : undefined,
-    });
-    await publishEvent(db, { kind: 'absence.reason', schoolId: actor.schoolId, studentId: a.studentId, lessonId: a.lessonId, at: now });
+    const reason = check.lockedOverride ? opts.reason?.trim() : undefined;
+    if (await setAbsenceCode(db, actor, now, a, code as AbsenceCode, reason)) changed++;
   }
   return { changed };
 }

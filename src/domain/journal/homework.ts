@@ -5,9 +5,8 @@ import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
 import { DomainError } from '../shared/errors.js';
-import { assertCanEditLesson, assertCanReadLesson } from './lesson-access.js';
-import { type LessonBrief, lessonBrief, loadLesson, materializeLessons } from './lessons.js';
-import { loadSchoolRules, todayOf } from '../school/rules.js';
+import { assertCanReadLesson } from './lesson-access.js';
+import { type LessonBrief, lessonBrief, lessonForEdit, loadLesson, materializeLessons } from './lessons.js';
 
 /**
  * Homework (R22): text plus the photos and files the teacher sends (kept as Telegram file_ids),
@@ -51,14 +50,7 @@ export async function setHomework(
       throw new DomainError('homework.badFile');
     }
   }
-  const lesson = await loadLesson(db, actor, lessonId);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  const check = await assertCanEditLesson(db, actor, lesson, {
-    what: 'homework',
-    rules,
-    today: todayOf(rules, now),
-    reason: input.reason,
-  });
+  const { lesson, check } = await lessonForEdit(db, actor, lessonId, now, { what: 'homework', reason: input.reason });
   const homework = {
     text,
     attachments: attachments.map((a) => ({
@@ -124,9 +116,7 @@ export async function prepareHomework(
   lessonId: string,
   now: Date,
 ): Promise<{ lesson: LessonBrief; text?: string; files: number }> {
-  const lesson = await loadLesson(db, actor, lessonId);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  await assertCanEditLesson(db, actor, lesson, { what: 'homework', rules, today: todayOf(rules, now), draft: true });
+  const { lesson, rules } = await lessonForEdit(db, actor, lessonId, now, { what: 'homework', draft: true });
   return {
     lesson: await lessonBrief(db, lesson, rules),
     text: lesson.homework?.text ?? undefined,

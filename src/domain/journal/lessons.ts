@@ -7,7 +7,7 @@ import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { isoWeekday, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
-import { assertCanReadLesson, type LessonRef, type LessonRights, lessonRights } from './lesson-access.js';
+import { assertCanEditLesson, assertCanReadLesson, type EditOptions, type LessonRef, type LessonRights, lessonRights } from './lesson-access.js';
 import { isSchoolDay } from '../school/academic-year.js';
 import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { isLocked } from './locks.js';
@@ -260,6 +260,17 @@ export async function loadLesson(db: Db, actor: Actor, lessonId: string | Id): P
   const lesson = await db.models.Lesson.findOne({ _id: toObjectId(lessonId), schoolId: actor.schoolId }).lean();
   if (!lesson) throw new AccessDenied();
   return lesson;
+}
+
+/**
+ * A lesson about to be changed: loaded with the school's rules, and the actor's right to change
+ * `what` in it today checked (R7, R13, R14); `check` says whether the admin overrides a lock.
+ */
+export async function lessonForEdit(db: Db, actor: Actor, lessonId: string | Id, now: Date, opts: Omit<EditOptions, 'rules' | 'today'>) {
+  const lesson = await loadLesson(db, actor, lessonId);
+  const rules = await loadSchoolRules(db, actor.schoolId);
+  const check = await assertCanEditLesson(db, actor, lesson, { ...opts, rules, today: todayOf(rules, now) });
+  return { lesson, rules, check };
 }
 
 export interface LessonView extends LessonSummary {

@@ -9,7 +9,7 @@ import { appendAudit } from '../school/audit.js';
 import type { LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanEditLesson, assertCanReadLesson, helpers } from './lesson-access.js';
-import { isInLesson, type LessonBrief, lessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { isInLesson, type LessonBrief, lessonBrief, lessonForEdit, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
 import { loadSchoolRules, type SchoolRules, todayOf, type WorkKind, workKindOf } from '../school/rules.js';
 import { isLocked } from './locks.js';
 import { toObjectId } from '../school/people.js';
@@ -262,9 +262,7 @@ export async function deleteMark(db: Db, actor: Actor, input: { markId: string; 
 
 /** Early check for a marking session (bulk entry): the lesson is the actor's and not locked for them. */
 export async function assertCanMarkLesson(db: Db, actor: Actor, lessonId: string, now: Date): Promise<void> {
-  const lesson = await loadLesson(db, actor, lessonId);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  await assertCanEditLesson(db, actor, lesson, { what: 'marks', rules, today: todayOf(rules, now), draft: true });
+  await lessonForEdit(db, actor, lessonId, now, { what: 'marks', draft: true });
 }
 
 export interface MarksSheet {
@@ -306,28 +304,14 @@ export async function lessonMarksSheet(db: Db, actor: Actor, lessonId: string, n
 }
 
 /** The student at `idx` of the lesson's current roster, refused when the roster changed meanwhile. */
-export async function rosterStudentAt(
-  db: Db,
-  actor: Actor,
-  lessonId: string,
-  version: string,
-  idx: number,
-  now: Date,
-): Promise<{ id: string; label: string; fullName: string; marks: MarkView[]; sheet: MarksSheet }> {
+export async function rosterStudentAt(db: Db, actor: Actor, lessonId: string, version: string, idx: number, now: Date): Promise<{ id: string; label: string; fullName: string; marks: MarkView[]; sheet: MarksSheet }> {
   const entry = await rosterEntryAt(db, actor, lessonId, version, idx, now);
   const p = await db.models.Person.findById(entry.id, { firstName: 1, lastName: 1 }).lean();
   return { ...entry, fullName: p ? `${p.lastName} ${p.firstName}` : entry.label };
 }
 
 /** As `rosterStudentAt`, without the full name (one query less where only the label is shown). */
-export async function rosterEntryAt(
-  db: Db,
-  actor: Actor,
-  lessonId: string,
-  version: string,
-  idx: number,
-  now: Date,
-): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet }> {
+export async function rosterEntryAt(db: Db, actor: Actor, lessonId: string, version: string, idx: number, now: Date): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet }> {
   const sheet = await lessonMarksSheet(db, actor, lessonId, now);
   const s = sheet.students[idx];
   if (sheet.version !== version || !s) throw new DomainError('attendance.stale');

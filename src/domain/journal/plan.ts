@@ -5,9 +5,8 @@ import { type Actor, pairKey } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { parseSpreadsheet } from '../imports/parse.js';
-import { assertCanEditLesson, assertCanReadLesson } from './lesson-access.js';
-import { loadLesson } from './lessons.js';
-import { loadSchoolRules, todayOf } from '../school/rules.js';
+import { assertCanReadLesson } from './lesson-access.js';
+import { lessonForEdit, loadLesson } from './lessons.js';
 import { toObjectId } from '../school/people.js';
 
 /**
@@ -274,9 +273,7 @@ export async function suggestTopic(db: Db, actor: Actor, lessonId: string): Prom
 
 /** Before asking for a topic's text: may the actor set it (the admin's reason comes at saving)? */
 export async function assertCanSetTopic(db: Db, actor: Actor, lessonId: string, now: Date): Promise<void> {
-  const lesson = await loadLesson(db, actor, lessonId);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  await assertCanEditLesson(db, actor, lesson, { what: 'topic', rules, today: todayOf(rules, now), draft: true });
+  await lessonForEdit(db, actor, lessonId, now, { what: 'topic', draft: true });
 }
 
 /** Sets the topic of a lesson from the plan (planItemId) or as free text; in advance too (R10). */
@@ -287,14 +284,7 @@ export async function setLessonTopic(
   input: { planItemId?: string; text?: string; reason?: string },
   now: Date,
 ): Promise<{ topic: string }> {
-  const lesson = await loadLesson(db, actor, lessonId);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  const check = await assertCanEditLesson(db, actor, lesson, {
-    what: 'topic',
-    rules,
-    today: todayOf(rules, now),
-    reason: input.reason,
-  });
+  const { lesson, check } = await lessonForEdit(db, actor, lessonId, now, { what: 'topic', reason: input.reason });
   let topic: string;
   let planItemId: Id | null = null;
   if (input.planItemId) {

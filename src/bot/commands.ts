@@ -14,12 +14,12 @@ export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
  */
 export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // Announcements to a class, a grade level or the whole school (issue 6).
-  admin: ['invite', 'journal', 'history', 'announce'],
+  admin: ['invite', 'journal', 'periodmarks', 'history', 'announce'],
   secretary: [],
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
-  deputy: ['journal', 'absences', 'history', 'grant', 'announce'],
+  deputy: ['journal', 'periodmarks', 'absences', 'history', 'grant', 'announce'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
-  teacher: ['today', 'plan', 'acks', 'write', 'inbox', 'officehours'],
+  teacher: ['today', 'periodmarks', 'plan', 'acks', 'write', 'inbox', 'officehours'],
   // The diary and notifications (issue 5, R24).
   parent: ['children', 'diary', 'absent', 'notifications', 'write', 'inbox'],
   student: ['diary', 'notifications', 'write', 'inbox'],

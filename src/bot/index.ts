@@ -25,6 +25,7 @@ import { startFeature } from './features/school/start.js';
 import { attendanceFeature } from './features/journal/attendance.js';
 import { homeworkFeature } from './features/journal/homework.js';
 import { journalAdminFeature } from './features/journal/oversight.js';
+import { periodMarksFeature } from './features/journal/period-marks.js';
 import { transferMarksFeature } from './features/journal/arrivals.js';
 import { marksFeature } from './features/journal/marks.js';
 import { messagingFeature } from './features/messaging/messaging.js';
@@ -121,6 +122,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(homeworkFeature());
   guarded.use(journalAdminFeature());
   guarded.use(transferMarksFeature());
+  // Period and year marks (R15–R17, R7).
+  guarded.use(periodMarksFeature());
 
   guarded.use(importFeature());
   guarded.use(unhandledFeature());

@@ -20,6 +20,8 @@ export interface JournalTextArgs {
   action?: JournalAction;
   lessonId?: string;
   markId?: string;
+  /** The question, when not the purpose's own (a period mark's reason, R7). */
+  prompt?: string;
 }
 
 const PROMPTS: Record<TextPurpose, string> = {
@@ -30,7 +32,7 @@ const PROMPTS: Record<TextPurpose, string> = {
 };
 
 /** Mistakes worth a second try; anything else (refusals) ends the prompt. */
-const RETRY = new Set(['common.tooLong', 'topic.empty', 'journal.cancelReasonRequired', 'lock.reasonRequired']);
+const RETRY = new Set(['common.tooLong', 'topic.empty', 'journal.cancelReasonRequired', 'lock.reasonRequired', 'periodMarks.reasonRequired']);
 const MAX_TRIES = 5;
 
 export function journalTextConversation(deps: BotDeps) {
@@ -38,7 +40,7 @@ export function journalTextConversation(deps: BotDeps) {
     const t = translate(deps, args.locale);
     let purpose = args.purpose;
     let action = args.action;
-    await ctx.reply(t(PROMPTS[purpose]), { parse_mode: 'HTML', reply_markup: cancelKeyboard(t) });
+    await ctx.reply(t(args.prompt ?? PROMPTS[purpose]), { parse_mode: 'HTML', reply_markup: cancelKeyboard(t) });
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const u = await waitOrCancel(conversation, t);
       if (!u) return;

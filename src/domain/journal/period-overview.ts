@@ -8,6 +8,8 @@ import { fullName, studentsOfClass, toObjectId } from '../school/people.js';
 import { settingsOf, todayOf } from '../school/rules.js';
 import type { LocalDate } from '../shared/calendar.js';
 import { AccessDenied } from '../shared/errors.js';
+import { currentYear } from '../school/academic-year.js';
+import type { PeriodRef } from './period-marks.js';
 
 /**
  * Where period marks stand (R15, R7, R27): which class or group × subject has which period open,
@@ -181,4 +183,25 @@ export async function teachersMissingPeriodMarks(db: Db, schoolId: Id, now: Date
   const out = new Map<string, PeriodTarget[]>();
   for (const t of targets) if (t.missing > 0) out.set(t.teacherId, [...(out.get(t.teacherId) ?? []), t]);
   return out;
+}
+
+/**
+ * A button's reference (a class or a group, a subject, a period code) to the full reference in the
+ * school's current year; a forged or foreign id finds nothing (R4). The use cases check the rights.
+ */
+export async function resolvePeriodRef(
+  db: Db,
+  actor: Actor,
+  input: { isGroup: boolean; id: string; subjectId: string; periodCode: string },
+  now: Date,
+): Promise<PeriodRef> {
+  if (![input.id, input.subjectId].every((id) => /^[0-9a-f]{24}$/i.test(id))) throw new AccessDenied();
+  const school = await cachedSchool(db, actor.schoolId);
+  if (!school) throw new AccessDenied();
+  const year = await currentYear(db, actor.schoolId, todayOf({ timezone: school.timezone }, now));
+  if (!year) throw new AccessDenied();
+  if (!input.isGroup) return { classId: input.id, subjectId: input.subjectId, yearId: year.id, periodCode: input.periodCode };
+  const group = await db.models.Group.findOne({ _id: toObjectId(input.id), schoolId: actor.schoolId }, { classId: 1 }).lean();
+  if (!group) throw new AccessDenied();
+  return { classId: String(group.classId), groupId: input.id, subjectId: input.subjectId, yearId: year.id, periodCode: input.periodCode };
 }

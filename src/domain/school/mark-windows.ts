@@ -51,6 +51,8 @@ const localDate = z.string().refine(isLocalDate, 'date');
 export const windowChange = z.discriminatedUnion('action', [
   z.object({ action: z.literal('open'), from: localDate.optional(), until: localDate.optional() }),
   z.object({ action: z.literal('extend'), until: localDate }),
+  /** Open now if need be, and keep it open `days` more days from today or from its end, whichever is later. */
+  z.object({ action: z.literal('extendDays'), days: z.number().int().min(1).max(60) }),
   z.object({ action: z.literal('close') }),
   z.object({ action: z.literal('reset') }),
 ]);
@@ -91,6 +93,12 @@ export async function changeMarkWindow(
     }
     case 'extend':
       next = { opensOn: before.opensOn, closesOn: change.until };
+      break;
+    case 'extendDays':
+      next = {
+        opensOn: before.opensOn <= today ? before.opensOn : today,
+        closesOn: addDays(before.closesOn > today ? before.closesOn : today, change.days),
+      };
       break;
     case 'close':
       next = { opensOn: before.opensOn < today ? before.opensOn : addDays(today, -1), closesOn: addDays(today, -1) };

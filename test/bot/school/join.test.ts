@@ -45,6 +45,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     expect(chatCommands(teacher)).toEqual([
       'start',
       'today',
+      'periodmarks',
       'plan',
       'acks',
       'write',
@@ -254,6 +255,7 @@ describe('admins, staff and profiles', () => {
     expect(chatCommands(user)).toEqual([
       'start',
       'today',
+      'periodmarks',
       'plan',
       'acks',
       'write',

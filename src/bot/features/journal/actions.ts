@@ -3,6 +3,7 @@ import { saveAttendance, setAbsenceReason } from '../../../domain/journal/attend
 import { type HomeworkAttachment, setHomework } from '../../../domain/journal/homework.js';
 import { changeMark, deleteMark, recordMark } from '../../../domain/journal/marks.js';
 import { setLessonTopic } from '../../../domain/journal/plan.js';
+import { acceptSuggestions, type PeriodMarkEntry, type PeriodRef, setPeriodMarks } from '../../../domain/journal/period-marks.js';
 import type { BotContext, BotDeps } from '../../context.js';
 
 /**
@@ -17,7 +18,9 @@ export type JournalAction =
   | { k: 'attSave'; lessonId: string; version: string }
   | { k: 'absReason'; absenceId: string; code: string; wholeDay: boolean }
   | { k: 'topic'; lessonId: string; planItemId?: string; text?: string }
-  | { k: 'homework'; lessonId: string; text?: string; attachments: HomeworkAttachment[] };
+  | { k: 'homework'; lessonId: string; text?: string; attachments: HomeworkAttachment[] }
+  | { k: 'periodMarks'; ref: PeriodRef; entries: PeriodMarkEntry[] }
+  | { k: 'periodAccept'; ref: PeriodRef };
 
 /** What to tell the user afterwards (an i18n key), and where to go back to. */
 export interface ActionResult {
@@ -63,6 +66,14 @@ export async function runJournalAction(
       const res = await setLessonTopic(db, actor, action.lessonId, { planItemId: action.planItemId, text: action.text, reason }, now);
       return { key: 'topic.saved', vars: { topic: res.topic }, lessonId: action.lessonId };
     }
+    case 'periodMarks': {
+      const res = await setPeriodMarks(db, actor, action.ref, action.entries, { reason }, now);
+      return { key: 'periodMarks.savedCount', vars: { count: res.saved } };
+    }
+    case 'periodAccept': {
+      const res = await acceptSuggestions(db, actor, action.ref, { reason }, now);
+      return { key: 'periodMarks.accepted', vars: { saved: res.saved, left: res.withoutSuggestion } };
+    }
     case 'homework': {
       const res = await setHomework(db, actor, action.lessonId, { text: action.text, attachments: action.attachments, reason }, now);
       return { key: 'homework.saved', vars: { files: action.attachments.length }, lessonId: res.lessonId };
@@ -72,5 +83,6 @@ export async function runJournalAction(
 
 /** The admin changes a locked lesson: ask for the reason, then run the action (see journal-text). */
 export async function askReasonThenRun(ctx: BotContext, action: JournalAction): Promise<void> {
-  await ctx.conversation.enter('journalText', { locale: ctx.locale, purpose: 'reason', action });
+  const prompt = action.k === 'periodMarks' || action.k === 'periodAccept' ? 'periodMarks.askReason' : undefined;
+  await ctx.conversation.enter('journalText', { locale: ctx.locale, purpose: 'reason', action, prompt });
 }

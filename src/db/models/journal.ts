@@ -125,7 +125,7 @@ const periodMarkSchema = new Schema(
     /** The system's average at the time (R17), kept for the record. */
     average: { type: Number },
     /** 'transfer': from the previous school's report (R18). */
-    source: { type: String, enum: ['teacher', 'deputy', 'transfer', 'hospital'], default: 'teacher' },
+    source: { type: String, enum: ['teacher', 'deputy', 'admin', 'transfer', 'hospital'], default: 'teacher' },
     setBy: { type: Schema.Types.ObjectId },
   },
   { timestamps: true, collection: 'period_marks' },

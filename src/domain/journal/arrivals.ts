@@ -1,12 +1,11 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
+import { storePeriodMark } from './period-mark-store.js';
 import { PERIOD_MARK_VALUES } from '../../db/models/journal.js';
 import { STUDYING_STATUS } from '../../db/models/people.js';
-import { publishEvent } from '../notices/events.js';
 import { yearById, currentYear } from '../school/academic-year.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
-import { appendAudit } from '../school/audit.js';
 import { toObjectId } from '../school/people.js';
 import { addDays, fullDate, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
@@ -233,21 +232,7 @@ export async function enterTransferPeriodMarks(
     const key = { studentId, subjectId: toObjectId(m.subjectId), yearId: toObjectId(year.id), periodCode: input.periodCode };
     const before = await db.models.PeriodMark.findOne(key, { value: 1, source: 1 }).lean();
     if (before?.value === value) continue;
-    const doc = await db.models.PeriodMark.findOneAndUpdate(
-      key,
-      { $set: { value, source: 'transfer', setBy: actor.personId }, $setOnInsert: { schoolId: actor.schoolId } },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    if (!doc) continue;
-    saved++;
-    await appendAudit(db, actor, now, {
-      action: 'periodMark.set',
-      entity: { type: 'periodMark', id: doc._id },
-      studentId,
-      before: before ? { value: before.value, source: before.source } : null,
-      after: { value, source: 'transfer', periodCode: input.periodCode },
-    });
-    await publishEvent(db, { kind: 'periodMark.set', schoolId: actor.schoolId, studentId, periodMarkId: doc._id, at: now });
+    if (await storePeriodMark(db, actor, { ...key, value, source: 'transfer', before }, now)) saved++;
   }
   return { saved };
 }

@@ -1,11 +1,9 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { cachedSchool } from '../../db/school-cache.js';
-import { publishEvent } from '../notices/events.js';
 import { isAdmin, readsWholeSchool } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { pairKey } from '../school/actor.js';
-import { appendAudit } from '../school/audit.js';
 import { markWindowOf, type MarkWindow, type WindowState, windowState } from '../school/mark-windows.js';
 import { studentsOfClass, toObjectId } from '../school/people.js';
 import { settingsOf, todayOf } from '../school/rules.js';
@@ -24,6 +22,7 @@ import {
 } from './assessment.js';
 import { weightedAverage } from './averages.js';
 import { helpers } from './lesson-access.js';
+import { storePeriodMark } from './period-mark-store.js';
 
 /**
  * Period and year marks (R15–R17, R7). A teacher sets them for a class or group × subject while
@@ -283,26 +282,24 @@ export async function setPeriodMarks(
   for (const e of parsed) {
     const row = rowOf.get(e.studentId) as SheetRow;
     if (row.value === e.value) continue;
-    const studentId = toObjectId(e.studentId);
-    const doc = await db.models.PeriodMark.findOneAndUpdate(
-      { studentId, subjectId: c.subject._id, yearId: c.year._id, periodCode: ref.periodCode },
+    const stored = await storePeriodMark(
+      db,
+      actor,
       {
-        $set: { value: e.value, average: row.average ?? null, source, setBy: actor.personId },
-        $setOnInsert: { schoolId: actor.schoolId },
+        studentId: toObjectId(e.studentId),
+        subjectId: c.subject._id,
+        yearId: c.year._id,
+        periodCode: ref.periodCode,
+        value: e.value,
+        source,
+        average: row.average,
+        suggested: row.suggested,
+        before: row.value ? { value: row.value, source: row.source } : null,
+        reason,
       },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    if (!doc) continue;
-    saved++;
-    await appendAudit(db, actor, now, {
-      action: 'periodMark.set',
-      entity: { type: 'periodMark', id: doc._id },
-      studentId,
-      before: row.value ? { value: row.value, source: row.source } : null,
-      after: { value: e.value, source, periodCode: ref.periodCode, average: row.average ?? null, suggested: row.suggested ?? null },
-      reason,
-    });
-    await publishEvent(db, { kind: 'periodMark.set', schoolId: actor.schoolId, studentId, periodMarkId: doc._id, at: now });
+      now,
+    );
+    if (stored) saved++;
   }
   return { saved, unchanged: parsed.length - saved };
 }

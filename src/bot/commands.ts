@@ -1,7 +1,7 @@
 import type { Api, RawApi } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { LOCALES, type Locale } from '../config.js';
-import { ROLES, type Role } from '../db/models/people.js';
+import { ROLES, type Role } from '../domain/shared/vocabulary.js';
 import type { Translate } from '../i18n.js';
 import type { BotContext } from './context.js';
 

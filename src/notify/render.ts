@@ -1,4 +1,5 @@
-import type { NoticeKind, OutboxDoc } from '../db/models/notify.js';
+import type { OutboxDoc } from '../db/models/notify.js';
+import type { NoticeKind } from '../domain/shared/vocabulary.js';
 import type { RenderedMessage, RenderInput } from './render/common.js';
 import { renderFamilyBlocked, renderReport } from './render/family.js';
 import { renderJoined } from './render/journal.js';

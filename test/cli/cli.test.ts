@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_NAMES, ROLE_NAMES } from '../../src/cli/context.js';
 import { connectMongo } from '../../src/db/connection.js';
 import { createDb, type Db } from '../../src/db/index.js';
-import { ROLES } from '../../src/db/models/people.js';
+import { ROLES } from '../../src/domain/shared/vocabulary.js';
 import { IMPORT_KINDS } from '../../src/domain/imports/index.js';
 import { testMongoUri } from '../support/db.js';
 

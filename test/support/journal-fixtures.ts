@@ -9,7 +9,7 @@
  */
 import { Types } from 'mongoose';
 import type { Db } from '../../src/db/index.js';
-import type { Role } from '../../src/db/models/people.js';
+import type { Role } from '../../src/domain/shared/vocabulary.js';
 import { type Actor, loadActor } from '../../src/domain/school/actor.js';
 
 type Id = Types.ObjectId;

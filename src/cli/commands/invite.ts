@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Role } from '../../db/models/people.js';
+import type { Role } from '../../domain/shared/vocabulary.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { type Ctx, localeOf, noPositionals, objectId, parse, printJson, ROLE_NAMES, textTranslator, UsageError, validate } from '../context.js';
 import { botUsername, inviteTtl, requireSchool, withDb } from '../database.js';

@@ -1,5 +1,5 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
-import { ROLES } from './people.js';
+import { ROLES } from '../../domain/shared/vocabulary.js';
 
 /**
  * An invite (R2): a single-use code bound to one person (or, for the first admin, to a role),

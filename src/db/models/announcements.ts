@@ -1,4 +1,5 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+import { ANNOUNCEMENT_RECEIPT_STATUSES } from '../../domain/shared/vocabulary.js';
 
 /**
  * Class announcements (issue 6, R23, R24): one message from a class teacher (or the deputy, the
@@ -6,8 +7,6 @@ import { type Connection, type InferSchemaType, Schema, type Types } from 'mongo
  * outbox; a receipt per parent records the read (the "Read" button). Whether a copy was delivered
  * is the outbox's word (status `sent`), mirrored into the receipt when the status is asked for.
  */
-export const ANNOUNCEMENT_RECEIPT_STATUSES = ['pending', 'delivered', 'failed'] as const;
-export type AnnouncementReceiptStatus = (typeof ANNOUNCEMENT_RECEIPT_STATUSES)[number];
 
 const announcementSchema = new Schema(
   {

@@ -1,4 +1,5 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+import { PENDING_IMPORT_STATUSES } from '../../domain/shared/vocabulary.js';
 
 /**
  * A file sent to the bot for import, between its preview (a dry run) and the Confirm button.
@@ -6,7 +7,6 @@ import { type Connection, type InferSchemaType, Schema, type Types } from 'mongo
  * that a twice-pressed Confirm imports once: the press that moves `pending` → `running` wins.
  * The file itself stays with Telegram (`fileId` is permanent for this bot); nothing personal is kept here.
  */
-export const PENDING_IMPORT_STATUSES = ['pending', 'running', 'done', 'rejected', 'cancelled', 'failed'] as const;
 
 const pendingImportSchema = new Schema(
   {

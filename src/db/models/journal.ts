@@ -1,4 +1,5 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+import { ABSENCE_CODES, MARK_VALUES, PERIOD_MARK_VALUES } from '../../domain/shared/vocabulary.js';
 
 /**
  * The journal. A Lesson is one concrete lesson on a date, made from a timetable slot (or added by
@@ -55,8 +56,6 @@ lessonSchema.index({ schoolId: 1, lockedAt: 1, date: 1 });
 export type LessonDoc = InferSchemaType<typeof lessonSchema> & { _id: Types.ObjectId };
 export const lessonModel = (conn: Connection) => conn.model('Lesson', lessonSchema);
 
-export const ABSENCE_CODES = ['Н', 'Б', 'У'] as const; // R19: unexcused, ill, excused
-export type AbsenceCode = (typeof ABSENCE_CODES)[number];
 
 /** An absence in one lesson. Presence is the absence of a document (a class of 30 has few rows). */
 const absenceSchema = new Schema(
@@ -80,7 +79,6 @@ absenceSchema.index({ studentId: 1, date: 1 });
 export type AbsenceDoc = InferSchemaType<typeof absenceSchema> & { _id: Types.ObjectId };
 export const absenceModel = (conn: Connection) => conn.model('Absence', absenceSchema);
 
-export const MARK_VALUES = [2, 3, 4, 5] as const; // R11
 
 /** A current mark (R11, R12). Several per student per lesson are allowed; deletion is soft. */
 const markSchema = new Schema(
@@ -111,7 +109,6 @@ markSchema.index({ clientKey: 1 }, { unique: true, sparse: true });
 export type MarkDoc = InferSchemaType<typeof markSchema> & { _id: Types.ObjectId };
 export const markModel = (conn: Connection) => conn.model('Mark', markSchema);
 
-export const PERIOD_MARK_VALUES = ['2', '3', '4', '5', 'Н', 'Б', 'У', 'К'] as const; // R16
 
 /** A period (quarter, half, year) mark: R15–R18. */
 const periodMarkSchema = new Schema(

@@ -1,4 +1,5 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+import { THREAD_MESSAGE_KINDS } from '../../domain/shared/vocabulary.js';
 
 /**
  * Private teacher–family messaging (R3, R24). One thread per (family member, teacher, child):
@@ -6,8 +7,6 @@ import { type Connection, type InferSchemaType, Schema, type Types } from 'mongo
  * Messages are stored here; delivery goes through the outbox (kind 'message', payload.threadId),
  * whose `chatId` + `messageId` map a delivered Telegram message back to its thread for replies.
  */
-export const THREAD_MESSAGE_KINDS = ['text', 'photo', 'document', 'voice'] as const;
-export type ThreadMessageKind = (typeof THREAD_MESSAGE_KINDS)[number];
 
 const messageThreadSchema = new Schema(
   {

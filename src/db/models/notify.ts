@@ -1,4 +1,5 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+import { NOTICE_KINDS, OUTBOX_STATUSES, PRIORITIES, NOTIFY_MODES } from '../../domain/shared/vocabulary.js';
 
 /**
  * Notifications to families (R23–R25): the outbox and what goes with it. See src/notify/ for the
@@ -10,30 +11,8 @@ import { type Connection, type InferSchemaType, Schema, type Types } from 'mongo
  *                                            lease expired: ambiguous (see delivery.ts)
  *   cancelled: nothing new to say at send time; dropped: the chat blocked us; failed: gave up.
  */
-export const NOTICE_KINDS = [
-  'mark',
-  'absence',
-  'homework',
-  'periodMark',
-  'digest',
-  'joinSummary',
-  'familyBlocked',
-  'absenceReport',
-  'absenceReportDecision',
-  'message',
-  // To staff from the journal's jobs (R19): a lesson without attendance, the end-of-day list.
-  'attendanceReminder',
-  'endOfDay',
-] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
-export const OUTBOX_STATUSES = ['pending', 'claimed', 'sending', 'sent', 'cancelled', 'dropped', 'failed'] as const;
-export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
-/** urgent: goes through quiet hours; low: sent silently (disable_notification). */
-export const PRIORITIES = ['urgent', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, normal: 1, low: 2 };
 
 const outboxSchema = new Schema(
   {
@@ -135,10 +114,6 @@ const deliveryLeaderSchema = new Schema(
 );
 export const deliveryLeaderModel = (conn: Connection) => conn.model('DeliveryLeader', deliveryLeaderSchema);
 
-export const NOTIFY_MODES = ['instant', 'digest', 'off'] as const;
-export type NotifyMode = (typeof NOTIFY_MODES)[number];
-export const PREF_KINDS = ['mark', 'absence', 'homework', 'periodMark'] as const;
-export type PrefKind = (typeof PREF_KINDS)[number];
 
 /** A family member's choices for one child (a student's for themself): per kind, and the weekly digest. */
 const notifyPreferenceSchema = new Schema(

@@ -1,14 +1,7 @@
 import { type Connection, type InferSchemaType, Schema, type Types } from 'mongoose';
+import { ROLES, STUDENT_STATUSES, EDUCATION_FORMS } from '../../domain/shared/vocabulary.js';
 
-export const STAFF_ROLES = ['admin', 'secretary', 'deputy', 'teacher'] as const;
-export const ROLES = [...STAFF_ROLES, 'parent', 'student'] as const; // R1
-export type StaffRole = (typeof STAFF_ROLES)[number];
-export type Role = (typeof ROLES)[number];
 
-export const STUDENT_STATUSES = ['studying', 'withdrawn', 'transferred'] as const;
-/** `student.status` of a student still at the school (missing counts as studying): one filter everywhere. */
-export const STUDYING_STATUS = { $nin: ['withdrawn', 'transferred'] as Array<'withdrawn' | 'transferred'> };
-export const EDUCATION_FORMS = ['regular', 'home', 'hospital'] as const; // R18
 
 /**
  * A person of one school: a staff member, a parent or a student, keyed by the school's own code

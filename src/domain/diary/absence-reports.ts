@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import type { AbsenceCode } from '../../db/models/journal.js';
+import type { AbsenceCode } from '../shared/vocabulary.js';
 import { enqueue, signalOutbox } from '../notices/outbox.js';
 import { addDays, localDate } from '../shared/calendar.js';
 import { readsWholeSchool } from '../school/access.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STAFF_ROLES, type StaffRole } from '../../db/models/people.js';
+import { STAFF_ROLES, type StaffRole } from '../shared/vocabulary.js';
 import { normalizeHeader } from './kinds.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EDUCATION_FORMS, STUDENT_STATUSES } from '../../db/models/people.js';
+import { EDUCATION_FORMS, STUDENT_STATUSES } from '../shared/vocabulary.js';
 import { cell, optional, parseBoolean, parseDate, parseEnum, parseExternalId, parseHours, parseIdList, parseIntIn, parseLetter, parseName, parsePhone, parseRoles, parseText, parseWeekday, required } from './cells.js';
 import type { ImportKind } from './kinds.js';
 

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { STAFF_ROLES } from '../../db/models/people.js';
+import { STAFF_ROLES } from '../shared/vocabulary.js';
 import { diffFields, ErrorList, findDuplicates, newCounts, upsertOp } from './common.js';
 import type { Plan, PlanContext, ValidRow, WriteOp } from './common.js';
 import type { StaffRow } from './rows.js';

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import type { AbsenceCode } from '../../db/models/journal.js';
+import type { AbsenceCode } from '../shared/vocabulary.js';
 import { publishEvent } from '../notices/events.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';

@@ -1,8 +1,8 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { storePeriodMark } from './period-mark-store.js';
-import { PERIOD_MARK_VALUES } from '../../db/models/journal.js';
-import { STUDYING_STATUS } from '../../db/models/people.js';
+import { PERIOD_MARK_VALUES } from '../shared/vocabulary.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
 import { yearById, currentYear } from '../school/academic-year.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';

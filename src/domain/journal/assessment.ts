@@ -1,12 +1,12 @@
 import { DomainError } from '../shared/errors.js';
+import type { PERIOD_MARK_VALUES } from '../shared/vocabulary.js';
 
 /**
  * The school's assessment rule (R16, R17): how a period or year mark is suggested from what the
  * journal holds. Pure functions: the screens, the Mini App and the reports all suggest the same way.
  */
 
-export const PERIOD_VALUES = ['2', '3', '4', '5', 'Н', 'Б', 'У', 'К'] as const; // R16
-export type PeriodValue = (typeof PERIOD_VALUES)[number];
+export type PeriodValue = (typeof PERIOD_MARK_VALUES)[number];
 export type NotAssessed = 'Н' | 'Б' | 'У';
 export type Assessment = 'marks' | 'passfail';
 

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { ABSENCE_CODES, type AbsenceCode } from '../../db/models/journal.js';
+import { ABSENCE_CODES, type AbsenceCode } from '../shared/vocabulary.js';
 import { publishEvent } from '../notices/events.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';

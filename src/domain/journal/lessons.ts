@@ -12,7 +12,7 @@ import { isSchoolDay } from '../school/academic-year.js';
 import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { isLocked } from './locks.js';
 import { fullName, toObjectId } from '../school/people.js';
-import { STUDYING_STATUS } from '../../db/models/people.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
 
 /**
  * Lessons of a day. A Lesson document is made from a timetable slot valid on that date

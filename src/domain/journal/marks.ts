@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import type { MARK_VALUES } from '../../db/models/journal.js';
+import type { MARK_VALUES } from '../shared/vocabulary.js';
 import { publishEvent } from '../notices/events.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { STUDYING_STATUS } from '../../db/models/people.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
 import type { Actor } from '../school/actor.js';
 import { toObjectId } from '../school/people.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';

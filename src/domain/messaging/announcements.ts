@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import type { AnnouncementDoc } from '../../db/models/announcements.js';
-import { STUDYING_STATUS } from '../../db/models/people.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
 import { publishMessage } from '../notices/events.js';
 import type { Actor } from '../school/actor.js';
 import { toObjectId } from '../school/people.js';

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import type { MessageThreadDoc, ThreadMessageKind } from '../../db/models/messaging.js';
+import type { MessageThreadDoc } from '../../db/models/messaging.js';
+import type { ThreadMessageKind } from '../shared/vocabulary.js';
 import { publishMessage } from '../notices/events.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';

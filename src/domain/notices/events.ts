@@ -1,11 +1,11 @@
 import { cachedSchool } from '../../db/school-cache.js';
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import type { NoticeKind, PrefKind, Priority } from '../../db/models/notify.js';
+import type { NoticeKind, PrefKind, Priority } from '../shared/vocabulary.js';
 import { enqueue, enqueueMany, type Notice, signalOutbox } from './outbox.js';
 import { familyRecipients, preferencesOf, type Recipient } from './recipients.js';
 import { quietUntil } from './quiet-hours.js';
-import { STUDYING_STATUS } from '../../db/models/people.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
 import { settingsOf } from '../school/rules.js';
 
 /**

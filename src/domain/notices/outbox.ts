@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { type NoticeKind, PRIORITY_RANK, type Priority } from '../../db/models/notify.js';
+import { type NoticeKind, PRIORITY_RANK, type Priority } from '../shared/vocabulary.js';
 
 /**
  * The outbox, the domain's half: durable messages waiting for Telegram. Writing one is the promise

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.js';
-import { NOTIFY_MODES, type NotifyMode, PREF_KINDS, type PrefKind } from '../../db/models/notify.js';
+import { NOTIFY_MODES, type NotifyMode, PREF_KINDS, type PrefKind } from '../shared/vocabulary.js';
 import { type Preferences, preferencesOf } from './recipients.js';
 import type { Actor } from '../school/actor.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';

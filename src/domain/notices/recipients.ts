@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import type { NotifyMode, PrefKind } from '../../db/models/notify.js';
+import type { NotifyMode, PrefKind } from '../shared/vocabulary.js';
 import { CONSENT_VERSION } from '../school/people.js';
 
 type Id = Types.ObjectId;

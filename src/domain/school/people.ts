@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { type Role, STUDYING_STATUS } from '../../db/models/people.js';
+import { type Role, STUDYING_STATUS } from '../shared/vocabulary.js';
 import { assertCanReadClass, canReadStudent, readsWholeSchool } from './access.js';
 import type { Actor } from './actor.js';
 import { appendAudit } from './audit.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../../src/db/models/people.js';
+import type { Role } from '../../../src/domain/shared/vocabulary.js';
 import { systemActor } from '../../../src/domain/school/actor.js';
 import { createInvite } from '../../../src/domain/school/invites/create.js';
 import { revokeInvite } from '../../../src/domain/school/invites/outstanding.js';

@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import { NOTIFY_MODES, type NotifyMode, PREF_KINDS } from '../../../db/models/notify.js';
+import { NOTIFY_MODES, type NotifyMode, PREF_KINDS } from '../../../domain/shared/vocabulary.js';
 import { getPreferences, type PreferencesView, setDigest, setMode } from '../../../domain/notices/preferences.js';
 import { listMyChildren } from '../../../domain/school/people.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
-import { PERIOD_MARK_VALUES } from '../../../db/models/journal.js';
+import { PERIOD_MARK_VALUES } from '../../../domain/shared/vocabulary.js';
 import {
   type ArrivalStep,
   type ArrivalStudent,

@@ -8,6 +8,7 @@ import { changeMarkWindow, type WindowChange } from '../../../domain/school/mark
 import { dayMonth, fullDate } from '../../../domain/shared/calendar.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
+import { PERIOD_MARK_VALUES } from '../../../domain/shared/vocabulary.js';
 import { cbField, defineCallback } from '../../callbacks/index.js';
 import type { BotContext } from '../../context.js';
 import { askReasonThenRun } from './actions.js';
@@ -28,7 +29,6 @@ const sid = () => z.string().regex(/^[A-Za-z0-9_-]{16}$/);
 const short = (id: string) => Buffer.from(id, 'hex').toString('base64url');
 const long = (s: string) => Buffer.from(s, 'base64url').toString('hex');
 const code = () => z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/);
-const VALUES = ['2', '3', '4', '5', 'Н', 'Б', 'У', 'К'] as const;
 
 const ref = { g: cbField.bool(), o: sid(), j: sid(), p: code() };
 export const pmListCb = defineCallback('pml', {});
@@ -36,7 +36,7 @@ export const pmClassCb = defineCallback('pmc', { c: sid() });
 export const pmSheetCb = defineCallback('pms', ref);
 export const pmAcceptCb = defineCallback('pma', ref);
 export const pmStudentCb = defineCallback('pmt', { ...ref, i: cbField.int(0, 99), h: z.string().regex(/^[A-Za-z0-9_-]{6}$/) });
-export const pmValueCb = defineCallback('pmv', { ...ref, i: cbField.int(0, 99), h: z.string().regex(/^[A-Za-z0-9_-]{6}$/), v: cbField.enumOf(VALUES) });
+export const pmValueCb = defineCallback('pmv', { ...ref, i: cbField.int(0, 99), h: z.string().regex(/^[A-Za-z0-9_-]{6}$/), v: cbField.enumOf(PERIOD_MARK_VALUES) });
 export const pmWindowCb = defineCallback('pmw', { ...ref, a: cbField.enumOf(['open', 'week', 'close'] as const) });
 
 type Ref = { g: boolean; o: string; j: string; p: string };

@@ -1,7 +1,7 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import { z } from 'zod';
 import type { Locale } from '../../../config.js';
-import type { Role } from '../../../db/models/people.js';
+import type { Role } from '../../../domain/shared/vocabulary.js';
 import type { Actor } from '../../../domain/school/actor.js';
 import { inviteQrPng } from '../../../documents/invite-qr.js';
 import { type InviteSheetBlock, inviteSheetPdf } from '../../../documents/invite-sheet.js';

@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import type { Role } from '../../../db/models/people.js';
+import type { Role } from '../../../domain/shared/vocabulary.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { canInviteStaff } from '../../../domain/school/invites/create.js';
 import { redeemInvite } from '../../../domain/school/invites/redeem.js';

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../../db/index.js';
-import { type Role, STAFF_ROLES } from '../../../db/models/people.js';
+import { type Role, STAFF_ROLES } from '../../shared/vocabulary.js';
 import { AccessDenied, DomainError } from '../../shared/errors.js';
 import { assertCanInviteFamiliesOf, isAdmin } from '../access.js';
 import type { Actor } from '../actor.js';

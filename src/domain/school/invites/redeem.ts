@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../../db/index.js';
-import type { Role } from '../../../db/models/people.js';
+import type { Role } from '../../shared/vocabulary.js';
 import { DomainError } from '../../shared/errors.js';
 import { type Actor, systemActor } from '../actor.js';
 import { appendAudit } from '../audit.js';

@@ -7,6 +7,7 @@
  *   import <kind> <file> --school <id> [--dry-run]         the importer (all-or-nothing per file)
  *   invite --school <id> --role <role> [--person <code>] [--class <name>]
  *   seed:demo [--students N] [--school <id>] [--seed N]
+ *   year show|period|remove-period|holiday|load|window --school <id> …   the calendar (commands/year.ts)
  *
  * One file per command in commands/; this file reads the arguments, picks the command and turns
  * what went wrong into an exit code. Output goes to stdout (`--json` for programs), problems to
@@ -24,6 +25,7 @@ import { importCommand } from './commands/import.js';
 import { inviteCommand } from './commands/invite.js';
 import { schoolCommand } from './commands/school.js';
 import { seedCommand } from './commands/seed-demo.js';
+import { yearCommand } from './commands/year.js';
 import { type CliIo, type Command, type Ctx, KIND_NAMES, langSchema, localeOf, textTranslator, UsageError } from './context.js';
 import { stopLocalDatabase } from './database.js';
 
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   import: importCommand,
   invite: inviteCommand,
   'seed:demo': seedCommand,
+  year: yearCommand,
 };
 
 /** Runs one command; returns the exit code. Never throws for a user's mistake. */

@@ -22,6 +22,10 @@ export interface AcademicPeriod {
   endsOn: LocalDate;
   /** R15: the period-mark window the admin opened; none = the default last week of the period. */
   markWindow?: { opensOn?: LocalDate; closesOn?: LocalDate };
+  /** R15 for one class: its own window (see mark-windows.ts). */
+  classWindows: Array<{ classId: string; opensOn?: LocalDate; closesOn?: LocalDate }>;
+  /** The grade levels the period is for (quarters 1–9, halves 10–11); empty: every grade. */
+  grades: number[];
 }
 
 export interface Holiday {
@@ -56,6 +60,8 @@ interface YearDoc {
     startsOn: string;
     endsOn: string;
     markWindow?: { opensOn?: string | null; closesOn?: string | null } | null;
+    classWindows?: Array<{ classId: unknown; opensOn?: string | null; closesOn?: string | null }> | null;
+    grades?: number[] | null;
   }> | null;
   holidays?: Array<{ name?: string | null; startsOn: string; endsOn: string }> | null;
   status?: string | null;
@@ -75,6 +81,12 @@ function toYear(doc: YearDoc): AcademicYear {
       ...(p.markWindow?.opensOn || p.markWindow?.closesOn
         ? { markWindow: { opensOn: p.markWindow.opensOn ?? undefined, closesOn: p.markWindow.closesOn ?? undefined } }
         : {}),
+      classWindows: (p.classWindows ?? []).map((w) => ({
+        classId: String(w.classId),
+        opensOn: w.opensOn ?? undefined,
+        closesOn: w.closesOn ?? undefined,
+      })),
+      grades: [...(p.grades ?? [])],
     })),
     holidays: (doc.holidays ?? []).map((h) => ({ name: h.name ?? '', startsOn: h.startsOn, endsOn: h.endsOn })),
     status: doc.status === 'archived' ? 'archived' : 'active',
@@ -121,9 +133,14 @@ export async function isSchoolDay(db: Db, schoolId: Id, date: LocalDate): Promis
   return !year.holidays.some((h) => within(h, date));
 }
 
-/** The year's marking periods (quarters, halves or trimesters) in order, without the year itself. */
-export const periodsOf = (year: Pick<AcademicYear, 'periods'>): AcademicPeriod[] =>
-  year.periods.filter((p) => p.kind !== 'year').sort((a, b) => a.startsOn.localeCompare(b.startsOn));
+/**
+ * The year's marking periods (quarters, halves or trimesters) in order, without the year itself;
+ * with `grade`, only those for that grade level (quarters for 1–9, halves for 10–11).
+ */
+export const periodsOf = (year: Pick<AcademicYear, 'periods'>, grade?: number): AcademicPeriod[] =>
+  year.periods
+    .filter((p) => p.kind !== 'year' && (grade === undefined || p.grades.length === 0 || p.grades.includes(grade)))
+    .sort((a, b) => a.startsOn.localeCompare(b.startsOn));
 
 const HOLIDAY_NAMES: Record<Locale, { autumn: string; winter: string; spring: string }> = {
   ru: { autumn: 'Осенние каникулы', winter: 'Зимние каникулы', spring: 'Весенние каникулы' },

@@ -37,6 +37,7 @@ import { journalConversations } from './conversations/index.js';
 import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
+import { privateChatsOnly } from './middleware/private-only.js';
 import { sayRefusal } from './ui.js';
 
 export interface CreateBotOptions {
@@ -59,7 +60,9 @@ export const retryTransformer = () => autoRetry({ maxRetryAttempts: 3, maxDelayS
 /**
  * Middleware order (each step may rely on the ones above it):
  *  1. sequentialize — updates of one chat are handled one at a time, in order (runner and webhook alike);
- *  2. locale        — ctx.deps, ctx.locale, ctx.t (the account's chosen language, else Telegram's);
+ *  2. private only  — updates from groups, supergroups and channels stop here (one notice per chat):
+ *                     personal data is shown only in the person's private chat (R32);
+ *     locale        — ctx.deps, ctx.locale, ctx.t (the account's chosen language, else Telegram's);
  *     actor         — ctx.actor: the bound person acting, with derived rights (domain/actor.ts);
  *  3. conversations — durable conversation state in MongoDB;
  *  4. features      — one Composer per feature, each a factory;
@@ -78,6 +81,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   if (options.inFlight) bot.use(options.inFlight.middleware());
   const guarded = bot.errorBoundary((err) => handleBotError(err, deps));
   guarded.use(sequentialize((ctx) => ctx.chatId?.toString() ?? ctx.from?.id.toString()));
+  guarded.use(privateChatsOnly(deps));
   guarded.use(localeMiddleware(deps));
   guarded.use(actorMiddleware());
   guarded.use(

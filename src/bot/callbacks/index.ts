@@ -62,4 +62,10 @@ export const cbField = {
   int: (min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max),
   enumOf: <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values),
   bool: () => z.boolean(),
+  /** An ObjectId as 16 characters of base64url (see shortId), where 24 hex would not fit 64 bytes. */
+  shortObjectId: () => z.string().regex(/^[A-Za-z0-9_-]{16}$/),
 };
+
+/** An ObjectId's 24 hex characters as the 16 base64url characters of cbField.shortObjectId, and back. */
+export const shortId = (id: string) => Buffer.from(id, 'hex').toString('base64url');
+export const longId = (s: string) => Buffer.from(s, 'base64url').toString('hex');

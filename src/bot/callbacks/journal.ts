@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PERIOD_MARK_VALUES } from '../../domain/shared/vocabulary.js';
 import { cbField, defineCallback } from './index.js';
 
 /**
@@ -54,6 +55,27 @@ export const planUploadCb = defineCallback('pu', { i: cbField.int(0, 200) });
 export const homeworkCb = defineCallback('hw', { l: oid() });
 export const homeworkEnterCb = defineCallback('hn', { l: oid(), n: cbField.bool() });
 export const homeworkFilesCb = defineCallback('hf', { l: oid() });
+
+// The grants in force (R7): the list, "revoke?" and its "yes" (src/bot/features/journal/grants.ts).
+export const grantsCb = defineCallback('grl', {});
+export const grantRevokeAskCb = defineCallback('grq', { g: oid() });
+export const grantRevokeCb = defineCallback('grx', { g: oid() });
+
+// /arrivals (R18): student, year and subject travel in full as cbField.shortObjectId (shortId), p is
+// an index into the year's periods.
+const arrivalPeriod = () => cbField.int(0, 30);
+const arrivalSid = cbField.shortObjectId;
+export const arrivalsListCb = defineCallback('tml', {});
+export const arrivalStudentCb = defineCallback('tms', { s: arrivalSid() });
+export const arrivalPeriodCb = defineCallback('tmp', { s: arrivalSid(), y: arrivalSid(), p: arrivalPeriod() });
+export const arrivalSubjectCb = defineCallback('tmj', { s: arrivalSid(), y: arrivalSid(), p: arrivalPeriod(), j: arrivalSid() });
+export const arrivalValueCb = defineCallback('tmv', {
+  s: arrivalSid(),
+  y: arrivalSid(),
+  p: arrivalPeriod(),
+  j: arrivalSid(),
+  v: cbField.enumOf(PERIOD_MARK_VALUES),
+});
 
 // Deputy and admin
 export const cancelLessonCb = defineCallback('lx', { l: oid() });

@@ -5,8 +5,7 @@ import { grantAccess, listActiveGrants, listTeachers } from '../../domain/school
 import { listClasses } from '../../domain/school/people.js';
 import { schoolToday } from '../../domain/journal/lessons.js';
 import type { BotDeps } from '../context.js';
-import { grantPickCb, promptCancelCb } from '../callbacks/journal.js';
-import { grantsCb } from '../features/journal/grants.js';
+import { grantPickCb, grantsCb, promptCancelCb } from '../callbacks/journal.js';
 import { actorOf, answer, attempt, type JournalConversation, translate, waitOrCancel } from './common.js';
 
 /**

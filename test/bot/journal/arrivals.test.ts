@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrivalValueCb } from '../../../src/bot/features/journal/arrivals.js';
+import { arrivalValueCb } from '../../../src/bot/callbacks/journal.js';
 import type { Db } from '../../../src/db/index.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';
 import { bindTelegram, buildJournalSchool, type JournalFixture } from '../../support/journal-fixtures.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lessonCb } from '../../../src/bot/callbacks/journal.js';
-import { grantRevokeAskCb, grantRevokeCb, grantsCb } from '../../../src/bot/features/journal/grants.js';
+import { grantRevokeAskCb, grantRevokeCb, grantsCb } from '../../../src/bot/callbacks/journal.js';
 import type { Db } from '../../../src/db/index.js';
 import { grantAccess } from '../../../src/domain/school/grants.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandsFor } from '../../../src/bot/commands.js';
-import { annGroupCb, teacherAllParentsCb } from '../../../src/bot/features/messaging/callbacks.js';
-import { diaryCb } from '../../../src/bot/features/diary/diary.js';
+import { annGroupCb, teacherAllParentsCb } from '../../../src/bot/callbacks/messaging.js';
+import { diaryCb } from '../../../src/bot/callbacks/diary.js';
 import { RATE_LIMIT_PER_MINUTE, sendMessage } from '../../../src/domain/messaging/send.js';
 import { startThread } from '../../../src/domain/messaging/threads.js';
 import { bind, familyWorld, type FamilyWorld } from '../../notify/world.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTeacherCb } from '../../../src/bot/features/messaging/callbacks.js';
+import { writeTeacherCb } from '../../../src/bot/callbacks/messaging.js';
 import { familyWorld, type FamilyWorld } from '../../notify/world.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';
 import type { TestUser } from '../../support/users.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportViewCb } from '../../../src/bot/callbacks/notices.js';
-import { teacherParentCb, teacherStudentCb } from '../../../src/bot/features/messaging/callbacks.js';
+import { teacherParentCb, teacherStudentCb } from '../../../src/bot/callbacks/messaging.js';
 import { reportViewData } from '../../../src/bot/callbacks/notices.js';
 import { officeHoursStart } from '../../../src/domain/messaging/office-hours.js';
 import { startThread } from '../../../src/domain/messaging/threads.js';

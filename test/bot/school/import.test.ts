@@ -5,7 +5,7 @@ import ExcelJS from 'exceljs';
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../../../src/bot/index.js';
-import { importCb } from '../../../src/bot/features/school/import.js';
+import { importCb } from '../../../src/bot/callbacks/school.js';
 import { systemActor } from '../../../src/domain/school/actor.js';
 import { type ImportKind, importFile } from '../../../src/domain/imports/index.js';
 import { createSchool } from '../../../src/domain/school/schools.js';

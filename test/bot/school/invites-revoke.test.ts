@@ -6,7 +6,7 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../src/domain/shared/vocabulary.js';
-import { inviteOutstandingCb, inviteRevokeAskCb, inviteRevokeCb } from '../../../src/bot/features/school/invites.js';
+import { inviteOutstandingCb, inviteRevokeAskCb, inviteRevokeCb } from '../../../src/bot/callbacks/school.js';
 import { createInvite } from '../../../src/domain/school/invites/create.js';
 import { revokeInvite } from '../../../src/domain/school/invites/outstanding.js';
 import { bind } from '../../notify/world.js';

@@ -3,7 +3,15 @@ import { decideAbsenceReport, reportAbsence } from '../../../domain/diary/absenc
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { listMyChildren } from '../../../domain/school/people.js';
 import { addDays, dayMonth, localDate } from '../../../domain/shared/calendar.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import {
+  ABSENCE_DAY_CHOICES as DAY_CHOICES,
+  type ABSENCE_REASONS as REASONS,
+  reportCancelCb,
+  reportChildCb,
+  reportDaysCb,
+  reportReasonCb,
+  reportSendCb,
+} from '../../callbacks/diary.js';
 import { reportDecisionCb } from '../../callbacks/notices.js';
 import type { BotContext } from '../../context.js';
 import { type DraftStamp, pendingDraft } from '../../drafts.js';
@@ -14,29 +22,7 @@ import { type DraftStamp, pendingDraft } from '../../drafts.js';
  * photo) keeps a small state in MongoDB (`abr:<telegramId>`), so a restart loses nothing.
  * The class teacher gets the report with buttons: Б (ill), У (excused), reject (R20).
  */
-const DAY_CHOICES = [
-  { from: 0, days: 1 },
-  { from: 1, days: 1 },
-  { from: 0, days: 2 },
-  { from: 0, days: 3 },
-  { from: 0, days: 7 },
-] as const;
-const REASONS = ['i', 'f'] as const;
 const reasonOf = (r: (typeof REASONS)[number]) => (r === 'i' ? 'illness' : 'family');
-
-export const reportChildCb = defineCallback('abs1', { s: cbField.objectId() });
-export const reportDaysCb = defineCallback('abs2', { s: cbField.objectId(), d: cbField.int(0, DAY_CHOICES.length - 1) });
-export const reportReasonCb = defineCallback('abs3', {
-  s: cbField.objectId(),
-  d: cbField.int(0, DAY_CHOICES.length - 1),
-  r: cbField.enumOf(REASONS),
-});
-export const reportSendCb = defineCallback('abs4', {
-  s: cbField.objectId(),
-  d: cbField.int(0, DAY_CHOICES.length - 1),
-  r: cbField.enumOf(REASONS),
-});
-export const reportCancelCb = defineCallback('abs0', {});
 
 interface PendingReport {
   s: string;

@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { acknowledgeMessage, lessonAcknowledgements, lessonsWithAcks } from '../../../domain/diary/acknowledgements.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { zoned } from '../../../domain/shared/calendar.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { ackDoneCb, lessonAcksCb } from '../../callbacks/diary.js';
 import { ackCb } from '../../callbacks/notices.js';
 import type { BotContext } from '../../context.js';
 
@@ -11,8 +11,6 @@ import type { BotContext } from '../../context.js';
  * teacher's view of who acknowledged: /acks → a recent lesson → each child's guardians.
  * The ack button (`ackCb`, src/bot/callbacks/notices.ts) is made by src/notify/render at send time.
  */
-export const ackDoneCb = defineCallback('ackd', {});
-export const lessonAcksCb = defineCallback('acks', { l: cbField.objectId() });
 
 async function showLessons(ctx: BotContext): Promise<void> {
   const actor = ctx.actor;

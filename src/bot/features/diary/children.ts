@@ -1,17 +1,15 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { getStudentCard, listMyChildren } from '../../../domain/school/people.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { childCb } from '../../callbacks/diary.js';
 import type { BotContext } from '../../context.js';
-import { teacherStudentCb } from '../messaging/callbacks.js';
+import { teacherStudentCb } from '../../callbacks/messaging.js';
 
 /**
  * A family's view of its children (R4). The button carries the student id; the domain
  * (`getStudentCard` → `canReadStudent`) refuses an id that is not the actor's child, so a forged
  * or replayed button shows nothing of another child.
  */
-export const childCb = defineCallback('child', { s: cbField.objectId() });
-
 export async function showChildren(ctx: BotContext): Promise<void> {
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();

@@ -18,12 +18,11 @@ import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
 import { dayMonth, localDate } from '../../../domain/shared/calendar.js';
 import { cachedSchool } from '../../../db/school-cache.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { type DIARY_SECTIONS, diaryCb, fileCb, prefsChildCb } from '../../callbacks/diary.js';
+import { threadOpenCb, writeChildCb } from '../../callbacks/messaging.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
-import { threadOpenCb, writeChildCb } from '../messaging/callbacks.js';
 import { labelText } from '../messaging/format.js';
-import { prefsChildCb } from './notifications.js';
 
 /**
  * The diary for parents and students (R24): marks with the weighted average, homework (with its
@@ -31,10 +30,7 @@ import { prefsChildCb } from './notifications.js';
  * every read goes through src/domain/diary.ts, which refuses a student the reader may not see
  * (R4) — a forged button shows nothing of another family's child.
  */
-const SECTIONS = ['menu', 'm', 'h', 't', 'a', 'p', 'k', 'g'] as const;
-type Section = (typeof SECTIONS)[number];
-export const diaryCb = defineCallback('dia', { a: cbField.enumOf(SECTIONS), s: cbField.objectId(), p: cbField.int(0, 999) });
-export const fileCb = defineCallback('dfile', { l: cbField.objectId(), s: cbField.objectId() });
+type Section = (typeof DIARY_SECTIONS)[number];
 
 /** Pages stay well under Telegram's 4096 characters. */
 export const PAGE_CHARS = 3500;

@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { NOTIFY_MODES, type NotifyMode, PREF_KINDS } from '../../../domain/shared/vocabulary.js';
 import { getPreferences, type PreferencesView, setDigest, setMode } from '../../../domain/notices/preferences.js';
 import { listMyChildren } from '../../../domain/school/people.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { prefsChildCb, prefsDigestCb, prefsModeCb } from '../../callbacks/diary.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
 
@@ -10,13 +10,6 @@ import { showScreen } from '../../ui.js';
  * Notification settings per child and kind: instantly / in the weekly digest / off, and the
  * digest's day and hour. The domain (notify-prefs.ts) only lets a family member change their own.
  */
-export const prefsChildCb = defineCallback('npc', { s: cbField.objectId() });
-export const prefsModeCb = defineCallback('np', {
-  s: cbField.objectId(),
-  k: cbField.enumOf(PREF_KINDS),
-  m: cbField.enumOf(NOTIFY_MODES),
-});
-export const prefsDigestCb = defineCallback('npd', { s: cbField.objectId(), w: cbField.int(0, 7), h: cbField.int(0, 23) });
 
 /** Hours a family can pick for the digest (outside the usual quiet hours). */
 export const DIGEST_HOURS = [8, 12, 16, 18, 19, 20] as const;

@@ -1,6 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import { z } from 'zod';
-import { PERIOD_MARK_VALUES } from '../../../domain/shared/vocabulary.js';
+import type { PERIOD_MARK_VALUES } from '../../../domain/shared/vocabulary.js';
 import {
   type ArrivalStep,
   type ArrivalStudent,
@@ -13,7 +12,8 @@ import {
 import { addDays, fullDate } from '../../../domain/shared/calendar.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { longId as long, shortId as short } from '../../callbacks/index.js';
+import { arrivalPeriodCb, arrivalStudentCb, arrivalSubjectCb, arrivalsListCb, arrivalValueCb } from '../../callbacks/journal.js';
 import type { BotContext } from '../../context.js';
 import { ack, guardedRun, requireActor, STALE, show } from './ui.js';
 
@@ -31,23 +31,6 @@ type PeriodValue = (typeof PERIOD_MARK_VALUES)[number];
 const LIST_MAX = 50;
 const MARK_VALUES: readonly PeriodValue[] = ['2', '3', '4', '5'];
 const NOT_ASSESSED: readonly PeriodValue[] = ['Н', 'Б', 'У'];
-
-const sid = () => z.string().regex(/^[A-Za-z0-9_-]{16}$/);
-const short = (id: string) => Buffer.from(id, 'hex').toString('base64url');
-const long = (s: string) => Buffer.from(s, 'base64url').toString('hex');
-const periodIdx = () => cbField.int(0, 30);
-
-export const arrivalsListCb = defineCallback('tml', {});
-export const arrivalStudentCb = defineCallback('tms', { s: sid() });
-export const arrivalPeriodCb = defineCallback('tmp', { s: sid(), y: sid(), p: periodIdx() });
-export const arrivalSubjectCb = defineCallback('tmj', { s: sid(), y: sid(), p: periodIdx(), j: sid() });
-export const arrivalValueCb = defineCallback('tmv', {
-  s: sid(),
-  y: sid(),
-  p: periodIdx(),
-  j: sid(),
-  v: cbField.enumOf(PERIOD_MARK_VALUES),
-});
 
 type Step = { s: string; y: string; p: number };
 const stepOf = (b: Step): ArrivalStep => ({ studentId: long(b.s), yearId: long(b.y), period: b.p });

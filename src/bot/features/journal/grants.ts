@@ -3,7 +3,7 @@ import { getActiveGrant, type GrantView, listActiveGrants, revokeGrant } from '.
 import { schoolToday } from '../../../domain/journal/lessons.js';
 import { fullDate } from '../../../domain/shared/calendar.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { grantRevokeAskCb, grantRevokeCb, grantsCb } from '../../callbacks/journal.js';
 import type { BotContext } from '../../context.js';
 import { ack, guardedRun, requireActor, STALE, show } from './ui.js';
 
@@ -13,9 +13,6 @@ import { ack, guardedRun, requireActor, STALE, show } from './ui.js';
  * Buttons carry the grant id only; revokeGrant checks the role again, so a forged press from
  * anyone else is refused and changes nothing.
  */
-export const grantsCb = defineCallback('grl', {});
-export const grantRevokeAskCb = defineCallback('grq', { g: cbField.objectId() });
-export const grantRevokeCb = defineCallback('grx', { g: cbField.objectId() });
 
 const LIST_MAX = 40;
 

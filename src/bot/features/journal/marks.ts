@@ -16,7 +16,7 @@ import {
 } from '../../../domain/journal/marks.js';
 import { escapeHtml } from '../../../i18n.js';
 import type { BotContext } from '../../context.js';
-import { teacherStudentCb } from '../messaging/callbacks.js';
+import { teacherStudentCb } from '../../callbacks/messaging.js';
 import {
   bulkStartCb,
   lessonCb,

@@ -34,7 +34,7 @@ import {
   annStatusCb,
   annToggleCb,
   annWholeCb,
-} from './callbacks.js';
+} from '../../callbacks/messaging.js';
 import { annReadCb } from '../../callbacks/notices.js';
 import { contentOf } from './compose.js';
 import { pendingDraft } from '../../drafts.js';

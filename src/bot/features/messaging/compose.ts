@@ -12,7 +12,7 @@ import { threadPartner } from '../../../domain/messaging/threads.js';
 import type { Translate } from '../../../i18n.js';
 import type { BotContext } from '../../context.js';
 import { threadReplyCb } from '../../callbacks/notices.js';
-import { composeDoneCb, recallCb } from './callbacks.js';
+import { composeDoneCb, recallCb } from '../../callbacks/messaging.js';
 import { labelText, SHORT_TIME, schoolTimeFormat } from './format.js';
 import { pendingDraft } from '../../drafts.js';
 

@@ -3,7 +3,7 @@ import { listInbox, readThread } from '../../../domain/messaging/inbox.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import type { BotContext } from '../../context.js';
 import { threadReplyCb } from '../../callbacks/notices.js';
-import { muteCb, reportCb, threadOpenCb } from './callbacks.js';
+import { muteCb, reportCb, threadOpenCb } from '../../callbacks/messaging.js';
 import { labelText, SHORT_TIME, schoolTimeFormat } from './format.js';
 
 /** /inbox (R3, R24): the actor's threads with unread counts, and a thread's history by pages. */

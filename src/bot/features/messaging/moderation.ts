@@ -3,7 +3,7 @@ import { readReportedThread, reportThread, setThreadMuted } from '../../../domai
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import type { BotContext } from '../../context.js';
 import { reportViewCb } from '../../callbacks/notices.js';
-import { muteCb, reportCb } from './callbacks.js';
+import { muteCb, reportCb } from '../../callbacks/messaging.js';
 import { labelText, SHORT_TIME, schoolTimeFormat } from './format.js';
 import { showThread } from './inbox.js';
 

@@ -14,7 +14,7 @@ import {
   teacherStudentCb,
   writeChildCb,
   writeTeacherCb,
-} from './callbacks.js';
+} from '../../callbacks/messaging.js';
 import { doneKeyboard, setComposing } from './compose.js';
 import { labelText } from './format.js';
 

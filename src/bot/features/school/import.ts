@@ -12,7 +12,7 @@ import {
 } from '../../../domain/imports/index.js';
 import { csvLine, MAX_FILE_BYTES } from '../../../domain/imports/parse.js';
 import { chunkLines, formatReport } from '../../../domain/imports/report.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { importCb } from '../../callbacks/school.js';
 import type { BotContext } from '../../context.js';
 
 /**
@@ -23,7 +23,6 @@ import type { BotContext } from '../../context.js';
  * MongoDB, so Confirm works after a restart and a double press imports once. Rights are checked
  * in the domain on the preview and again on Confirm. Anyone else's documents pass through.
  */
-export const importCb = defineCallback('imp', { a: cbField.enumOf(['ok', 'no'] as const), id: cbField.objectId() });
 
 /** A preview older than this is refused: the school's data may have moved on. */
 const PENDING_TTL_MS = 24 * 60 * 60 * 1000;

@@ -1,5 +1,4 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
-import { z } from 'zod';
 import type { Locale } from '../../../config.js';
 import type { Role } from '../../../domain/shared/vocabulary.js';
 import type { Actor } from '../../../domain/school/actor.js';
@@ -27,7 +26,20 @@ import {
 } from '../../../domain/school/invites/outstanding.js';
 import { listInvitableClasses } from '../../../domain/school/people.js';
 import { escapeHtml, translator } from '../../../i18n.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import {
+  type INVITE_FAMILY as FAMILY,
+  INVITE_STAFF_SCOPE as STAFF_SCOPE,
+  inviteAllStaffCb,
+  inviteClassCb,
+  inviteMenuCb,
+  inviteOutstandingCb,
+  inviteRevokeAskCb,
+  inviteRevokeCb,
+  inviteSheetCb,
+  inviteStaffCb,
+  inviteStaffListCb,
+  inviteStudentCb,
+} from '../../callbacks/school.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
 import { formatDay } from './privacy.js';
@@ -37,26 +49,8 @@ import { formatDay } from './privacy.js';
  * parents' meeting, or one student's parents as QR codes to forward — and the admin invites staff.
  * Every button carries ids only; the domain re-checks the right to invite on every press.
  */
-const FAMILY = ['p', 's'] as const;
 const roleOf = (r: (typeof FAMILY)[number]): 'parent' | 'student' => (r === 'p' ? 'parent' : 'student');
 
-export const inviteMenuCb = defineCallback('invm', { k: cbField.enumOf(['staff', 'classes']) });
-export const inviteClassCb = defineCallback('invc', { c: cbField.objectId() });
-export const inviteSheetCb = defineCallback('invs', { c: cbField.objectId(), r: cbField.enumOf(FAMILY) });
-export const inviteStudentCb = defineCallback('invst', { s: cbField.objectId(), r: cbField.enumOf(FAMILY) });
-export const inviteStaffListCb = defineCallback('invsl', { n: cbField.int(0, 1000) });
-export const inviteStaffCb = defineCallback('invp', { p: cbField.objectId() });
-export const inviteAllStaffCb = defineCallback('inva', {});
-
-/** Which outstanding invites a button is about: a class (its id) or the staff ('s'). */
-const STAFF_SCOPE = 's';
-const scopeField = () => z.union([cbField.objectId(), z.literal(STAFF_SCOPE)]);
-const pageField = () => cbField.int(0, 1000);
-/** The outstanding invites of a class or of the staff, one page (R2). */
-export const inviteOutstandingCb = defineCallback('invo', { c: scopeField(), n: pageField() });
-/** "Revoke this one?" and its "Yes": the invite, plus the list (scope, page) to come back to. */
-export const inviteRevokeAskCb = defineCallback('invr', { i: cbField.objectId(), c: scopeField(), n: pageField() });
-export const inviteRevokeCb = defineCallback('invy', { i: cbField.objectId(), c: scopeField(), n: pageField() });
 
 const STAFF_PAGE = 20;
 

@@ -4,7 +4,7 @@ import { AccessDenied } from '../../../domain/shared/errors.js';
 import { canInviteStaff } from '../../../domain/school/invites/create.js';
 import { redeemInvite } from '../../../domain/school/invites/redeem.js';
 import { hasConsent, listProfiles, switchProfile } from '../../../domain/school/people.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { menuCb, profileCb } from '../../callbacks/school.js';
 import { setChatCommands } from '../../commands.js';
 import type { BotContext } from '../../context.js';
 import { actorMiddleware } from '../../middleware/actor.js';
@@ -17,9 +17,6 @@ import { sendJoinSummary } from '../../../domain/notices/summaries.js';
  * Joining (R2, R3) and being someone: the deep link `/start <code>` binds this Telegram account to
  * the invited person; the role menu; /profile switches between the account's persons.
  */
-const MENU_ACTIONS = ['children', 'invite', 'privacy', 'profile'] as const;
-export const menuCb = defineCallback('menu', { a: cbField.enumOf(MENU_ACTIONS) });
-export const profileCb = defineCallback('prof', { p: cbField.objectId() });
 
 /** Re-reads who is acting after the binding changed (same rules as the middleware). */
 async function refreshActor(ctx: BotContext): Promise<void> {

@@ -1,10 +1,8 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { LOCALES } from '../../../config.js';
 import { translator } from '../../../i18n.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { languageCb } from '../../callbacks/school.js';
 import type { BotContext } from '../../context.js';
-
-export const languageCb = defineCallback('lang', { l: cbField.enumOf(LOCALES) });
 
 export function languageFeature() {
   const composer = new Composer<BotContext>();

@@ -3,12 +3,10 @@ import type { Locale } from '../../../config.js';
 import { AccessDenied } from '../../../domain/shared/errors.js';
 import { acceptConsent, CONSENT_VERSION, privacyReport } from '../../../domain/school/people.js';
 import { sendJoinSummary } from '../../../domain/notices/summaries.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { consentCb } from '../../callbacks/school.js';
 import type { BotContext } from '../../context.js';
 import { showChildren } from '../diary/children.js';
 
-/** "Accept" under the privacy notice; carries the notice version the user actually read. */
-export const consentCb = defineCallback('consent', { v: cbField.int(1, 1000) });
 
 /** A calendar day in the school's time zone, in the reader's language. */
 export function formatDay(date: Date, locale: Locale, timeZone?: string): string {

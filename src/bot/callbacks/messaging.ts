@@ -1,4 +1,4 @@
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { cbField, defineCallback } from './index.js';
 
 /**
  * The button formats of messaging and announcements, each under 64 bytes (those under delivered

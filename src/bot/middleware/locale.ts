@@ -19,12 +19,19 @@ export function localeMiddleware(deps: BotDeps): MiddlewareFn<BotContext> {
       ctx.boundPersons = findBoundPersons(deps.db, from.id);
       // Avoid an unhandled rejection if the account read fails first; the actor middleware awaits it.
       ctx.boundPersons.catch(() => undefined);
-      let account = await Account.findOne({ telegramId: from.id }, { locale: 1, chatStatus: 1, currentPersonId: 1 }).lean();
-      if (!account || account.chatStatus === 'blocked') {
+      const projection = { locale: 1, telegramLocale: 1, chatStatus: 1, currentPersonId: 1 };
+      let account = await Account.findOne({ telegramId: from.id }, projection).lean();
+      // Notices are rendered by the delivery worker, which has no `from`: it reads Telegram's
+      // language from the account (issue 11 item 4), so keep it current.
+      const telegramLocale = localeFromTelegram(from.language_code);
+      if (!account || account.chatStatus === 'blocked' || (telegramLocale && account.telegramLocale !== telegramLocale)) {
         account = await Account.findOneAndUpdate(
           { telegramId: from.id },
-          { $set: { chatStatus: 'active', lastSeenAt: deps.now() }, $setOnInsert: { telegramId: from.id } },
-          { upsert: true, returnDocument: 'after', projection: { locale: 1, chatStatus: 1, currentPersonId: 1 } },
+          {
+            $set: { chatStatus: 'active', lastSeenAt: deps.now(), ...(telegramLocale ? { telegramLocale } : {}) },
+            $setOnInsert: { telegramId: from.id },
+          },
+          { upsert: true, returnDocument: 'after', projection },
         ).lean();
       }
       chosen = account?.locale ?? undefined;

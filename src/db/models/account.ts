@@ -9,7 +9,10 @@ import { LOCALES } from '../../config.js';
 const accountSchema = new Schema(
   {
     telegramId: { type: Number, required: true },
+    /** Chosen with /language; wins over `telegramLocale`. */
     locale: { type: String, enum: LOCALES },
+    /** The language Telegram reports for the user (one of ours), kept so jobs can write in it. */
+    telegramLocale: { type: String, enum: LOCALES },
     /** 'blocked' after Telegram answered 403: we stop sending until the user writes again. */
     chatStatus: { type: String, enum: ['active', 'blocked'], default: 'active' },
     blockedAt: { type: Date },

@@ -44,7 +44,6 @@ export interface SenderDeps {
 export class MessageSender {
   private readonly cache = new RenderCache(CACHE_MS);
   private readonly translators: Record<Locale, Translate>;
-  private readonly localeCache = new Map<number, { at: number; locale?: string }>();
 
   constructor(private readonly d: SenderDeps) {
     this.translators = Object.fromEntries(LOCALES.map((l) => [l, translator(d.i18n, l)])) as Record<Locale, Translate>;
@@ -231,15 +230,14 @@ export class MessageSender {
     return false;
   }
 
+  /**
+   * The recipient's language: chosen with /language, else Telegram's, else the school's, else the
+   * deployment's. Read for every message (one indexed read): a cached answer would keep writing
+   * in the old language for a while after /language (issue 11 item 4).
+   */
   private async localeOf(chatId: number, doc: OutboxDoc): Promise<Locale> {
-    const hit = this.localeCache.get(chatId);
-    let chosen: string | undefined;
-    if (hit && Date.now() - hit.at < CACHE_MS) chosen = hit.locale;
-    else {
-      const account = await this.d.db.models.Account.findOne({ telegramId: chatId }, { locale: 1 }).lean();
-      chosen = account?.locale ?? undefined;
-      this.localeCache.set(chatId, { at: Date.now(), locale: chosen });
-    }
+    const account = await this.d.db.models.Account.findOne({ telegramId: chatId }, { locale: 1, telegramLocale: 1 }).lean();
+    let chosen = account?.locale ?? account?.telegramLocale ?? undefined;
     if (!chosen) chosen = (await this.cache.school(this.d.db, doc.schoolId))?.locale ?? undefined;
     return (LOCALES as readonly string[]).includes(chosen ?? '') ? (chosen as Locale) : this.d.defaultLocale;
   }

@@ -24,6 +24,7 @@ import {
 } from './models/notify.js';
 import { guardianshipModel, personModel, studentMovementModel } from './models/people.js';
 import { academicYearModel, schoolModel } from './models/school.js';
+import { peExemptionModel, studentOutcomeModel, yearClosingModel } from './models/year-end.js';
 import {
   groupModel,
   schoolClassModel,
@@ -77,6 +78,10 @@ export function createModels(conn: Connection) {
     AttendanceDraft: attendanceDraftModel(conn),
     JournalNotice: journalNoticeModel(conn),
     PendingImport: pendingImportModel(conn),
+    // the end of the year (R5, R30) and PE exemptions (R21)
+    StudentOutcome: studentOutcomeModel(conn),
+    YearClosing: yearClosingModel(conn),
+    PeExemption: peExemptionModel(conn),
   };
 }
 

@@ -9,6 +9,21 @@ const schoolClassSchema = new Schema(
     letter: { type: String, required: true },
     name: { type: String, required: true },
     classTeacherId: { type: Schema.Types.ObjectId },
+    /**
+     * Past years of this class (R5): a class keeps its id when it moves up (5А → 6А), so last
+     * year's views name it as it was then.
+     */
+    history: {
+      type: [
+        new Schema(
+          { yearId: { type: Schema.Types.ObjectId, required: true }, name: String, grade: Number, classTeacherId: Schema.Types.ObjectId },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
+    /** The class graduated (its name freed for the class that moves up into it). */
+    closedAt: { type: Date },
   },
   { timestamps: true, collection: 'classes' },
 );
@@ -27,6 +42,8 @@ const subjectSchema = new Schema(
     name: { type: String, required: true },
     shortName: { type: String },
     assessment: { type: String, enum: ['marks', 'passfail'], default: 'marks' },
+    /** Physical education: exempt students (R21) are no absence in it. */
+    pe: { type: Boolean, default: false },
   },
   { timestamps: true, collection: 'subjects' },
 );
@@ -88,6 +105,8 @@ const timetableSlotSchema = new Schema(
     room: { type: String },
     validFrom: { type: String, required: true },
     validTo: { type: String, default: null },
+    /** Carried over into a new year and not yet confirmed by the deputy: no lessons are made from it. */
+    draft: { type: Boolean, default: false },
   },
   { timestamps: true, collection: 'timetable_slots' },
 );

@@ -81,6 +81,8 @@ export const COLUMNS: Record<ImportKind, ColumnDef[]> = {
     col('name', ['название', 'наименование', 'предмет'], true),
     col('short_name', ['краткое название', 'сокращение', 'краткое наименование']),
     col('assessment', ['оценивание', 'система оценивания']),
+    // R21: physical education (exempt students are no absence).
+    col('pe', ['физкультура', 'физическая культура', 'физра']),
   ],
   classes: [
     col('class_id', ['код класса', 'код', 'id'], true),

@@ -114,6 +114,7 @@ export const subjectRow = z.object({
       }),
     ),
   ),
+  pe: cell(optional(parseBoolean)),
 });
 
 export const classRow = z.object({

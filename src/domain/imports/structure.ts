@@ -28,7 +28,7 @@ export async function planSubjects(ctx: PlanContext, rows: ReadonlyArray<ValidRo
   const { db, schoolId, present } = ctx;
   const { Subject } = db.models;
   const existing = new Map(
-    (await Subject.find({ schoolId }, { externalId: 1, name: 1, shortName: 1, assessment: 1 }).lean()).map((s) => [
+    (await Subject.find({ schoolId }, { externalId: 1, name: 1, shortName: 1, assessment: 1, pe: 1 }).lean()).map((s) => [
       s.externalId,
       s,
     ]),
@@ -42,6 +42,7 @@ export async function planSubjects(ctx: PlanContext, rows: ReadonlyArray<ValidRo
     const wanted: Record<string, unknown> = { name: data.name };
     if (present.has('short_name')) wanted['shortName'] = data.short_name;
     if (present.has('assessment') || !current) wanted['assessment'] = data.assessment ?? 'marks';
+    if (present.has('pe')) wanted['pe'] = data.pe ?? false;
     plan.add(data.subject_id, current, diffFields(current, wanted));
   }
   return {

@@ -7,6 +7,7 @@ import { AccessDenied, DomainError } from '../shared/errors.js';
 import { markDeadline, type SchoolRules, type WorkKind } from '../school/rules.js';
 import { isLocked } from './locks.js';
 import { shortName } from '../school/people.js';
+import { assertDateWritable } from '../year/read-only.js';
 
 /**
  * Who may do what with one lesson. Every journal use case calls `assertCanEditLesson` itself, so a
@@ -124,6 +125,8 @@ export async function assertCanEditLesson(
   opts: EditOptions,
 ): Promise<{ lockedOverride: boolean }> {
   if (String(lesson.schoolId) !== String(actor.schoolId)) throw new AccessDenied();
+  // R30: a lesson of a closed year is read-only for everyone, the admin included.
+  await assertDateWritable(db, lesson.schoolId, lesson.date);
   const rights = await lessonRights(db, actor, lesson);
   const allowed = opts.what === 'reasons' ? rights.reasons : rights.edit || Boolean(opts.homeStudentOfClassTeacher);
   if (!allowed) {

@@ -13,6 +13,7 @@ import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/ru
 import { isLocked } from './locks.js';
 import { fullName, toObjectId } from '../school/people.js';
 import { STUDYING_STATUS } from '../shared/vocabulary.js';
+import { assertDateWritable } from '../year/read-only.js';
 
 /**
  * Lessons of a day. A Lesson document is made from a timetable slot valid on that date
@@ -77,10 +78,14 @@ interface SlotLike {
   teacherId: Id;
   lessonNo: number;
   room?: string | null;
+  /** A timetable carried into a new year, not yet confirmed by the deputy (domain/year/rollover.ts). */
+  draft?: boolean | null;
 }
 
 /** Creates the missing Lesson documents for these slots on `date` and applies substitutions. */
-export async function materializeLessons(db: Db, date: LocalDate, slots: SlotLike[]): Promise<void> {
+export async function materializeLessons(db: Db, date: LocalDate, allSlots: SlotLike[]): Promise<void> {
+  // A draft timetable makes no lessons until the deputy confirms it (every caller comes through here).
+  const slots = allSlots.filter((s) => !s.draft);
   if (slots.length === 0) return;
   const { Lesson, Substitution } = db.models;
   const ids = slots.map((s) => s._id);
@@ -391,6 +396,7 @@ export async function cancelLesson(db: Db, actor: Actor, lessonId: string, reaso
   const lesson = await loadLesson(db, actor, lessonId);
   const rights = await lessonRights(db, actor, lesson);
   if (!rights.cancel) throw new AccessDenied();
+  await assertDateWritable(db, lesson.schoolId, lesson.date);
   const why = reason.trim();
   if (!why) throw new DomainError('journal.cancelReasonRequired');
   if (why.length > 300) throw new DomainError('common.tooLong', { max: 300 });

@@ -3,6 +3,7 @@ import type { Db } from '../../db/index.js';
 import { publishEvent } from '../notices/events.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
+import { assertYearWritable } from '../year/read-only.js';
 
 /**
  * The one write of a period or year mark (R15–R18): upsert on student × subject × year × period,
@@ -24,6 +25,8 @@ export interface StoredPeriodMark {
 }
 
 export async function storePeriodMark(db: Db, actor: Actor, m: StoredPeriodMark, now: Date): Promise<boolean> {
+  // R30: every writer of a period mark (the sheet, arrivals, the admin) ends here.
+  await assertYearWritable(db, actor.schoolId, m.yearId);
   const key = { studentId: m.studentId, subjectId: m.subjectId, yearId: m.yearId, periodCode: m.periodCode };
   const set = { value: m.value, source: m.source, setBy: actor.personId, ...(m.average !== undefined ? { average: m.average } : {}) };
   const doc = await db.models.PeriodMark.findOneAndUpdate(

@@ -10,10 +10,23 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 
 export type Role = (typeof ROLES)[number];
 
-export const STUDENT_STATUSES = ['studying', 'withdrawn', 'transferred'] as const;
+/** 'graduated': left after the last grade when the year was closed (R5). */
+export const STUDENT_STATUSES = ['studying', 'withdrawn', 'transferred', 'graduated'] as const;
 
 /** `student.status` of a student still at the school (missing counts as studying): one filter everywhere. */
-export const STUDYING_STATUS = { $nin: ['withdrawn', 'transferred'] as Array<'withdrawn' | 'transferred'> };
+export const STUDYING_STATUS = {
+  $nin: ['withdrawn', 'transferred', 'graduated'] as Array<'withdrawn' | 'transferred' | 'graduated'>,
+};
+
+/** R5: what becomes of a student at the end of the year; promoted by default (graduated in the last grade). */
+export const STUDENT_OUTCOMES = ['promoted', 'conditional', 'repeating', 'expelled', 'graduated'] as const;
+
+export type StudentOutcomeKind = (typeof STUDENT_OUTCOMES)[number];
+
+/** The steps of closing a year, in order (domain/year/close.ts). */
+export const YEAR_CLOSING_STEPS = ['readOnly', 'nextYear', 'classes', 'carryOver'] as const;
+
+export type YearClosingStep = (typeof YEAR_CLOSING_STEPS)[number];
 
 export const EDUCATION_FORMS = ['regular', 'home', 'hospital'] as const; // R18
 

@@ -237,7 +237,7 @@ export class MessageSender {
    */
   private async localeOf(chatId: number, doc: OutboxDoc): Promise<Locale> {
     const account = await this.d.db.models.Account.findOne({ telegramId: chatId }, { locale: 1, telegramLocale: 1 }).lean();
-    let chosen = account?.locale ?? account?.telegramLocale ?? undefined;
+    let chosen: string | undefined = account?.locale ?? account?.telegramLocale ?? undefined;
     if (!chosen) chosen = (await this.cache.school(this.d.db, doc.schoolId))?.locale ?? undefined;
     return (LOCALES as readonly string[]).includes(chosen ?? '') ? (chosen as Locale) : this.d.defaultLocale;
   }

@@ -9,7 +9,8 @@ import { type Runtime, startPolling, startWebhook } from './bot/runtime.js';
 import { type Config, LOCALES, type Locale } from './config.js';
 import { connectMongo } from './db/connection.js';
 import { createDb, type Db } from './db/index.js';
-import { startLocalMongo } from './db/local-server.js';
+import { DatabaseInUseError, startLocalMongo } from './db/local-server.js';
+import { findRunningLocalMongo, publishLocalMongo } from './db/local-share.js';
 import { createI18n, type Translate, translator } from './i18n.js';
 import { defineJobs } from './jobs/index.js';
 import { createScheduler, startScheduler, stopScheduler } from './jobs/scheduler.js';
@@ -52,6 +53,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let uri = opts.mongoUri ?? config.mongoUri;
   let kind = 'external';
   if (!uri) {
+    // A bot already running on this DATA_DIR: say so, rather than "the file is locked" (issue 11).
+    const running = await findRunningLocalMongo(config.dataDir);
+    if (running) throw new DatabaseInUseError(config.dataDir, { holder: running });
     const local = await startLocalMongo({
       persistent: true,
       dataDir: config.dataDir,
@@ -60,7 +64,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     uri = local.uri;
     kind = local.kind;
-    cleanup.push(() => local.stop());
+    // The CLI finds this server through DATA_DIR/mongo.uri while the bot runs (src/db/local-share.ts).
+    const unpublish = await publishLocalMongo(config.dataDir, local).catch(async (e) => {
+      await local.stop();
+      throw e;
+    });
+    cleanup.push(async () => {
+      await unpublish();
+      await local.stop();
+    });
   }
   let conn: Connection;
   try {

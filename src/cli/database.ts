@@ -3,18 +3,19 @@ import type { Db } from '../db/index.js';
 import type { School } from '../domain/school/schools.js';
 import { DomainError } from '../domain/shared/errors.js';
 import type { Translate } from '../i18n.js';
-import type { Ctx } from './context.js';
+import { type Ctx, localeOf, textTranslator } from './context.js';
 
 /**
  * The database and domain modules are loaded only by commands that use them: mongoose and the
  * importer take seconds to load, and `--help` or a typo should answer at once.
  */
 async function loadDomain() {
-  const [connection, dbIndex, localServer, actor, seed, imports, report, invites, inviteCode, people, schools, rules, logger, pino] =
+  const [connection, dbIndex, localServer, localShare, actor, seed, imports, report, invites, inviteCode, people, schools, rules, logger, pino] =
     await Promise.all([
       import('../db/connection.js'),
       import('../db/index.js'),
       import('../db/local-server.js'),
+      import('../db/local-share.js'),
       import('../domain/school/actor.js'),
       import('../domain/demo/seed.js'),
       import('../domain/imports/index.js'),
@@ -31,6 +32,7 @@ async function loadDomain() {
     ...connection,
     ...dbIndex,
     ...localServer,
+    ...localShare,
     ...actor,
     ...seed,
     ...imports,
@@ -51,18 +53,28 @@ let stopOnSignal: (() => Promise<void>) | undefined;
 /** Stops the local database server a command started, if any (on Ctrl-C). */
 export const stopLocalDatabase = async (): Promise<void> => stopOnSignal?.();
 
-/** MONGODB_URI, else the same local server the app starts (stopped when the command ends). */
+/**
+ * MONGODB_URI; else the local server of the bot running on the same DATA_DIR (its
+ * DATA_DIR/mongo.uri, src/db/local-share.ts), left running; else the same local server the app
+ * starts (stopped when the command ends).
+ */
 export async function withDb<T>(ctx: Ctx, run: (db: Db, d: Domain) => Promise<T>): Promise<T> {
   const d = await loadDomain();
   const env = ctx.io.env;
   let uri = env['MONGODB_URI']?.trim();
   let stopLocal: (() => Promise<void>) | undefined;
   if (!uri) {
-    const logger = d.createLogger(env['LOG_LEVEL'] ?? 'warn', d.pino.destination(2));
-    const local = await d.startLocalMongo({ persistent: true, dataDir: env['DATA_DIR'] || './data', logger });
-    uri = local.uri;
-    stopLocal = () => local.stop();
-    stopOnSignal = stopLocal;
+    const dataDir = env['DATA_DIR'] || './data';
+    const running = await d.findRunningLocalMongo(dataDir);
+    if (running) {
+      uri = running.uri;
+      ctx.io.err(`${textTranslator(ctx, localeOf(ctx))('cli.out.sharedDatabase', { pid: running.pid })}\n`);
+    } else {
+      const local = await startLocal(d, dataDir, env['LOG_LEVEL']);
+      uri = local.uri;
+      stopLocal = () => local.stop();
+      stopOnSignal = stopLocal;
+    }
   }
   let conn: Connection | undefined;
   try {
@@ -77,6 +89,18 @@ export async function withDb<T>(ctx: Ctx, run: (db: Db, d: Domain) => Promise<T>
     await conn?.close().catch(() => undefined);
     await stopLocal?.().catch(() => undefined);
     stopOnSignal = undefined;
+  }
+}
+
+/** The CLI's own local server; a database in use or none at all is a message, not a stack trace. */
+async function startLocal(d: Domain, dataDir: string, level: string | undefined) {
+  const logger = d.createLogger(level ?? 'warn', d.pino.destination(2));
+  try {
+    return await d.startLocalMongo({ persistent: true, dataDir, logger });
+  } catch (error) {
+    if (error instanceof d.DatabaseInUseError) throw new DomainError('cli.errors.databaseInUse', { dir: dataDir });
+    if (error instanceof d.NoDatabaseError) throw new DomainError('cli.errors.noDatabase', { message: error.message });
+    throw error;
   }
 }
 

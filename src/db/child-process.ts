@@ -165,3 +165,13 @@ export function once(fn: () => Promise<void>): () => Promise<void> {
     return promise;
   };
 }
+
+/** True while a process with this pid exists (EPERM: it exists, owned by someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

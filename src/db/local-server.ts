@@ -71,6 +71,31 @@ export class NoDatabaseError extends Error {
   }
 }
 
+/**
+ * The local database files are open in another process: a running bot, or a CLI command, using the
+ * same DATA_DIR (an H2 file or a mongod dbpath is opened by one server at a time). Installing Java
+ * or downloading mongod would not help, so the message says what would.
+ */
+export class DatabaseInUseError extends NoDatabaseError {
+  constructor(dataPath: string, options?: { cause?: unknown; holder?: { pid: number; uri: string } }) {
+    super([], options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DatabaseInUseError';
+    const by = options?.holder
+      ? `the bot running as pid ${options.holder.pid} (its database: ${options.holder.uri})`
+      : 'another process (a running bot or CLI command with the same DATA_DIR)';
+    this.message = [
+      `The local database in ${dataPath} is in use by ${by}.`,
+      'Only one process can open these files. To fix, do one of:',
+      '  - stop that process first (Ctrl-C, or SIGTERM to `npm start`), then try again;',
+      '  - while the bot runs, the CLI (`npm run cli -- …`) uses its database by itself: no action is needed there;',
+      '  - use another DATA_DIR, or point everything at one MongoDB server with MONGODB_URI.',
+    ].join('\n');
+  }
+}
+
+/** The server's own words for "these files are open elsewhere" (H2 and mongod). */
+const IN_USE = /The file is locked|DBPathInUse|Unable to lock the lock file/i;
+
 const MONGOD_START_TIMEOUT_MS = 90_000;
 const STANDIN_START_TIMEOUT_MS = 60_000;
 
@@ -89,6 +114,7 @@ export async function startLocalMongo(opts: StartLocalMongoOptions): Promise<Loc
       logger.info({ kind: started.kind, uri: started.uri, binary: located.binary, data: started.dataPath }, 'Local MongoDB started');
       return started;
     } catch (error) {
+      if (opts.persistent && IN_USE.test(errorMessage(error))) throw new DatabaseInUseError(path.join(dataDir, 'mongod'), { cause: error });
       const message = `mongod at ${located.binary} (${located.source}) failed to start: ${errorMessage(error)}`;
       attempts.push(message);
       if (opts.persistent) {
@@ -127,6 +153,7 @@ export async function startLocalMongo(opts: StartLocalMongoOptions): Promise<Loc
     logger.info({ kind: started.kind, uri: started.uri, data: started.dataPath ?? 'memory' }, 'Local MongoDB started');
     return started;
   } catch (error) {
+    if (opts.persistent && IN_USE.test(errorMessage(error))) throw new DatabaseInUseError(path.join(dataDir, 'standin.h2'), { cause: error });
     attempts.push(`stand-in (mongo-java-server): ${errorMessage(error)}`);
     throw new NoDatabaseError(attempts, { cause: error });
   }

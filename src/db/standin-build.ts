@@ -16,6 +16,7 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from './child-process.js';
 
 export const STANDIN_JAR_NAME = 'mongo-standin.jar';
 
@@ -276,15 +277,6 @@ async function isLockStale(lockPath: string): Promise<boolean> {
   }
   if (!Number.isInteger(pid) || pid <= 0) return ageMs > 5_000;
   return !isProcessAlive(pid);
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** `$JAVA_HOME/bin/<name>` when JAVA_HOME is set. */

@@ -1,6 +1,6 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
-import { fullDate } from '../../domain/shared/calendar.js';
+import { dayMonth, fullDate } from '../../domain/shared/calendar.js';
 import { type HomeworkAttachment, nextLessonOfSubject, prepareHomework } from '../../domain/journal/homework.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
@@ -36,23 +36,29 @@ export function homeworkConversation(deps: BotDeps) {
           lessonId = next.lessonId;
         }
         const prep = await prepareHomework(o.deps.db, actor, lessonId, o.deps.now());
-        return { lessonId, title: `${lessonName(prep.lesson)} · ${fullDate(prep.lesson.date)}`, text: prep.text, files: prep.files };
+        return {
+          lessonId,
+          title: `${lessonName(prep.lesson)} · ${fullDate(prep.lesson.date)}`,
+          due: dueLine(t, prep.dueOn),
+          text: prep.text,
+          files: prep.files,
+        };
       }),
     );
     if (!target.ok) {
       await ctx.reply(t(target.key, target.vars), { parse_mode: 'HTML' });
       return;
     }
-    const { lessonId, title } = target.value;
+    const { lessonId, title, due } = target.value;
     const texts: string[] = [];
     const attachments: HomeworkAttachment[] = [];
-    const prompt = await ctx.reply(promptText(t, title, target.value.text, target.value.files, texts, attachments), {
+    const prompt = await ctx.reply(promptText(t, { title, due }, target.value.text, target.value.files, texts, attachments), {
       parse_mode: 'HTML',
       reply_markup: keyboard(t),
     });
     const refresh = () =>
       ctx.api
-        .editMessageText(prompt.chat.id, prompt.message_id, promptText(t, title, target.value.text, target.value.files, texts, attachments), {
+        .editMessageText(prompt.chat.id, prompt.message_id, promptText(t, { title, due }, target.value.text, target.value.files, texts, attachments), {
           parse_mode: 'HTML',
           reply_markup: keyboard(t),
         })
@@ -110,7 +116,7 @@ export function homeworkConversation(deps: BotDeps) {
         ),
       );
       if (out.ok) {
-        await u.reply(t('homework.saved', { files: attachments.length, title }), {
+        await u.reply(`${t('homework.saved', { files: attachments.length, title })}\n${due}`, {
           parse_mode: 'HTML',
           reply_markup: new InlineKeyboard().text(t('attendance.backToLesson'), lessonCb.pack({ l: lessonId })),
         });
@@ -131,15 +137,20 @@ function keyboard(t: Translate): InlineKeyboard {
   return new InlineKeyboard().text(t('homework.done'), promptDoneCb.pack({})).text(t('common.cancel'), promptCancelCb.pack({}));
 }
 
+/** The date families will see the homework under (issue 11 item 5: one due date on both sides). */
+export function dueLine(t: Translate, dueOn: string | undefined): string {
+  return dueOn ? t('homework.dueOn', { date: dayMonth(dueOn) }) : t('homework.dueUnknown');
+}
+
 function promptText(
   t: Translate,
-  title: string,
+  { title, due }: { title: string; due: string },
   current: string | undefined,
   currentFiles: number,
   texts: string[],
   attachments: HomeworkAttachment[],
 ): string {
-  const lines = [`🏠 <b>${escapeHtml(title)}</b>`];
+  const lines = [`🏠 <b>${escapeHtml(title)}</b>`, due];
   if (current || currentFiles) lines.push(t('homework.current', { text: current ?? '—', files: currentFiles }));
   lines.push('', t('homework.prompt'));
   if (texts.length || attachments.length) {

@@ -38,6 +38,8 @@ const lessonSchema = new Schema(
     homework: {
       text: { type: String },
       attachments: { type: [attachmentSchema], default: undefined },
+      /** The date of the lesson it is due at (the next lesson of the subject), fixed when it is set: the teacher and the family see this one date. */
+      dueOn: { type: String },
       updatedAt: { type: Date },
     }, // R22
     attendanceTakenAt: { type: Date }, // R19

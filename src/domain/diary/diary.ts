@@ -230,8 +230,8 @@ export interface HomeworkView {
 }
 
 /**
- * Homework due on the coming days: for each lesson in the timetable, what was given at the last
- * lesson of that subject (and group) before it (R22: homework is entered after each lesson).
+ * Homework due on the coming days (R22, R24): each homework once, under the date it is due —
+ * the one stored when it was set (domain/journal/homework.ts), which the teacher was shown.
  */
 export async function diaryHomework(
   db: Db,
@@ -248,44 +248,51 @@ export async function homeworkOf(db: Db, o: Opened, range: 'tomorrow' | 'week'):
   if (!o.classId) return [];
   const today = o.student.today;
   const dueDates = range === 'tomorrow' ? [addDays(today, 1)] : [1, 2, 3, 4, 5, 6, 7].map((d) => addDays(today, d));
+  const from = dueDates[0] as string;
+  const to = dueDates[dueDates.length - 1] as string;
   const days = await daysOf(db, o, dueDates);
   const lessons = await db.models.Lesson.find(
-    { classId: o.classId, date: { $gte: addDays(today, -60), $lte: dueDates[dueDates.length - 1] as string } },
+    { classId: o.classId, date: { $gte: addDays(today, -60), $lte: to } },
     { groupId: 1, subjectId: 1, date: 1, lessonNo: 1, homework: 1, status: 1 },
   ).lean();
   const mine = lessons
     .filter((l) => inGroupOf(o, l.groupId) && l.status !== 'cancelled')
-    .sort((a, b) => b.date.localeCompare(a.date) || (b.lessonNo ?? 0) - (a.lessonNo ?? 0));
+    .sort((a, b) => a.date.localeCompare(b.date) || (a.lessonNo ?? 0) - (b.lessonNo ?? 0));
   const names = await subjectNames(
     db,
     o.schoolId,
     mine.map((l) => String(l.subjectId)),
   );
-  const items: DiaryHomework[] = [];
-  const seen = new Set<string>();
-  for (const day of days) {
-    for (const lesson of day.lessons) {
-      if (lesson.cancelled) continue;
-      const key = `${lesson.subjectId}|${day.date}`;
-      if (seen.has(key)) continue; // two lessons of a subject on one day: one homework
-      seen.add(key);
-      const given = mine.find((l) => String(l.subjectId) === lesson.subjectId && l.date < day.date);
-      if (!given?.homework?.text && !given?.homework?.attachments?.length) continue;
-      items.push({
-        dueOn: day.date,
-        subject: names.get(lesson.subjectId) ?? lesson.subject,
-        text: given.homework?.text ?? '',
-        attachments: (given.homework?.attachments ?? []).map((a) => ({
-          kind: a.kind as Attachment['kind'],
-          fileId: a.fileId,
-          name: a.name ?? undefined,
-        })),
-        lessonId: String(given._id),
-        givenOn: given.date,
-      });
+  /** Homework set before due dates were stored: due at the first lesson of the subject after it, if none came between. */
+  const legacyDue = (given: (typeof mine)[number]): string | undefined => {
+    const subject = String(given.subjectId);
+    for (const day of days) {
+      if (day.date <= given.date) continue;
+      if (mine.some((l) => String(l.subjectId) === subject && l.date > given.date && l.date < day.date)) return undefined;
+      if (day.lessons.some((l) => !l.cancelled && l.subjectId === subject)) return day.date;
     }
+    return undefined;
+  };
+  const items: DiaryHomework[] = [];
+  for (const given of mine) {
+    const hw = given.homework;
+    if (!hw?.text && !hw?.attachments?.length) continue;
+    const dueOn = hw.dueOn ?? legacyDue(given);
+    if (!dueOn || dueOn < from || dueOn > to) continue;
+    items.push({
+      dueOn,
+      subject: names.get(String(given.subjectId)) ?? '—',
+      text: hw.text ?? '',
+      attachments: (hw.attachments ?? []).map((a) => ({
+        kind: a.kind as Attachment['kind'],
+        fileId: a.fileId,
+        name: a.name ?? undefined,
+      })),
+      lessonId: String(given._id),
+      givenOn: given.date,
+    });
   }
-  return items;
+  return items.sort((a, b) => a.dueOn.localeCompare(b.dueOn));
 }
 
 /** The attachments of one lesson's homework, for a reader of a student of that lesson (re-sent by file_id). */

@@ -10,8 +10,10 @@ import { type LessonBrief, lessonBrief, lessonForEdit, loadLesson, materializeLe
 
 /**
  * Homework (R22): text plus the photos and files the teacher sends (kept as Telegram file_ids),
- * for this lesson or for the next lesson of the same subject (resolved from the timetable).
- * Editable: a new version replaces the old one; the audit keeps both (R31).
+ * kept on the lesson it is given at (this lesson, or the next lesson of the subject when entered
+ * in advance, R10) and due at the lesson after that one — resolved from the timetable once, when
+ * it is set, and stored (`dueOn`): the teacher is shown that date and the diary lists the homework
+ * under it alone (issue 11 item 5). Editable: a new version replaces the old one; the audit keeps both (R31).
  */
 type Id = Types.ObjectId;
 
@@ -39,7 +41,7 @@ export async function setHomework(
   lessonId: string,
   input: HomeworkInput & { reason?: string },
   now: Date,
-): Promise<{ lessonId: string; date: LocalDate }> {
+): Promise<{ lessonId: string; date: LocalDate; dueOn?: LocalDate }> {
   const text = input.text?.trim() || undefined;
   const attachments = (input.attachments ?? []).slice();
   if (!text && attachments.length === 0) throw new DomainError('homework.empty');
@@ -51,6 +53,7 @@ export async function setHomework(
     }
   }
   const { lesson, check } = await lessonForEdit(db, actor, lessonId, now, { what: 'homework', reason: input.reason });
+  const dueOn = (await nextLessonAfter(db, lesson))?.date;
   const homework = {
     text,
     attachments: attachments.map((a) => ({
@@ -60,6 +63,7 @@ export async function setHomework(
       name: a.name?.slice(0, 200),
       mimeType: a.mimeType?.slice(0, 100),
     })),
+    dueOn,
     updatedAt: now,
   };
   await db.models.Lesson.updateOne({ _id: lesson._id }, { $set: { homework } });
@@ -77,7 +81,7 @@ export async function setHomework(
     reason: check.lockedOverride ? input.reason?.trim() : undefined,
   });
   await publishEvent(db, { kind: 'homework.posted', schoolId: lesson.schoolId, lessonId: lesson._id, at: now });
-  return { lessonId: String(lesson._id), date: lesson.date };
+  return { lessonId: String(lesson._id), date: lesson.date, dueOn };
 }
 
 /**
@@ -87,6 +91,12 @@ export async function setHomework(
 export async function nextLessonOfSubject(db: Db, actor: Actor, lessonId: string): Promise<{ lessonId: string; date: LocalDate } | undefined> {
   const lesson = await loadLesson(db, actor, lessonId);
   await assertCanReadLesson(db, actor, lesson);
+  return nextLessonAfter(db, lesson);
+}
+
+type LessonKey = { schoolId: Id; classId: Id; groupId?: Id | null; subjectId: Id; date: LocalDate };
+
+async function nextLessonAfter(db: Db, lesson: LessonKey): Promise<{ lessonId: string; date: LocalDate } | undefined> {
   const { TimetableSlot, Lesson } = db.models;
   const scope = { schoolId: lesson.schoolId, classId: lesson.classId, groupId: lesson.groupId ?? null, subjectId: lesson.subjectId };
   const slots = await TimetableSlot.find(scope).lean();
@@ -115,10 +125,12 @@ export async function prepareHomework(
   actor: Actor,
   lessonId: string,
   now: Date,
-): Promise<{ lesson: LessonBrief; text?: string; files: number }> {
+): Promise<{ lesson: LessonBrief; text?: string; files: number; dueOn?: LocalDate }> {
   const { lesson, rules } = await lessonForEdit(db, actor, lessonId, now, { what: 'homework', draft: true });
   return {
     lesson: await lessonBrief(db, lesson, rules),
+    // The date the families will see it under (setHomework stores the same one).
+    dueOn: (await nextLessonAfter(db, lesson))?.date,
     text: lesson.homework?.text ?? undefined,
     files: lesson.homework?.attachments?.length ?? 0,
   };
@@ -128,12 +140,13 @@ export async function getHomework(
   db: Db,
   actor: Actor,
   lessonId: string,
-): Promise<{ text?: string; attachments: HomeworkAttachment[]; lessonId: Id }> {
+): Promise<{ text?: string; attachments: HomeworkAttachment[]; lessonId: Id; dueOn?: LocalDate }> {
   const lesson = await loadLesson(db, actor, lessonId);
   await assertCanReadLesson(db, actor, lesson);
   return {
     lessonId: lesson._id,
     text: lesson.homework?.text ?? undefined,
+    dueOn: lesson.homework?.dueOn ?? undefined,
     attachments: (lesson.homework?.attachments ?? []).map((a) => ({
       kind: a.kind === 'document' ? 'document' : 'photo',
       fileId: a.fileId,

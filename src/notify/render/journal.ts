@@ -218,7 +218,8 @@ async function linesFor(
           now = { h: `${text}|${files}` };
           const vars = {
             subject: subjects.get(String(lesson.subjectId)) ?? '—',
-            date: dayMonth(lesson.date),
+            // The date it is due at, as the teacher was shown it (issue 11 item 5); older homework: the lesson's.
+            date: lesson.homework?.dueOn ? t('notify.homework.due', { date: dayMonth(lesson.homework.dueOn) }) : dayMonth(lesson.date),
             text: clip(text, 700),
           };
           const files_ = files > 0 ? ` ${t('notify.homework.files', { n: files })}` : '';

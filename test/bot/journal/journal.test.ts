@@ -244,7 +244,7 @@ describe('plan, topic and homework', () => {
   it('posts homework with a photo (file id kept), and shows it again (R22)', async () => {
     await openLesson(teacher, /^2 · 7Б Математика/);
     await teacher.press('🏠 Д/з');
-    await teacher.press('🏠 Задать на этот урок');
+    await teacher.press('🏠 Задать д/з на этом уроке');
     expect(teacher.lastText()).toContain('нажмите «Готово»');
     await teacher.send('§12, №5–7');
     const photo = await teacher.sendPhoto();
@@ -265,7 +265,7 @@ describe('plan, topic and homework', () => {
   it('homework for the next lesson of the subject goes to that lesson', async () => {
     await openLesson(teacher, /^4 · 8А Математика/);
     await teacher.press('🏠 Д/з');
-    await teacher.press('➡️ Задать на следующий урок');
+    await teacher.press('➡️ Задать д/з на следующем уроке (заранее)');
     expect(teacher.lastText()).toContain('8А · Математика · 24.11.2026');
     await teacher.send('Повторить формулы');
     await teacher.press('✅ Готово');
@@ -391,7 +391,7 @@ describe('locks, the admin, forged buttons', () => {
     expect(textOf(teacher, screen)).toContain('Посещаемость:');
     await teacher.press('🏠 Д/з');
     expect(textOf(teacher, screen)).toContain('Домашнее задание');
-    await teacher.press('🏠 Задать на этот урок');
+    await teacher.press('🏠 Задать д/з на этом уроке');
     await teacher.send('/today');
     expect(teacher.lastText()).toContain('Мои уроки');
     // The topic was not set by anything typed meanwhile.

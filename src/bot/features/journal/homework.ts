@@ -3,6 +3,7 @@ import { getHomework } from '../../../domain/journal/homework.js';
 import { getLessonView } from '../../../domain/journal/lessons.js';
 import { escapeHtml } from '../../../i18n.js';
 import type { BotContext } from '../../context.js';
+import { dueLine } from '../../conversations/homework.js';
 import { homeworkCb, homeworkEnterCb, homeworkFilesCb, lessonCb } from '../../callbacks/journal.js';
 import { ack, guardedRun, lessonHeader, requireActor, STALE, show } from './ui.js';
 
@@ -17,6 +18,7 @@ async function showHomework(ctx: BotContext, lessonId: string): Promise<void> {
   const t = ctx.t;
   const lines = [`🏠 ${t('homework.title')}`, lessonHeader(t, view), ''];
   lines.push(hw.text ? escapeHtml(hw.text) : t('homework.none'));
+  if (hw.text || hw.attachments.length) lines.push(dueLine(t, hw.dueOn));
   if (hw.attachments.length) lines.push(t('homework.files', { count: hw.attachments.length }));
   const kb = new InlineKeyboard();
   if (view.rights.edit) {

@@ -14,10 +14,11 @@ export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
  */
 export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // Announcements to a class, a grade level or the whole school (issue 6).
-  admin: ['invite', 'journal', 'periodmarks', 'history', 'announce'],
-  secretary: [],
+  admin: ['invite', 'journal', 'periodmarks', 'history', 'announce', 'outcomes', 'newyear'],
+  // R5: students' outcomes at the year's end.
+  secretary: ['outcomes'],
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
-  deputy: ['journal', 'periodmarks', 'absences', 'history', 'grant', 'announce'],
+  deputy: ['journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'newyear'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
   teacher: ['today', 'periodmarks', 'plan', 'acks', 'write', 'inbox', 'officehours'],
   // The diary and notifications (issue 5, R24).
@@ -35,7 +36,8 @@ export function commandsFor(
   for (const role of ROLES) if (set.has(role)) out.push(...ROLE_COMMANDS[role]);
   // R2: a class teacher invites the families of their class; R20: sets the reasons of its absences;
   // R18: enters the period marks of students arriving mid-year.
-  if (opts.classTeacher) out.push('invite', 'absences', 'arrivals', 'announce');
+  // R21: records PE exemptions of the class's students.
+  if (opts.classTeacher) out.push('invite', 'absences', 'arrivals', 'announce', 'pe');
   // A teacher of a group (an English group) announces to its families (issue 6).
   if (opts.teachesGroups && set.has('teacher')) out.push('announce');
   out.push('privacy');

@@ -22,6 +22,7 @@ import { languageFeature } from './features/school/language.js';
 import { notifySettingsFeature } from './features/diary/notifications.js';
 import { privacyFeature } from './features/school/privacy.js';
 import { startFeature } from './features/school/start.js';
+import { yearEndFeature } from './features/school/year-end.js';
 import { attendanceFeature } from './features/journal/attendance.js';
 import { homeworkFeature } from './features/journal/homework.js';
 import { journalAdminFeature } from './features/journal/oversight.js';
@@ -128,6 +129,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(transferMarksFeature());
   // Period and year marks (R15–R17, R7).
   guarded.use(periodMarksFeature());
+  // The year's end (R5, R7) and PE exemptions (R21).
+  guarded.use(yearEndFeature());
 
   guarded.use(importFeature());
   guarded.use(unhandledFeature());

@@ -8,6 +8,7 @@
  *   invite --school <id> --role <role> [--person <code>] [--class <name>]
  *   seed:demo [--students N] [--school <id>] [--seed N]
  *   year show|period|remove-period|holiday|load|window --school <id> …   the calendar (commands/year.ts)
+ *   year outcomes|close|confirm-timetable|archive|restore|pe-subject …     the year's end (commands/year-end.ts)
  *
  * One file per command in commands/; this file reads the arguments, picks the command and turns
  * what went wrong into an exit code. Output goes to stdout (`--json` for programs), problems to

@@ -13,6 +13,7 @@ import { type LessonBrief, lessonBrief, lessonForEdit, lessonRoster, loadLesson,
 import { loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { toObjectId } from '../school/people.js';
 import { reportedReason } from '../diary/absence-reports.js';
+import { exemptInLesson } from './exemptions.js';
 
 /**
  * Attendance (R19, R20). A teacher toggles present↔absent in a draft kept in MongoDB, then Save
@@ -28,6 +29,8 @@ export interface SheetStudent {
   absent: boolean;
   /** Saved code of an absence (Б, У set by the class teacher stay when the teacher saves again). */
   code?: AbsenceCode;
+  /** R21: exempt from PE on the lesson's date; never marked absent in it. */
+  exempt?: boolean;
 }
 
 export interface AttendanceSheet {
@@ -46,7 +49,9 @@ const editorOf = (actor: Actor): Id => actor.personId ?? actor.schoolId;
 async function checkEdit(db: Db, actor: Actor, lessonId: string, now: Date, reason?: string, draft = true) {
   const { lesson, rules, check } = await lessonForEdit(db, actor, lessonId, now, { what: 'attendance', reason, draft });
   const brief = await lessonBrief(db, lesson, rules);
-  return { lesson, rules, check, brief };
+  const roster = await lessonRoster(db, lesson);
+  const exempt = await exemptInLesson(db, lesson, roster.map((s) => s.id));
+  return { lesson, rules, check, brief, roster, exempt };
 }
 
 async function savedAbsences(db: Db, lessonId: Id) {
@@ -58,6 +63,7 @@ function sheetOf(
   lesson: { _id: Id; attendanceTakenAt?: Date | null },
   draft: { rosterVersion: string; roster: Id[]; labels: string[]; absent: number[] },
   saved: Array<{ studentId: Id; code?: string | null }>,
+  exempt: ReadonlySet<string> = new Set(),
 ): AttendanceSheet {
   const absent = new Set(draft.absent);
   const savedBy = new Map(saved.map((a) => [String(a.studentId), (a.code ?? 'Н') as AbsenceCode]));
@@ -67,6 +73,7 @@ function sheetOf(
     label: draft.labels[idx] ?? '?',
     absent: absent.has(idx),
     code: savedBy.get(String(id)),
+    ...(exempt.has(String(id)) ? { exempt: true } : {}),
   }));
   const dirty =
     !lesson.attendanceTakenAt || students.some((s) => s.absent !== savedBy.has(s.id));
@@ -86,9 +93,8 @@ function sheetOf(
  * draft from what is saved (everyone present when attendance was never taken).
  */
 export async function openAttendance(db: Db, actor: Actor, lessonId: string, now: Date): Promise<AttendanceSheet> {
-  const { lesson, brief } = await checkEdit(db, actor, lessonId, now);
+  const { lesson, brief, roster, exempt } = await checkEdit(db, actor, lessonId, now);
   const { AttendanceDraft } = db.models;
-  const roster = await lessonRoster(db, lesson);
   const ids = roster.map((s) => s.id);
   const version = rosterVersion(ids);
   const saved = await savedAbsences(db, lesson._id);
@@ -97,9 +103,9 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
     const rebased = rebaseDraft(existing, saved);
     if (rebased) {
       await AttendanceDraft.updateOne({ _id: existing._id }, { $set: rebased });
-      return sheetOf(brief, lesson, { ...existing, ...rebased }, saved);
+      return sheetOf(brief, lesson, { ...existing, ...rebased }, saved, exempt);
     }
-    return sheetOf(brief, lesson, existing, saved);
+    return sheetOf(brief, lesson, existing, saved, exempt);
   }
   // A new draft (or the roster changed): start from the saved state, keeping a stale draft's marks
   // for students who are still on the roster.
@@ -115,7 +121,7 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
     rosterVersion: version,
     roster: roster.map((s) => toObjectId(s.id)),
     labels: rosterLabels(roster),
-    absent: ids.flatMap((id, i) => (absentIds.has(id) ? [i] : [])),
+    absent: ids.flatMap((id, i) => (absentIds.has(id) && !exempt.has(id) ? [i] : [])),
     baseAbsent: existing?.baseAbsent ?? saved.map((a) => a.studentId),
   };
   await AttendanceDraft.updateOne(
@@ -123,7 +129,7 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
     { $set: draft },
     { upsert: true },
   );
-  return sheetOf(brief, lesson, draft, saved);
+  return sheetOf(brief, lesson, draft, saved, exempt);
 }
 
 /**
@@ -164,15 +170,16 @@ export async function toggleAttendance(
   idx: number,
   now: Date,
 ): Promise<AttendanceSheet> {
-  const { lesson, brief } = await checkEdit(db, actor, lessonId, now);
+  const { lesson, brief, exempt } = await checkEdit(db, actor, lessonId, now);
   const draft = await currentDraft(db, actor, lesson._id, version);
   if (!Number.isInteger(idx) || idx < 0 || idx >= draft.roster.length) throw new DomainError('attendance.stale');
+  if (exempt.has(String(draft.roster[idx]))) throw new DomainError('pe.exemptNoAbsence');
   const absent = new Set(draft.absent);
   if (absent.has(idx)) absent.delete(idx);
   else absent.add(idx);
   const next = [...absent].sort((a, b) => a - b);
   await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: next } });
-  return sheetOf(brief, lesson, { ...draft, absent: next }, await savedAbsences(db, lesson._id));
+  return sheetOf(brief, lesson, { ...draft, absent: next }, await savedAbsences(db, lesson._id), exempt);
 }
 
 /** "Everyone present": clears the draft's absences. */
@@ -183,10 +190,10 @@ export async function everyonePresent(
   version: string,
   now: Date,
 ): Promise<AttendanceSheet> {
-  const { lesson, brief } = await checkEdit(db, actor, lessonId, now);
+  const { lesson, brief, exempt } = await checkEdit(db, actor, lessonId, now);
   const draft = await currentDraft(db, actor, lesson._id, version);
   await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: [] } });
-  return sheetOf(brief, lesson, { ...draft, absent: [] }, await savedAbsences(db, lesson._id));
+  return sheetOf(brief, lesson, { ...draft, absent: [] }, await savedAbsences(db, lesson._id), exempt);
 }
 
 export interface SaveResult {
@@ -204,7 +211,7 @@ export async function saveAttendance(
   now: Date,
   reason?: string,
 ): Promise<SaveResult> {
-  const { lesson, check, brief } = await checkEdit(db, actor, lessonId, now, reason, false);
+  const { lesson, check, brief, exempt } = await checkEdit(db, actor, lessonId, now, reason, false);
   const draft = await currentDraft(db, actor, lesson._id, version);
   const { Absence, Lesson, AttendanceDraft } = db.models;
   const saved = await savedAbsences(db, lesson._id);
@@ -214,7 +221,8 @@ export async function saveAttendance(
   // Only what this editor changed since opening the draft is written: a student another editor
   // marked (or cleared) meanwhile, and this one did not touch, keeps the other's change.
   const base = new Set((draft.baseAbsent ?? saved.map((a) => a.studentId)).map(String));
-  const toMark = [...absentIds].filter((id) => !savedBy.has(id) && !base.has(id));
+  // R21: an exempt student's missed PE is no absence (a draft made before the exemption included).
+  const toMark = [...absentIds].filter((id) => !savedBy.has(id) && !base.has(id) && !exempt.has(id));
   const toClear = saved.filter(
     (a) => rosterIds.has(String(a.studentId)) && !absentIds.has(String(a.studentId)) && base.has(String(a.studentId)),
   );
@@ -273,7 +281,7 @@ export async function saveAttendance(
   // The sheet as saved now, with other editors' changes merged in.
   const afterIds = new Set(after.map((a) => String(a.studentId)));
   const merged = { ...draft, absent: draft.roster.flatMap((id, i) => (afterIds.has(String(id)) ? [i] : [])) };
-  const sheet = sheetOf(brief, { ...lesson, attendanceTakenAt: now }, merged, after);
+  const sheet = sheetOf(brief, { ...lesson, attendanceTakenAt: now }, merged, after, exempt);
   return { sheet: { ...sheet, dirty: false }, marked: toMark.length, cleared: toClear.length };
 }
 

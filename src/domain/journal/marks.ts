@@ -9,6 +9,7 @@ import { appendAudit } from '../school/audit.js';
 import type { LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanEditLesson, assertCanReadLesson, helpers } from './lesson-access.js';
+import { exemptInLesson } from './exemptions.js';
 import { isInLesson, type LessonBrief, lessonBrief, lessonForEdit, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
 import { loadSchoolRules, type SchoolRules, todayOf, type WorkKind, workKindOf } from '../school/rules.js';
 import { isLocked } from './locks.js';
@@ -272,7 +273,8 @@ export interface MarksSheet {
   locked: boolean;
   /** Roster version: buttons carry an index into `students` plus this (see attendance). */
   version: string;
-  students: Array<{ idx: number; id: string; label: string; form?: string; marks: MarkView[] }>;
+  /** `exempt`: R21, exempt from PE on the lesson's date (marked as such on the screen). */
+  students: Array<{ idx: number; id: string; label: string; form?: string; exempt?: boolean; marks: MarkView[] }>;
   kinds: WorkKind[];
 }
 
@@ -287,6 +289,7 @@ export async function lessonMarksSheet(db: Db, actor: Actor, lessonId: string, n
     lessonBrief(db, lesson, rules),
   ]);
   const labels = rosterLabels(roster);
+  const exempt = await exemptInLesson(db, lesson, roster.map((s) => s.id));
   const byStudent = new Map<string, MarkView[]>();
   for (const m of marks) {
     const list = byStudent.get(String(m.studentId)) ?? [];
@@ -298,7 +301,14 @@ export async function lessonMarksSheet(db: Db, actor: Actor, lessonId: string, n
     lesson: brief,
     locked: isLocked(lesson, rules, todayOf(rules, now)),
     version: rosterVersion(roster.map((s) => s.id)),
-    students: roster.map((s, idx) => ({ idx, id: s.id, label: labels[idx] ?? '?', form: s.form, marks: byStudent.get(s.id) ?? [] })),
+    students: roster.map((s, idx) => ({
+      idx,
+      id: s.id,
+      label: labels[idx] ?? '?',
+      form: s.form,
+      ...(exempt.has(s.id) ? { exempt: true } : {}),
+      marks: byStudent.get(s.id) ?? [],
+    })),
     kinds: rules.workKinds,
   };
 }

@@ -257,7 +257,7 @@ export async function importOutcomes(
 ): Promise<{ errors: RowError[]; written: number; rows: number }> {
   assertCanSetOutcomes(actor);
   const year = await outcomeYear(db, actor.schoolId, now);
-  const header = Object.keys(rows[0] ?? {});
+  const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const col = (names: readonly string[]) => header.find((h) => names.includes(h.trim().toLowerCase()));
   const [studentCol, outcomeCol, retakeCol, noteCol] = [col(COLUMNS.student), col(COLUMNS.outcome), col(COLUMNS.retake), col(COLUMNS.note)];
   if (!studentCol || !outcomeCol) return { errors: [{ row: 1, key: 'yearEnd.file.columns', vars: {} }], written: 0, rows: rows.length };

@@ -17,16 +17,22 @@ function sheetText(t: Translate, sheet: AttendanceSheet, note?: string): string 
   const lines = [`📋 ${t('attendance.title')}`, lessonHeader(t, sheet.lesson), ''];
   lines.push(t('attendance.absentCount', { absent: sheet.absentCount, total: sheet.students.length }));
   if (absent.length) lines.push(escapeHtml(absent.map((s) => (s.code && s.code !== 'Н' ? `${s.label} (${s.code})` : s.label)).join(', ')));
+  // R21: the PE teacher sees who is exempt; their missed lesson is no absence.
+  const exempt = sheet.students.filter((s) => s.exempt);
+  if (exempt.length) lines.push(t('pe.exemptInSheet', { names: escapeHtml(exempt.map((s) => s.label).join(', ')) }));
   lines.push('');
   if (note) lines.push(note);
   else lines.push(sheet.dirty ? t('attendance.hintUnsaved') : t('attendance.hintSaved'));
   return lines.join('\n');
 }
 
+/** The mark of a student exempt from PE (R21), on the attendance and marks screens. */
+export const PE_EXEMPT = '🩺';
+
 function sheetKeyboard(t: Translate, sheet: AttendanceSheet): InlineKeyboard {
   const kb = new InlineKeyboard();
   sheet.students.forEach((s, i) => {
-    kb.text(`${s.absent ? '❌' : '✅'} ${s.label}`, attToggleCb.pack({ l: sheet.lessonId, v: sheet.version, i: s.idx }));
+    kb.text(`${s.exempt ? PE_EXEMPT : s.absent ? '❌' : '✅'} ${s.label}`, attToggleCb.pack({ l: sheet.lessonId, v: sheet.version, i: s.idx }));
     if (i % 2 === 1) kb.row();
   });
   if (sheet.students.length % 2 === 1) kb.row();

@@ -1,3 +1,4 @@
+import { PE_EXEMPT } from './attendance.js';
 import { Composer, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../../config.js';
 import { fullDate } from '../../../domain/shared/calendar.js';
@@ -72,7 +73,8 @@ function rosterKeyboard(ctx: BotContext, sheet: MarksSheet, k: number, extra?: I
   if (extra) for (const row of extra.inline_keyboard) kb.row(...row);
   sheet.students.forEach((s, i) => {
     const marks = s.marks.length ? ` ${marksList(s.marks)}` : '';
-    kb.text(`${s.label}${marks}`, markStudentCb.pack({ l: sheet.lessonId, v: sheet.version, i: s.idx, k: kindIdx }));
+    // R21: a student exempt from PE is marked as such.
+    kb.text(`${s.exempt ? `${PE_EXEMPT} ` : ''}${s.label}${marks}`, markStudentCb.pack({ l: sheet.lessonId, v: sheet.version, i: s.idx, k: kindIdx }));
     if (i % 2 === 1) kb.row();
   });
   if (sheet.students.length % 2 === 1) kb.row();

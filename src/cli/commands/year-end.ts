@@ -46,7 +46,7 @@ export async function yearEndCommand(ctx: Ctx, args: string[]): Promise<number> 
     switch (sub) {
       case 'outcomes': {
         const { importOutcomes } = await import('../../domain/year/outcomes.js');
-        const rows = parseCsv(readFileSync(required(v, 'file')), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Array<Record<string, string>>;
+        const rows = parseCsv(readFileSync(required(v, 'file')), { columns: true, skip_empty_lines: true, trim: true, bom: true, delimiter: [',', ';'] }) as Array<Record<string, string>>;
         const res = await importOutcomes(db, actor, rows, now, { dryRun: Boolean(v['dry-run']) });
         if (ctx.json) printJson(ctx, { ...res, errors: res.errors.map((e) => ({ ...e, message: st(e.key, e.vars) })) });
         for (const e of res.errors) ctx.io.err(`${st('cli.out.year.badRow', { row: e.row, message: st(e.key, e.vars) })}\n`);

@@ -1,7 +1,8 @@
 import { type Context, InlineKeyboard } from 'grammy';
 import type { Locale } from '../../config.js';
 import { dayMonth, fullDate } from '../../domain/shared/calendar.js';
-import { type HomeworkAttachment, nextLessonOfSubject, prepareHomework } from '../../domain/journal/homework.js';
+import { HOMEWORK_TEXT_MAX, type HomeworkAttachment, nextLessonOfSubject, prepareHomework } from '../../domain/journal/homework.js';
+import { telegramLength } from '../../domain/shared/text-limits.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
 import type { BotDeps } from '../context.js';
@@ -75,16 +76,29 @@ export function homeworkConversation(deps: BotDeps) {
         if (askingReason && text !== undefined) {
           reason = text;
         } else if (text !== undefined) {
+          // Refused at once, not at Done: the text is not kept, so the teacher just sends a shorter one.
+          if (tooLong(texts, text)) {
+            await u.reply(t('homework.tooLong', { length: telegramLength([...texts, text].join('\n')), max: HOMEWORK_TEXT_MAX }));
+            continue;
+          }
           texts.push(text);
           await refresh();
           continue;
         } else if (m?.photo?.length) {
+          if (m.caption && tooLong(texts, m.caption)) {
+            await u.reply(t('homework.tooLong', { length: telegramLength([...texts, m.caption].join('\n')), max: HOMEWORK_TEXT_MAX }));
+            continue;
+          }
           const best = m.photo[m.photo.length - 1];
           if (best) attachments.push({ kind: 'photo', fileId: best.file_id, fileUniqueId: best.file_unique_id });
           if (m.caption) texts.push(m.caption);
           await refresh();
           continue;
         } else if (m?.document) {
+          if (m.caption && tooLong(texts, m.caption)) {
+            await u.reply(t('homework.tooLong', { length: telegramLength([...texts, m.caption].join('\n')), max: HOMEWORK_TEXT_MAX }));
+            continue;
+          }
           attachments.push({
             kind: 'document',
             fileId: m.document.file_id,
@@ -136,6 +150,9 @@ export function homeworkConversation(deps: BotDeps) {
 function keyboard(t: Translate): InlineKeyboard {
   return new InlineKeyboard().text(t('homework.done'), promptDoneCb.pack({})).text(t('common.cancel'), promptCancelCb.pack({}));
 }
+
+/** Would the homework text, with this part added, exceed what setHomework accepts? */
+const tooLong = (texts: string[], more: string) => telegramLength([...texts, more].join('\n').trim()) > HOMEWORK_TEXT_MAX;
 
 /** The date families will see the homework under (issue 11 item 5: one due date on both sides). */
 export function dueLine(t: Translate, dueOn: string | undefined): string {

@@ -5,6 +5,7 @@ import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
 import { DomainError } from '../shared/errors.js';
+import { telegramLength } from '../shared/text-limits.js';
 import { assertCanReadLesson } from './lesson-access.js';
 import { type LessonBrief, lessonBrief, lessonForEdit, loadLesson, materializeLessons } from './lessons.js';
 
@@ -45,7 +46,7 @@ export async function setHomework(
   const text = input.text?.trim() || undefined;
   const attachments = (input.attachments ?? []).slice();
   if (!text && attachments.length === 0) throw new DomainError('homework.empty');
-  if (text && text.length > HOMEWORK_TEXT_MAX) throw new DomainError('common.tooLong', { max: HOMEWORK_TEXT_MAX });
+  if (text && telegramLength(text) > HOMEWORK_TEXT_MAX) throw new DomainError('common.tooLong', { max: HOMEWORK_TEXT_MAX });
   if (attachments.length > HOMEWORK_FILES_MAX) throw new DomainError('homework.tooManyFiles', { max: HOMEWORK_FILES_MAX });
   for (const a of attachments) {
     if (!/^[\w-]{10,200}$/.test(a.fileId) || (a.kind !== 'photo' && a.kind !== 'document')) {

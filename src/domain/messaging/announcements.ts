@@ -6,6 +6,7 @@ import { publishMessage } from '../notices/events.js';
 import type { Actor } from '../school/actor.js';
 import { toObjectId } from '../school/people.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
+import { telegramLength } from '../shared/text-limits.js';
 import { audienceClasses } from './announcement-audiences.js';
 import { teacherName } from './contacts.js';
 import { type MessageContent, sendMessage, takeRateSlot } from './send.js';
@@ -24,9 +25,13 @@ import { startThread } from './threads.js';
  */
 type Id = Types.ObjectId;
 
-export const MAX_ANNOUNCEMENT_TEXT = 4096;
-/** With a photo or a document the text is its caption (Telegram: 1024 with the header). */
-export const MAX_ANNOUNCEMENT_CAPTION = 900;
+/**
+ * What an announcement may say so that each copy, with the header the renderer adds (at most
+ * COPY_HEADER_MAX), fits one message (4096) — or one caption (1024) with a single file. Counted
+ * in UTF-16 units as Telegram counts; longer is refused before sending (issue 11 item 6).
+ */
+export const MAX_ANNOUNCEMENT_TEXT = 3800;
+export const MAX_ANNOUNCEMENT_CAPTION = 800;
 /** Files one announcement may carry. With two or more, each goes as its own message before the text. */
 export const MAX_ANNOUNCEMENT_FILES = 10;
 
@@ -152,7 +157,7 @@ export async function sendAnnouncement(
   const files = input.attachments ?? (input.attachment ? [input.attachment] : []);
   if (files.length > MAX_ANNOUNCEMENT_FILES) throw new DomainError('announce.errors.tooManyFiles', { max: MAX_ANNOUNCEMENT_FILES });
   const max = files.length === 1 ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
-  if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });
+  if (telegramLength(text) > max) throw new DomainError('announce.errors.tooLong', { max, length: telegramLength(text) });
   const chosen = input.studentIds?.length ? input.studentIds.map((id) => toObjectId(id)) : undefined;
   const students = await db.models.Person.find(
     {

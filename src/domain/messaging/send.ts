@@ -6,6 +6,7 @@ import { publishMessage } from '../notices/events.js';
 import type { Actor } from '../school/actor.js';
 import { toObjectId } from '../school/people.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
+import { telegramLength } from '../shared/text-limits.js';
 import { labelOf, otherSide, type Side } from './contacts.js';
 import { officeHoursHold } from './office-hours.js';
 import { threadFor } from './threads.js';
@@ -21,8 +22,8 @@ type Id = Types.ObjectId;
  * What one message may hold so the copy, with its header (at most 200 characters and a new line),
  * fits one Telegram message (4096) or caption (1024): longer is refused, never cut at delivery.
  */
-export const MAX_MESSAGE_TEXT = 3800;
-export const MAX_MESSAGE_CAPTION = 800;
+export const MAX_MESSAGE_TEXT = 3800; // ≤ textBudget(false) (shared/text-limits.ts)
+export const MAX_MESSAGE_CAPTION = 800; // ≤ textBudget(true)
 export const RATE_LIMIT_PER_MINUTE = 20;
 
 export interface MessageContent {
@@ -69,7 +70,7 @@ export async function takeRateSlot(db: Db, senderId: Id, now: Date): Promise<voi
 function checkContent(content: MessageContent): void {
   const text = content.text ?? '';
   const max = content.kind === 'text' ? MAX_MESSAGE_TEXT : MAX_MESSAGE_CAPTION;
-  if (text.length > max) throw new DomainError('messaging.errors.tooLong', { max, length: text.length });
+  if (telegramLength(text) > max) throw new DomainError('messaging.errors.tooLong', { max, length: telegramLength(text) });
   if (content.kind === 'text' ? text.trim() === '' : !content.fileId) throw new DomainError('messaging.errors.empty');
 }
 

@@ -6,6 +6,7 @@ import { LOCALES, type Locale } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import type { OutboxDoc } from '../../db/models/notify.js';
 import { type Translate, translator } from '../../i18n.js';
+import { htmlLength, TELEGRAM_CAPTION_MAX } from '../../domain/shared/text-limits.js';
 import type { Logger } from '../../logger.js';
 import { markChatBlocked } from '../blocked.js';
 import { cancel, claim, dropChat, fail, markSending, markSent, retryLater, unclaim } from '../outbox-worker.js';
@@ -159,10 +160,20 @@ export class MessageSender {
       reply_markup: r.replyMarkup,
       disable_notification: r.disableNotification || undefined,
     };
-    if (r.photo) return api.sendPhoto(chatId, r.photo, { ...common, caption: r.text.slice(0, 1024) });
-    if (r.document) return api.sendDocument(chatId, r.document, { ...common, caption: r.text.slice(0, 1024) });
-    if (r.voice) return api.sendVoice(chatId, r.voice, { ...common, caption: r.text.slice(0, 1024) });
+    if (r.photo) return api.sendPhoto(chatId, r.photo, { ...common, caption: this.caption(chatId, r.text) });
+    if (r.document) return api.sendDocument(chatId, r.document, { ...common, caption: this.caption(chatId, r.text) });
+    if (r.voice) return api.sendVoice(chatId, r.voice, { ...common, caption: this.caption(chatId, r.text) });
     return api.sendMessage(chatId, r.text, { ...common, link_preview_options: { is_disabled: true } });
+  }
+
+  /**
+   * The renderers keep captions within Telegram's 1024 (counted after the HTML is parsed), since
+   * the senders' limits leave room for the header. Cutting the HTML here could break a tag and
+   * lose the whole message: a longer caption is a bug, logged, and sent as it is (Telegram refuses it, recorded as failed).
+   */
+  private caption(chatId: number, html: string): string {
+    if (htmlLength(html) > TELEGRAM_CAPTION_MAX) this.d.log.error({ chatId, length: htmlLength(html) }, 'Caption over 1024 characters');
+    return html;
   }
 
   /** Returns true to retry the send now (after a 429 pause); otherwise the outcome is recorded. */

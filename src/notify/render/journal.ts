@@ -220,7 +220,8 @@ async function linesFor(
             subject: subjects.get(String(lesson.subjectId)) ?? '—',
             // The date it is due at, as the teacher was shown it (issue 11 item 5); older homework: the lesson's.
             date: lesson.homework?.dueOn ? t('notify.homework.due', { date: dayMonth(lesson.homework.dueOn) }) : dayMonth(lesson.date),
-            text: clip(text, 700),
+            // A long homework is shortened here and says where the whole text is (never cut silently).
+            text: text.length > 700 ? `${clip(text, 700)} ${t('notify.homework.more')}` : text,
           };
           const files_ = files > 0 ? ` ${t('notify.homework.files', { n: files })}` : '';
           describe = () => t('notify.homework.new', vars) + files_;

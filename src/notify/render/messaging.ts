@@ -1,4 +1,5 @@
 import { annReadCb, reportViewData, threadReplyCb } from '../../bot/callbacks/notices.js';
+import { COPY_HEADER_MAX, TELEGRAM_CAPTION_MAX, TELEGRAM_TEXT_MAX } from '../../domain/shared/text-limits.js';
 import { escapeHtml, type Translate } from '../../i18n.js';
 import { clip, MAX_TEXT, oneButton, type RenderedMessage, type SingleRenderer } from './common.js';
 
@@ -38,9 +39,11 @@ export const renderWritten: SingleRenderer = async (input, doc, base, nothing) =
 /**
  * A bold title over the text; with a file the text is its caption. Telegram counts the text
  * after parsing the HTML: the title, a new line, the message (1024 for a caption, else 4096).
+ * The title stays within COPY_HEADER_MAX, which the senders' limits leave free (send.ts,
+ * announcements.ts): the text is never cut — the clip is only a guard.
  */
 function titled(title: string, payload: Payload, file: string | undefined): string {
-  const limit = (file ? 1024 : 4096) - title.length - 1;
+  const limit = (file ? TELEGRAM_CAPTION_MAX : TELEGRAM_TEXT_MAX) - title.length - 1;
   return `<b>${escapeHtml(title)}</b>\n${escapeHtml(clip(String(payload.text ?? ''), limit))}`;
 }
 
@@ -50,7 +53,7 @@ function renderThreadMessage(t: Translate, payload: Payload, base: RenderedMessa
   const out: RenderedMessage = {
     ...base,
     // "Mother of …, 5B" / "Teacher of Mathematics …"
-    text: titled(clip(noticeLabel(t, payload.header), 200), payload, file),
+    text: titled(clip(noticeLabel(t, payload.header), COPY_HEADER_MAX - 1), payload, file),
     replyMarkup: oneButton(t('messaging.replyButton'), threadReplyCb.pack({ t: String(payload.threadId) })),
   };
   if (file && payload.fileKind === 'photo') out.photo = file;
@@ -99,7 +102,7 @@ function renderAnnouncement(t: Translate, payload: Payload, base: RenderedMessag
     return out;
   }
   const filesAbove = typeof payload.fileCount === 'number' && payload.fileCount > 1 ? `\n${t('announce.filesAbove', { n: payload.fileCount })}` : '';
-  const title = clip(t(key, { name: String(h.name ?? '—'), className: audience }), 200) + filesAbove;
+  const title = clip(t(key, { name: String(h.name ?? '—'), className: audience }), COPY_HEADER_MAX - 1 - filesAbove.length) + filesAbove;
   const out: RenderedMessage = {
     ...base,
     text: titled(title, payload, file),

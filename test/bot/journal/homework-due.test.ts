@@ -3,6 +3,7 @@ import { setMode } from '../../../src/domain/notices/preferences.js';
 import { type FamilyWorld, familyWorld, received } from '../../notify/world.js';
 import { actorOf } from '../../support/fixtures.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * Issue 11 item 5 (R22, R23, R24): one homework, one due date — the teacher is shown the date it
@@ -73,5 +74,29 @@ describe('homework: one due date for the teacher and the family (issue 11 item 5
     expect(week).toContain('Математика (к 30.11): Задачи 1–5');
     expect(week.match(/Задачи 1–5/g)).toHaveLength(1);
     expect(week.match(/Параграф 7/g)).toHaveLength(1);
+  });
+
+  it('a 5,000-character homework is refused at once, not at Done, and not kept (issue 11, small things)', async () => {
+    const teacher = w.mathTeacher;
+    t.clock.advance(60_000);
+    await teacher.send('/today');
+    await teacher.press(/5А/);
+    await teacher.press('🏠 Д/з');
+    await teacher.press(/на этом уроке/);
+    await teacher.send('ж'.repeat(5000));
+    expect(teacher.lastText()).toContain('Задание слишком длинное (5000 символов): не больше 3000. Этот текст не добавлен');
+    const long = `${'ш'.repeat(1999)}!`;
+    await teacher.send(long);
+    expect(teacher.messages().some((m) => m.content.includes('Получено: текст — 2000 симв.'))).toBe(true);
+    await teacher.press('✅ Готово');
+    expect(teacher.lastText()).toContain('Д/з сохранено');
+    const lesson = await db().models.Lesson.findById(w.lessonA.id).lean();
+    expect(lesson?.homework?.text).toBe(long);
+    // The family reads it whole in the diary; the notice says where the rest is (issue 11 item 6).
+    const week = await familyWeek();
+    expect(week).toContain(long);
+    await t.app.delivery.runUntilIdle(20_000);
+    const notice = await waitFor(() => received(w.motherA).find((m) => m.startsWith('🔔') && m.includes('шшшш')));
+    expect(notice).toContain('(полностью — в дневнике: /diary)');
   });
 });

@@ -155,8 +155,8 @@ async function showHomework(ctx: BotContext, s: string, mode: number, page: numb
   const header = t(range === 'week' ? 'diary.homework.titleWeek' : 'diary.homework.titleTomorrow', { name: v.student.name });
   const blocks = v.items.map((h) => {
     const files = h.attachments.length ? ` ${t('diary.homework.files', { n: h.attachments.length })}` : '';
-    const text = h.text.length > 600 ? `${h.text.slice(0, 599)}…` : h.text;
-    return `${t('diary.homework.line', { subject: h.subject, date: dayMonth(h.dueOn), text })}${files}`;
+    // The whole text (at most 3000, homework.ts): the diary is where families read it in full.
+    return `${t('diary.homework.line', { subject: h.subject, date: dayMonth(h.dueOn), text: h.text })}${files}`;
   });
   const pages = paginate(blocks.length ? blocks : [t('diary.homework.none')], PAGE_CHARS - header.length);
   const p = Math.min(page, pages.length - 1);

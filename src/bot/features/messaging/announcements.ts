@@ -38,6 +38,7 @@ import {
 import { annReadCb } from '../../callbacks/notices.js';
 import { contentOf } from './compose.js';
 import { pendingDraft } from '../../drafts.js';
+import { telegramLength } from '../../../domain/shared/text-limits.js';
 
 /**
  * Class announcements (issue 6): /announce — the class, the whole class or chosen students (the
@@ -392,7 +393,8 @@ export function announcementsFeature() {
       return ctx.reply(ctx.t('announce.fileAdded', { n: files.length }), { reply_markup: cancelKeyboard(ctx.t) });
     }
     const max = files.length === 1 ? MAX_ANNOUNCEMENT_CAPTION : MAX_ANNOUNCEMENT_TEXT;
-    if (text.length > max) throw new DomainError('announce.errors.tooLong', { max, length: text.length });
+    // Refused here, before the preview, and again by the use case (issue 11 item 6).
+    if (telegramLength(text) > max) throw new DomainError('announce.errors.tooLong', { max, length: telegramLength(text) });
     if (text.trim() === '') throw new DomainError('announce.errors.empty');
     await saveDraft(ctx, { ...draft, step: 'preview', text, attachments: files, attachment: undefined });
     const kb = new InlineKeyboard()

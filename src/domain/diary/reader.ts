@@ -94,7 +94,8 @@ export interface Period {
  * holidays the one that just ended; before the first one, the first.
  */
 export async function currentPeriod(db: Db, schoolId: Id, today: string): Promise<Period | undefined> {
-  const year = await currentYear(db, schoolId, today, { orUpcoming: true });
+  // A closed year counts too (R30): in the summer after the closing a family still reads the year just ended.
+  const year = await currentYear(db, schoolId, today, { archived: true, orUpcoming: true });
   if (!year) return undefined;
   const periods = periodsOf(year);
   const pick =

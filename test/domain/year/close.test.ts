@@ -11,6 +11,8 @@ import { systemActor } from '../../../src/domain/school/actor.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
 import { closeYear, closingReport, confirmTimetable, yearToClose } from '../../../src/domain/year/close.js';
 import { setOutcome } from '../../../src/domain/year/outcomes.js';
+import { diaryMarks } from '../../../src/domain/diary/diary.js';
+import { acceptConsent } from '../../../src/domain/school/people.js';
 import { testMongoUri } from '../../support/db.js';
 import { actorFor, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 
@@ -43,6 +45,7 @@ async function world(name: string): Promise<World> {
     periods: [
       { code: 'q1', kind: 'quarter', startsOn: '2026-09-01', endsOn: '2026-10-26', grades: [7, 8] },
       { code: 'h1', kind: 'half', startsOn: '2026-09-01', endsOn: '2026-12-28', grades: [11] },
+      { code: 'q4', kind: 'quarter', startsOn: '2027-04-01', endsOn: '2027-05-31', grades: [7, 8] },
       { code: 'year', kind: 'year', startsOn: '2026-09-01', endsOn: '2027-05-31' },
     ],
     holidays: [{ name: 'Зимние каникулы', startsOn: '2026-12-29', endsOn: '2027-01-11' }],
@@ -141,7 +144,7 @@ describe('closing the year (R5, R30)', () => {
     const s = await endState(a);
     expect(s.years).toEqual([
       expect.objectContaining({ name: '2026/2027', status: 'archived' }),
-      expect.objectContaining({ name: '2027/2028', status: 'active', startsOn: '2027-09-01', endsOn: '2028-05-31', periods: ['q1:2027-09-01:7,8', 'h1:2027-09-01:11', 'year:2027-09-01:'], holidays: 1 }),
+      expect.objectContaining({ name: '2027/2028', status: 'active', startsOn: '2027-09-01', endsOn: '2028-05-31', periods: ['q1:2027-09-01:7,8', 'h1:2027-09-01:11', 'q4:2028-04-01:7,8', 'year:2027-09-01:'], holidays: 1 }),
     ]);
     // 7Б → 8Б and 8А → 9А keep their ids; 11А graduated (renamed); the 11А repeater is in a new 11А, the 7Б one in a new 7Б.
     expect(s.classes).toEqual([
@@ -176,6 +179,20 @@ describe('closing the year (R5, R30)', () => {
     const deputy = await actorFor(a.db, a.f.deputyId);
     const may = await lessonsForClass(a.db, deputy, String(a.f.class7.id), '2027-05-24', JUNE);
     expect(may.lessons.map((l) => l.id)).toContain(id);
+  });
+
+  it("last year's diary still reads for a parent in the summer after the closing", async () => {
+    const child = a.f.class7.studentIds[2];
+    const parentId = (await a.db.models.Person.create({ schoolId: a.f.schoolId, externalId: 'p-7b-3', lastName: 'Родителева', firstName: 'Ольга', roles: ['parent'] }))._id;
+    await a.db.models.Guardianship.create({ schoolId: a.f.schoolId, parentId, studentId: child, relation: 'mother' });
+    const lessonId = await lessonOn(a.db, a.f, a.f.mathSlot7, '2027-05-25');
+    await a.db.models.Mark.create({ schoolId: a.f.schoolId, lessonId, studentId: child, subjectId: a.f.mathId, classId: a.f.class7.id, date: '2027-05-25', value: 4, workKind: 'classwork', weight: 1, teacherId: a.f.teacherId });
+    const parent = await actorFor(a.db, parentId);
+    await acceptConsent(a.db, parent, JUNE);
+    const view = await diaryMarks(a.db, parent, String(child), JUNE);
+    // June: the quarter that just ended, of the year just closed (not the next year's first quarter).
+    expect(view.period).toMatchObject({ code: 'q4', startsOn: '2027-04-01' });
+    expect(view.subjects.flatMap((s) => s.marks.map((m) => `${m.date}:${m.value}`))).toContain('2027-05-25:4');
   });
 
   it('the first day of the next year has no lessons until the deputy confirms the timetable', async () => {

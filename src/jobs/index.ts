@@ -3,12 +3,14 @@ import type { BotDeps } from '../bot/context.js';
 import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
 import { runMaintenance } from './maintenance.js';
 import { defineNotifyJobs, NOTIFY_JOBS } from './notify.js';
+import { definePeriodMarkJobs, PERIOD_MARK_JOBS } from './period-marks.js';
 
 /** Job names in one place, so a typo cannot schedule a job nobody defined. */
 export const JOBS = {
   cleanupProcessedUpdates: 'maintenance:cleanup-processed-updates',
   maintenance: 'maintenance:cleanup',
   ...JOURNAL_JOBS,
+  ...PERIOD_MARK_JOBS,
   ...NOTIFY_JOBS,
 } as const;
 
@@ -32,6 +34,8 @@ export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
   await agenda.every('1 hour', JOBS.maintenance);
   // The journal (locks R14, reminders R19); staff reminders go through the outbox.
   await defineJournalJobs(agenda, deps);
+  // Period marks (R15): one reminder a day while a window is open and marks are missing.
+  await definePeriodMarkJobs(agenda, deps);
   // Notifications: weekly digests and outbox expiry (delivery is the app's worker, not a job).
   await defineNotifyJobs(agenda, deps);
 }

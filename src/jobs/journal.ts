@@ -31,12 +31,12 @@ const LATEST_NOTICE_AT = '21:00';
 const DRAFT_TTL_MS = 2 * 24 * 3600_000;
 
 type Id = Types.ObjectId;
-type JobDeps = Pick<BotDeps, 'db' | 'logger' | 'now'>;
+export type JobDeps = Pick<BotDeps, 'db' | 'logger' | 'now'>;
 
 async function claimNotice(
   db: Db,
   key: string,
-  doc: { schoolId: Id; personId: Id; kind: 'attendanceReminder' | 'endOfDay'; at: Date },
+  doc: { schoolId: Id; personId: Id; kind: StaffReminder['kind']; at: Date },
 ): Promise<boolean> {
   try {
     await db.models.JournalNotice.create({ _id: key, ...doc, status: 'claimed' });
@@ -52,7 +52,7 @@ async function claimNotice(
  * next run retries; otherwise the notice is final (`sent`: queued for delivery; `skipped`: the
  * person cannot be reached). Returns whether it was queued now.
  */
-async function remindOnce(
+export async function remindOnce(
   deps: JobDeps,
   notice: { key: string; schoolId: Id; personId: Id; at: Date },
   reminder: StaffReminder,

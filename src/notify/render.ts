@@ -57,6 +57,7 @@ async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<Rendere
     case 'absenceReportDecision':
       return renderReport(input, doc, base, nothing);
     case 'attendanceReminder':
+    case 'periodMarksReminder':
     case 'endOfDay':
       return renderStaffReminder(input.t, doc, base);
     default:

@@ -94,3 +94,18 @@ export const absencePickCb = defineCallback('ap', { a: oid() });
 export const promptCancelCb = defineCallback('jx', {});
 /** Done button of the homework conversation. */
 export const promptDoneCb = defineCallback('jy', {});
+
+// Period and year marks (R15–R17): a class or group and a subject as 16 characters of base64url
+// (24 hex would not fit 64 bytes), the period code, and a student as an index into the sheet's
+// roster with the roster's own 6-character hash.
+const sid = cbField.shortObjectId;
+const periodCode = () => z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/);
+const rosterHash = () => z.string().regex(/^[A-Za-z0-9_-]{6}$/);
+const pmRef = { g: cbField.bool(), o: sid(), j: sid(), p: periodCode() };
+export const pmListCb = defineCallback('pml', {});
+export const pmClassCb = defineCallback('pmc', { c: sid() });
+export const pmSheetCb = defineCallback('pms', pmRef);
+export const pmAcceptCb = defineCallback('pma', pmRef);
+export const pmStudentCb = defineCallback('pmt', { ...pmRef, i: cbField.int(0, 99), h: rosterHash() });
+export const pmValueCb = defineCallback('pmv', { ...pmRef, i: cbField.int(0, 99), h: rosterHash(), v: cbField.enumOf(PERIOD_MARK_VALUES) });
+export const pmWindowCb = defineCallback('pmw', { ...pmRef, a: cbField.enumOf(['open', 'week', 'close'] as const) });

@@ -44,7 +44,7 @@ const journalNoticeSchema = new Schema(
     _id: { type: String, required: true },
     schoolId: { type: Schema.Types.ObjectId, required: true },
     personId: { type: Schema.Types.ObjectId },
-    kind: { type: String, enum: ['attendanceReminder', 'endOfDay'], required: true },
+    kind: { type: String, enum: ['attendanceReminder', 'endOfDay', 'periodMarksReminder'], required: true },
     at: { type: Date, required: true },
     status: { type: String, enum: ['claimed', 'sent', 'skipped'], default: 'claimed' },
   },

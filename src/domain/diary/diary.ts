@@ -53,7 +53,7 @@ export async function diaryMarks(
 }
 
 export async function marksOf(db: Db, o: Opened, until?: string): Promise<MarksView> {
-  const period = await currentPeriod(db, o.schoolId, o.student.today);
+  const period = await currentPeriod(db, o.schoolId, o.student.today, o.student.grade);
   const range = period ?? fallbackPeriod(o.student.today);
   const to = until && until < range.endsOn ? until : range.endsOn;
   const marks = await db.models.Mark.find(
@@ -340,7 +340,7 @@ export interface AttendanceView {
 /** Absences of the current period with their reasons (R19, R20). */
 export async function diaryAttendance(db: Db, actor: Actor, studentId: string, now: Date): Promise<AttendanceView> {
   const o = await openStudent(db, actor, studentId, now);
-  const period = await currentPeriod(db, o.schoolId, o.student.today);
+  const period = await currentPeriod(db, o.schoolId, o.student.today, o.student.grade);
   const range = period ?? fallbackPeriod(o.student.today);
   const absences = await db.models.Absence.find(
     { studentId: o.id, date: { $gte: range.startsOn, $lte: range.endsOn } },

@@ -25,6 +25,8 @@ export interface DiaryStudent {
   fullName: string;
   classId?: string;
   className?: string;
+  /** The class's grade level: which periods apply (quarters for 1–9, halves for 10–11). */
+  grade?: number;
   schoolId: string;
   timezone: string;
   today: string;
@@ -54,7 +56,7 @@ export async function openStudent(db: Db, actor: Actor, studentId: string, now: 
   if (!s || !school) throw new AccessDenied();
   const classId = s.student?.classId ?? undefined;
   const [cls, groups] = await Promise.all([
-    classId ? SchoolClass.findOne({ _id: classId, schoolId: actor.schoolId }, { name: 1 }).lean() : null,
+    classId ? SchoolClass.findOne({ _id: classId, schoolId: actor.schoolId }, { name: 1, grade: 1 }).lean() : null,
     Group.find({ schoolId: actor.schoolId, studentIds: id }, { _id: 1 }).lean(),
   ]);
   const workKinds = new Map(
@@ -68,6 +70,7 @@ export async function openStudent(db: Db, actor: Actor, studentId: string, now: 
       fullName: fullName(s),
       classId: classId ? String(classId) : undefined,
       className: cls?.name,
+      grade: cls?.grade,
       schoolId: String(actor.schoolId),
       timezone: school.timezone,
       today: localDate(now, school.timezone),
@@ -93,11 +96,11 @@ export interface Period {
  * The period a family means by "now": the quarter (half, trimester) containing today; in the
  * holidays the one that just ended; before the first one, the first.
  */
-export async function currentPeriod(db: Db, schoolId: Id, today: string): Promise<Period | undefined> {
+export async function currentPeriod(db: Db, schoolId: Id, today: string, grade?: number): Promise<Period | undefined> {
   // A closed year counts too (R30): in the summer after the closing a family still reads the year just ended.
   const year = await currentYear(db, schoolId, today, { archived: true, orUpcoming: true });
   if (!year) return undefined;
-  const periods = periodsOf(year);
+  const periods = periodsOf(year, grade);
   const pick =
     periods.find((p) => p.startsOn <= today && today <= p.endsOn) ??
     [...periods].reverse().find((p) => p.endsOn < today) ??

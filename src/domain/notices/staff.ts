@@ -12,6 +12,13 @@ export type StaffReminder =
       payload: { lessonId: string; lessonNo?: number | null; start?: string; end?: string; className: string; subject: string };
     }
   | {
+      /** R15: period marks still missing while the window is open (one a day). */
+      kind: 'periodMarksReminder';
+      payload: {
+        items: Array<{ className: string; groupName?: string; subject: string; periodCode: string; missing: number; closesOn: string }>;
+      };
+    }
+  | {
       kind: 'endOfDay';
       payload: {
         date: string;

@@ -52,6 +52,8 @@ export const NOTICE_KINDS = [
   // To staff from the journal's jobs (R19): a lesson without attendance, the end-of-day list.
   'attendanceReminder',
   'endOfDay',
+  // R15: period marks missing while the entry window is open.
+  'periodMarksReminder',
 ] as const;
 
 export type NoticeKind = (typeof NOTICE_KINDS)[number];

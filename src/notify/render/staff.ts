@@ -1,8 +1,8 @@
-import { dayCb, lessonCb } from '../../bot/callbacks/journal.js';
+import { dayCb, lessonCb, pmListCb } from '../../bot/callbacks/journal.js';
 import type { OutboxDoc } from '../../db/models/notify.js';
 import type { StaffReminder } from '../../domain/notices/staff.js';
-import { compactDate } from '../../domain/shared/calendar.js';
-import { oneButton, type RenderedMessage } from './common.js';
+import { compactDate, fullDate } from '../../domain/shared/calendar.js';
+import { oneButton, periodName, type RenderedMessage } from './common.js';
 import type { Translate } from '../../i18n.js';
 
 /**
@@ -22,6 +22,22 @@ export function renderStaffReminder(t: Translate, doc: OutboxDoc, base: Rendered
         subject: p.subject,
       }),
       replyMarkup: oneButton(t('attendance.reminderOpen'), lessonCb.pack({ l: p.lessonId })),
+    };
+  }
+  if (reminder.kind === 'periodMarksReminder') {
+    const lines = reminder.payload.items.map((i) =>
+      t('periodMarks.reminderLine', {
+        className: i.groupName ? `${i.className} (${i.groupName})` : i.className,
+        subject: i.subject,
+        period: periodName(t, i.periodCode),
+        missing: i.missing,
+        until: fullDate(i.closesOn),
+      }),
+    );
+    return {
+      ...base,
+      text: [t('periodMarks.reminderTitle'), ...lines].join('\n'),
+      replyMarkup: oneButton(t('periodMarks.reminderOpen'), pmListCb.pack({})),
     };
   }
   const p = reminder.payload;

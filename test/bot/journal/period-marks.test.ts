@@ -6,6 +6,9 @@ import { buildJournalSchool, type JournalFixture, lessonOn } from '../../support
 import type { TestUser } from '../../support/users.js';
 import { waitFor } from '../../support/wait.js';
 import { bind } from '../../notify/world.js';
+import { runPeriodMarkReminders } from '../../../src/jobs/period-marks.js';
+import { diaryFinalMarks } from '../../../src/domain/diary/final-marks.js';
+import { actorFor } from '../../support/journal-fixtures.js';
 
 /**
  * /periodmarks (R15–R17, R7) through the buttons: the teacher sees the quarter's sheet with the
@@ -19,6 +22,7 @@ let f: JournalFixture;
 let teacher: TestUser;
 let deputy: TestUser;
 let mother: TestUser;
+let parentId: Types.ObjectId;
 const db = (): Db => t.app.db;
 
 async function mark(student: number, date: string, value: 2 | 3 | 4 | 5) {
@@ -66,6 +70,7 @@ beforeAll(async () => {
     firstName: 'Мария',
     roles: ['parent'],
   });
+  parentId = parent._id;
   await db().models.Guardianship.create({ schoolId: f.schoolId, parentId: parent._id, studentId: f.class7.studentIds[0] as Types.ObjectId, relation: 'mother' });
   await bind(db(), parent._id, mother, boundAt);
   await mother.send('/language');
@@ -77,6 +82,23 @@ afterAll(async () => {
 });
 
 describe('/periodmarks', () => {
+  it('R15: one reminder a day to a teacher with marks missing while the window is open, with a button to the screen', async () => {
+    t.clock.set('2026-11-23T13:00:00Z'); // 16:00 in Moscow
+    try {
+      expect(await runPeriodMarkReminders(t.app.deps)).toBe(1);
+      expect(await runPeriodMarkReminders(t.app.deps)).toBe(0);
+      const msg = await waitFor(() => teacher.messages().find((m) => m.content.includes('Не хватает отметок за период')));
+      expect(msg.content).toContain('7Б · Математика · 2-я четверть: без отметки 4 (до 29.11.2026)');
+      expect(msg.content).toContain('8А · Математика · 2-я четверть: без отметки 2');
+      // Russian (Другова) is not bound: no chat, nothing queued for her.
+      expect(await db().models.JournalNotice.countDocuments({ kind: 'periodMarksReminder', status: 'sent' })).toBe(1);
+    } finally {
+      t.clock.set('2026-11-23T09:00:00Z');
+    }
+    // Before lessons end: none.
+    expect(await runPeriodMarkReminders(t.app.deps)).toBe(0);
+  });
+
   it('the teacher opens the quarter sheet, accepts the suggestions in one tap, and the mother is told in English', async () => {
     await teacher.send('/periodmarks');
     expect(teacher.buttons()).toContain('7Б · Математика · 2-я четверть · ✏️ 4');
@@ -96,6 +118,12 @@ describe('/periodmarks', () => {
     t.clock.advance(6 * 60_000);
     const msg = await waitFor(() => mother.messages().find((m) => m.content.includes('Mathematics') || m.content.includes('Математика')));
     expect(msg.content).toContain('🏁 quarter 2: Математика');
+    // R24: the diary shows the period marks by subject, with a column for the year.
+    const parentActor = await actorFor(db(), parentId);
+    const view = await diaryFinalMarks(db(), parentActor, String(f.class7.studentIds[0]), t.clock.now());
+    expect(view.periods).toEqual(['q1', 'q2', 'year']);
+    expect(view.rows).toEqual([{ subjectId: String(f.mathId), subject: 'Математика', values: { q2: '5' } }]);
+    await expect(diaryFinalMarks(db(), parentActor, String(f.class7.studentIds[1]), t.clock.now())).rejects.toThrow();
   });
 
   it('a tap on a student changes one mark; a forged value button is refused and writes nothing', async () => {

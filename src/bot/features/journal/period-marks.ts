@@ -1,5 +1,4 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import { z } from 'zod';
 import type { PeriodValue } from '../../../domain/journal/assessment.js';
 import { missingByClass, myPeriodTargets, classPeriodTargets, resolvePeriodRef, type PeriodTarget } from '../../../domain/journal/period-overview.js';
 import { acceptSuggestions, type PeriodSheet, periodMarkSheet, type SheetRow, setPeriodMarks } from '../../../domain/journal/period-marks.js';
@@ -8,8 +7,8 @@ import { changeMarkWindow, type WindowChange } from '../../../domain/school/mark
 import { dayMonth, fullDate } from '../../../domain/shared/calendar.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
-import { PERIOD_MARK_VALUES } from '../../../domain/shared/vocabulary.js';
-import { cbField, defineCallback } from '../../callbacks/index.js';
+import { longId as long, shortId as short } from '../../callbacks/index.js';
+import { pmAcceptCb, pmClassCb, pmListCb, pmSheetCb, pmStudentCb, pmValueCb, pmWindowCb } from '../../callbacks/journal.js';
 import type { BotContext } from '../../context.js';
 import { askReasonThenRun } from './actions.js';
 import { ack, guardedRun, requireActor, show } from './ui.js';
@@ -25,20 +24,6 @@ import { ack, guardedRun, requireActor, show } from './ui.js';
  * not fit 64 bytes), the period code, and a student as an index into the roster with the roster's
  * own short hash, so a press never lands on another student after the class changed.
  */
-const sid = () => z.string().regex(/^[A-Za-z0-9_-]{16}$/);
-const short = (id: string) => Buffer.from(id, 'hex').toString('base64url');
-const long = (s: string) => Buffer.from(s, 'base64url').toString('hex');
-const code = () => z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/);
-
-const ref = { g: cbField.bool(), o: sid(), j: sid(), p: code() };
-export const pmListCb = defineCallback('pml', {});
-export const pmClassCb = defineCallback('pmc', { c: sid() });
-export const pmSheetCb = defineCallback('pms', ref);
-export const pmAcceptCb = defineCallback('pma', ref);
-export const pmStudentCb = defineCallback('pmt', { ...ref, i: cbField.int(0, 99), h: z.string().regex(/^[A-Za-z0-9_-]{6}$/) });
-export const pmValueCb = defineCallback('pmv', { ...ref, i: cbField.int(0, 99), h: z.string().regex(/^[A-Za-z0-9_-]{6}$/), v: cbField.enumOf(PERIOD_MARK_VALUES) });
-export const pmWindowCb = defineCallback('pmw', { ...ref, a: cbField.enumOf(['open', 'week', 'close'] as const) });
-
 type Ref = { g: boolean; o: string; j: string; p: string };
 const refOf = (t: Pick<PeriodTarget, 'classId' | 'groupId' | 'subjectId' | 'periodCode'>): Ref => ({
   g: Boolean(t.groupId),

@@ -14,7 +14,8 @@ const oid = cbField.objectId;
 export const childCb = defineCallback('child', { s: oid() });
 
 // Diary (R24): a section of one student's diary, page p; a lesson's homework files.
-export const DIARY_SECTIONS = ['menu', 'm', 'h', 't', 'a', 'p', 'k', 'g'] as const;
+/** f: period and year marks (R24). */
+export const DIARY_SECTIONS = ['menu', 'm', 'h', 't', 'a', 'p', 'k', 'g', 'f'] as const;
 export const diaryCb = defineCallback('dia', { a: cbField.enumOf(DIARY_SECTIONS), s: oid(), p: cbField.int(0, 999) });
 export const fileCb = defineCallback('dfile', { l: oid(), s: oid() });
 

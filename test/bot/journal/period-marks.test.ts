@@ -124,6 +124,9 @@ describe('/periodmarks', () => {
     expect(view.periods).toEqual(['q1', 'q2', 'year']);
     expect(view.rows).toEqual([{ subjectId: String(f.mathId), subject: 'Математика', values: { q2: '5' } }]);
     await expect(diaryFinalMarks(db(), parentActor, String(f.class7.studentIds[1]), t.clock.now())).rejects.toThrow();
+    await mother.send('/diary');
+    await mother.press('🏁 Term and year marks');
+    expect(mother.lastText()).toContain('quarter 1: — · quarter 2: 5 · the year: —');
   });
 
   it('a tap on a student changes one mark; a forged value button is refused and writes nothing', async () => {

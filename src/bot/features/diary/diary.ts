@@ -18,6 +18,7 @@ import { escapeHtml, type Translate } from '../../../i18n.js';
 import { periodName } from '../../../notify/render.js';
 import { dayMonth, localDate } from '../../../domain/shared/calendar.js';
 import { cachedSchool } from '../../../db/school-cache.js';
+import { showFinalMarks } from './final-marks.js';
 import { type DIARY_SECTIONS, diaryCb, fileCb, prefsChildCb } from '../../callbacks/diary.js';
 import { threadOpenCb, writeChildCb } from '../../callbacks/messaging.js';
 import type { BotContext } from '../../context.js';
@@ -106,6 +107,8 @@ async function showMenu(ctx: BotContext, s: string): Promise<void> {
     .row()
     .text(t('diary.menu.topics'), diaryCb.pack({ a: 'p', s, p: 0 }))
     .text(t('diary.menu.messages'), diaryCb.pack({ a: 'g', s, p: 0 }))
+    .row()
+    .text(t('diary.menu.final'), diaryCb.pack({ a: 'f', s, p: 0 }))
     .row()
     .text(t('diary.menu.settings'), prefsChildCb.pack({ s }))
     .row();
@@ -318,6 +321,7 @@ export function diaryFeature() {
     else if (data.a === 'a') await showAttendance(ctx, data.s, page);
     else if (data.a === 'p') await showTopics(ctx, data.s, page);
     else if (data.a === 'g') await showMessages(ctx, data.s);
+    else if (data.a === 'f') await showFinalMarks(ctx, data.s, page);
     else await openDiary(ctx);
     await ctx.answerCallbackQuery();
   });

@@ -14,7 +14,7 @@ export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
  */
 export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // Announcements to a class, a grade level or the whole school (issue 6).
-  admin: ['invite', 'journal', 'periodmarks', 'history', 'announce', 'outcomes', 'newyear'],
+  admin: ['invite', 'journal', 'periodmarks', 'calendar', 'history', 'announce', 'outcomes', 'newyear'],
   // R5: students' outcomes at the year's end.
   secretary: ['outcomes'],
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).

@@ -26,6 +26,7 @@ import { yearEndFeature } from './features/school/year-end.js';
 import { attendanceFeature } from './features/journal/attendance.js';
 import { homeworkFeature } from './features/journal/homework.js';
 import { journalAdminFeature } from './features/journal/oversight.js';
+import { calendarFeature } from './features/school/calendar.js';
 import { periodMarksFeature } from './features/journal/period-marks.js';
 import { transferMarksFeature } from './features/journal/arrivals.js';
 import { marksFeature } from './features/journal/marks.js';
@@ -129,6 +130,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(transferMarksFeature());
   // Period and year marks (R15–R17, R7).
   guarded.use(periodMarksFeature());
+  // The school calendar: periods, holidays, mark windows (R5, R15).
+  guarded.use(calendarFeature());
   // The year's end (R5, R7) and PE exemptions (R21).
   guarded.use(yearEndFeature());
 

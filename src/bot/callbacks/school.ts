@@ -43,3 +43,9 @@ export const inviteOutstandingCb = defineCallback('invo', { c: scopeField(), n: 
 /** "Revoke this one?" and its "Yes": the invite, plus the list (scope, page) to come back to. */
 export const inviteRevokeAskCb = defineCallback('invr', { i: oid(), c: scopeField(), n: pageField() });
 export const inviteRevokeCb = defineCallback('invy', { i: oid(), c: scopeField(), n: pageField() });
+
+/** The admin changes a period's mark window for the whole school from /calendar (R15). */
+export const calendarWindowCb = defineCallback('calw', {
+  p: z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/),
+  a: cbField.enumOf(['open', 'week', 'close'] as const),
+});

@@ -131,7 +131,7 @@ describe('announcements of the deputy and the admin', () => {
   it('the admin announces to the whole school with a photo: each copy is the photo, the caption and Read', async () => {
     const TEXT = 'Новое расписание звонков — на фото.';
     await admin.send('/announce');
-    expect(commandsFor(['admin'])).toEqual(['start', 'invite', 'journal', 'periodmarks', 'history', 'announce', 'privacy', 'language', 'help']);
+    expect(commandsFor(['admin'])).toEqual(['start', 'invite', 'journal', 'periodmarks', 'calendar', 'history', 'announce', 'outcomes', 'newyear', 'privacy', 'language', 'help']);
     await admin.press('Всей школе');
     expect(admin.lastText()).toContain('родителям всей школы');
     await admin.sendPhoto(undefined, TEXT);

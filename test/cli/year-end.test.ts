@@ -1,19 +1,17 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo } from '../../src/db/connection.js';
 import { createDb, type Db } from '../../src/db/index.js';
+import { runCliProcess } from '../support/cli-process.js';
 import { dropTestDatabase, testMongoUri } from '../support/db.js';
 import { buildJournalSchool, type JournalFixture, lessonOn } from '../support/journal-fixtures.js';
 
 /** The year's end as an operator runs it (R5, R30): outcomes from a file, close, archive, restore into a new database. */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let uri: string;
 let restoredUri: string;
 let conn: Connection;
@@ -21,19 +19,7 @@ let db: Db;
 let work: string;
 let f: JournalFixture;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: uri, LANG: 'C' };
-  for (const name of ['BOT_TOKEN', 'BOT_USERNAME', 'TELEGRAM_API_ROOT', 'DATA_DIR']) delete env[name];
-  return new Promise((done, fail) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'index.ts'), ...args], { cwd: work, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliProcess(uri, work, args);
 
 beforeAll(async () => {
   uri = testMongoUri('cli_year_end');

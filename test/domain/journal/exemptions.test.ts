@@ -6,8 +6,8 @@ import { openAttendance, saveAttendance, toggleAttendance } from '../../../src/d
 import { listPeExemptions, recordPeExemption, revokePeExemption, setSubjectPe } from '../../../src/domain/journal/exemptions.js';
 import { lessonMarksSheet } from '../../../src/domain/journal/marks.js';
 import type { Actor } from '../../../src/domain/school/actor.js';
-import { DomainError } from '../../../src/domain/shared/errors.js';
 import { testMongoUri } from '../../support/db.js';
+import { refusal } from '../../support/refusal.js';
 import { actorFor, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 
 /** R21: the class teacher records a PE exemption; the PE teacher sees it; missed PE is no absence. */
@@ -18,16 +18,6 @@ let f: JournalFixture;
 let classTeacher: Actor;
 let peTeacher: Actor;
 let peSlots: Types.ObjectId[];
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e.key;
-    throw e;
-  }
-  return 'accepted';
-}
 
 beforeAll(async () => {
   conn = await connectMongo(testMongoUri('pe'));

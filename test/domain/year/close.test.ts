@@ -8,12 +8,12 @@ import { cancelLesson, lessonsForClass } from '../../../src/domain/journal/lesso
 import { recordMark } from '../../../src/domain/journal/marks.js';
 import { setPeriodMarks } from '../../../src/domain/journal/period-marks.js';
 import { systemActor } from '../../../src/domain/school/actor.js';
-import { DomainError } from '../../../src/domain/shared/errors.js';
 import { closeYear, closingReport, confirmTimetable, yearToClose } from '../../../src/domain/year/close.js';
 import { setOutcome } from '../../../src/domain/year/outcomes.js';
 import { diaryMarks } from '../../../src/domain/diary/diary.js';
 import { acceptConsent } from '../../../src/domain/school/people.js';
 import { testMongoUri } from '../../support/db.js';
+import { refusal } from '../../support/refusal.js';
 import { actorFor, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 
 /**
@@ -95,16 +95,6 @@ async function endState(w: World) {
     audit: (await db.models.AuditEntry.find({ schoolId: f.schoolId, action: /^year\./ }).lean()).map((a) => a.action).sort(),
     closing: (await db.models.YearClosing.findOne({ schoolId: f.schoolId }).lean())?.steps.map((s) => s.name),
   };
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e.key;
-    throw e;
-  }
-  return 'accepted';
 }
 
 let a: World;

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo } from '../../../src/db/connection.js';
 import { createDb, type Db } from '../../../src/db/index.js';
 import type { Actor } from '../../../src/domain/school/actor.js';
-import { DomainError } from '../../../src/domain/shared/errors.js';
 import { classOutcomes, cycleOutcome, importOutcomes, toggleRetake } from '../../../src/domain/year/outcomes.js';
 import { testMongoUri } from '../../support/db.js';
+import { refusal } from '../../support/refusal.js';
 import { actorFor, buildJournalSchool, type JournalFixture } from '../../support/journal-fixtures.js';
 
 /** R5: the secretary records each student's outcome: a class list, promoted by default, one tap to change, or a file. */
@@ -14,16 +14,6 @@ let conn: Connection;
 let db: Db;
 let f: JournalFixture;
 let secretary: Actor;
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e.key;
-    throw e;
-  }
-  return 'accepted';
-}
 
 beforeAll(async () => {
   conn = await connectMongo(testMongoUri('outcomes'));

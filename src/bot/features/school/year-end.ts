@@ -74,6 +74,17 @@ async function showPeStudent(ctx: BotContext, studentId: string): Promise<void> 
   await show(ctx, lines.join('\n'), kb.row());
 }
 
+/** A button of this feature: unpacked (a forged or stale one is answered as stale), refusals answered clearly. */
+function onButton<D>(c: Composer<BotContext>, cb: { filter: RegExp; unpack(data: string | undefined): D | undefined }, run: (ctx: BotContext, data: D) => Promise<void>): void {
+  c.callbackQuery(cb.filter, (ctx) =>
+    guardedRun(ctx, async () => {
+      const data = cb.unpack(ctx.callbackQuery.data);
+      if (!data) return ack(ctx, ctx.t('common.stale'));
+      await run(ctx, data);
+    }),
+  );
+}
+
 export function yearEndFeature(): Composer<BotContext> {
   const c = new Composer<BotContext>();
 
@@ -90,35 +101,23 @@ export function yearEndFeature(): Composer<BotContext> {
       await show(ctx, ctx.t('yearEnd.bot.pickClass'), kb);
     }),
   );
-  c.callbackQuery(outcomeClassCb.filter, (ctx) =>
-    guardedRun(ctx, async () => {
-      const data = outcomeClassCb.unpack(ctx.callbackQuery.data);
-      if (!data) return ack(ctx, ctx.t('common.stale'));
-      await ack(ctx);
-      await showOutcomes(ctx, data.c);
-    }),
-  );
-  c.callbackQuery(outcomeTapCb.filter, (ctx) =>
-    guardedRun(ctx, async () => {
-      const data = outcomeTapCb.unpack(ctx.callbackQuery.data);
-      if (!data) return ack(ctx, ctx.t('common.stale'));
-      const s = await cycleOutcome(ctx.deps.db, requireActor(ctx), data.c, data.s, ctx.deps.now());
-      await ack(ctx, ctx.t(`yearEnd.outcome.${s.outcome}`));
-      await showOutcomes(ctx, data.c, s.outcome === 'conditional' ? data.s : undefined);
-    }),
-  );
-  c.callbackQuery(outcomeRetakeCb.filter, (ctx) =>
-    guardedRun(ctx, async () => {
-      const data = outcomeRetakeCb.unpack(ctx.callbackQuery.data);
-      if (!data) return ack(ctx, ctx.t('common.stale'));
-      const view = await classOutcomes(ctx.deps.db, requireActor(ctx), data.c, ctx.deps.now());
-      const subject = view.subjects[data.i];
-      if (!subject) return ack(ctx, ctx.t('common.stale'));
-      await toggleRetake(ctx.deps.db, requireActor(ctx), data.c, data.s, subject.id, ctx.deps.now());
-      await ack(ctx);
-      await showOutcomes(ctx, data.c, data.s);
-    }),
-  );
+  onButton(c, outcomeClassCb, async (ctx, data) => {
+    await ack(ctx);
+    await showOutcomes(ctx, data.c);
+  });
+  onButton(c, outcomeTapCb, async (ctx, data) => {
+    const s = await cycleOutcome(ctx.deps.db, requireActor(ctx), data.c, data.s, ctx.deps.now());
+    await ack(ctx, ctx.t(`yearEnd.outcome.${s.outcome}`));
+    await showOutcomes(ctx, data.c, s.outcome === 'conditional' ? data.s : undefined);
+  });
+  onButton(c, outcomeRetakeCb, async (ctx, data) => {
+    const view = await classOutcomes(ctx.deps.db, requireActor(ctx), data.c, ctx.deps.now());
+    const subject = view.subjects[data.i];
+    if (!subject) return ack(ctx, ctx.t('common.stale'));
+    await toggleRetake(ctx.deps.db, requireActor(ctx), data.c, data.s, subject.id, ctx.deps.now());
+    await ack(ctx);
+    await showOutcomes(ctx, data.c, data.s);
+  });
 
   c.command('newyear', (ctx) =>
     guardedRun(ctx, async () => {
@@ -147,36 +146,24 @@ export function yearEndFeature(): Composer<BotContext> {
       await show(ctx, ctx.t('pe.bot.pickStudent'), kb);
     }),
   );
-  c.callbackQuery(peStudentCb.filter, (ctx) =>
-    guardedRun(ctx, async () => {
-      const data = peStudentCb.unpack(ctx.callbackQuery.data);
-      if (!data) return ack(ctx, ctx.t('common.stale'));
-      await ack(ctx);
-      await showPeStudent(ctx, data.s);
-    }),
-  );
-  c.callbackQuery(peAddCb.filter, (ctx) =>
-    guardedRun(ctx, async () => {
-      const data = peAddCb.unpack(ctx.callbackQuery.data);
-      if (!data) return ack(ctx, ctx.t('common.stale'));
-      const actor = requireActor(ctx);
-      const now = ctx.deps.now();
-      const today = todayOf(await loadSchoolRules(ctx.deps.db, actor.schoolId), now);
-      const yearEnd = (await currentYear(ctx.deps.db, actor.schoolId, today))?.endsOn ?? addDays(today, 91);
-      const to = data.d === 'y' ? yearEnd : addDays(today, SPAN_DAYS[data.d]);
-      await recordPeExemption(ctx.deps.db, actor, { studentId: data.s, from: today, to }, now);
-      await ack(ctx, ctx.t('pe.bot.saved'));
-      await showPeStudent(ctx, data.s);
-    }),
-  );
-  c.callbackQuery(peRevokeCb.filter, (ctx) =>
-    guardedRun(ctx, async () => {
-      const data = peRevokeCb.unpack(ctx.callbackQuery.data);
-      if (!data) return ack(ctx, ctx.t('common.stale'));
-      const studentId = await revokePeExemption(ctx.deps.db, requireActor(ctx), data.e, ctx.deps.now());
-      await ack(ctx, ctx.t('pe.bot.revoked'));
-      await showPeStudent(ctx, studentId);
-    }),
-  );
+  onButton(c, peStudentCb, async (ctx, data) => {
+    await ack(ctx);
+    await showPeStudent(ctx, data.s);
+  });
+  onButton(c, peAddCb, async (ctx, data) => {
+    const actor = requireActor(ctx);
+    const now = ctx.deps.now();
+    const today = todayOf(await loadSchoolRules(ctx.deps.db, actor.schoolId), now);
+    const yearEnd = (await currentYear(ctx.deps.db, actor.schoolId, today))?.endsOn ?? addDays(today, 91);
+    const to = data.d === 'y' ? yearEnd : addDays(today, SPAN_DAYS[data.d]);
+    await recordPeExemption(ctx.deps.db, actor, { studentId: data.s, from: today, to }, now);
+    await ack(ctx, ctx.t('pe.bot.saved'));
+    await showPeStudent(ctx, data.s);
+  });
+  onButton(c, peRevokeCb, async (ctx, data) => {
+    const studentId = await revokePeExemption(ctx.deps.db, requireActor(ctx), data.e, ctx.deps.now());
+    await ack(ctx, ctx.t('pe.bot.revoked'));
+    await showPeStudent(ctx, studentId);
+  });
   return c;
 }

@@ -1,6 +1,7 @@
 import type { OutboxDoc } from '../db/models/notify.js';
 import type { NoticeKind } from '../domain/shared/vocabulary.js';
 import type { RenderedMessage, RenderInput } from './render/common.js';
+import { renderAccountRebind } from './render/account.js';
 import { renderFamilyBlocked, renderReport } from './render/family.js';
 import { renderJoined } from './render/journal.js';
 import { renderWritten } from './render/messaging.js';
@@ -53,6 +54,8 @@ async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<Rendere
       return renderSummary(input, doc, base, nothing);
     case 'familyBlocked':
       return renderFamilyBlocked(input, doc, base, nothing);
+    case 'accountRebind':
+      return renderAccountRebind(input, doc, base, nothing);
     case 'absenceReport':
     case 'absenceReportDecision':
       return renderReport(input, doc, base, nothing);

@@ -109,7 +109,8 @@ describe('a teacher sees only their classes', () => {
 
   it('(control) their own class opens on /invite', async () => {
     await teacherA.send('/invite');
-    expect(teacherA.buttons()).toContain(s.familyA.childName);
+    // ✅: the parents have joined (issue 11: the list shows who has).
+    expect(teacherA.buttons()).toContain(`✅ ${s.familyA.childName}`);
   });
 
   it("another teacher's class, its sheet and its students are refused", async () => {
@@ -179,7 +180,7 @@ describe('two schools in one database', () => {
     const teacher = await userFor(s.teacherBId);
     expect((await teacher.pressData(`invc:${other.classB.id}`))?.text).toBe(FORBIDDEN);
     await teacher.send('/invite');
-    expect(teacher.buttons()).toContain(s.familyB.childName);
-    expect(teacher.buttons()).not.toContain(other.familyB.childName);
+    expect(teacher.buttons()).toContain(`✅ ${s.familyB.childName}`);
+    expect(teacher.buttons().join('\n')).not.toContain(other.familyB.childName);
   });
 });

@@ -276,6 +276,33 @@ describe('school create, import, invite', () => {
     expect(noClass.code).toBe(1);
     expect(noClass.stderr).toContain('No class named 10Щ');
   }, 90_000);
+
+  it('invite again: says that the earlier links are revoked (and they are); a joined person needs --rebind', async () => {
+    const env = { BOT_USERNAME: 'journal_test_bot' };
+    const args = ['invite', '--school', schoolId, '--role', 'parent', '--class', '5а', '--lang', 'en'];
+    const first = await cli(args, env);
+    expect(first.code).toBe(0);
+    const again = await cli(args, env);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('Earlier unused links of these people (3) were revoked: only the links above work.');
+    const codeOf = (line: string) => /start=([A-Za-z0-9_-]+)$/.exec(line)?.[1] ?? '';
+    const { redeemInvite } = await import('../../src/domain/school/invites/redeem.js');
+    const redeem = (code: string, telegramId: number) => redeemInvite(db, { telegramId, firstName: 'P', code, now: new Date() });
+    await expect(redeem(codeOf(first.stdout.trim().split('\n')[0] ?? ''), 7_700_001)).rejects.toMatchObject({ key: 'invite.revoked' });
+    await redeem(codeOf(again.stdout.trim().split('\n')[0] ?? ''), 7_700_002);
+    const joined = await db.models.Person.findOne({ schoolId, telegramId: 7_700_002 }, { externalId: 1 }).lean();
+
+    const one = ['invite', '--school', schoolId, '--role', 'parent', '--person', joined?.externalId ?? '', '--lang', 'en'];
+    const refused = await cli(one, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('has already joined');
+    expect(refused.stderr).toContain('--rebind');
+    const rebind = await cli([...one, '--rebind'], env);
+    expect(rebind.code).toBe(0);
+    expect(rebind.stdout).toMatch(/\thttps:\/\/t\.me\/journal_test_bot\?start=/);
+    expect(rebind.stderr).toContain("current Telegram account has been told");
+    expect(await db.models.OutboxMessage.countDocuments({ schoolId, kind: 'accountRebind', chatId: 7_700_002 })).toBe(1);
+  }, 90_000);
 });
 
 describe('seed:demo', () => {

@@ -49,3 +49,11 @@ export const calendarWindowCb = defineCallback('calw', {
   p: z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/),
   a: cbField.enumOf(['open', 'week', 'close'] as const),
 });
+/**
+ * Moving a connected person to a new phone (issue 11): "Re-bind …?" and its "Yes". The role is
+ * the one the person's invite carries (p = parent, s = student, t = their staff role).
+ */
+export const REBIND_ROLES = ['p', 's', 't'] as const;
+export const inviteRebindAskCb = defineCallback('invb', { p: oid(), r: cbField.enumOf(REBIND_ROLES) });
+export const inviteRebindCb = defineCallback('invbc', { p: oid(), r: cbField.enumOf(REBIND_ROLES) });
+export const inviteRebindNoCb = defineCallback('invbn', {});

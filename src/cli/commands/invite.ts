@@ -32,6 +32,7 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
     role: { type: 'string' },
     person: { type: 'string' },
     class: { type: 'string' },
+    rebind: { type: 'boolean' },
   });
   const t0 = textTranslator(ctx, localeOf(ctx));
   if (values.help) {
@@ -45,6 +46,7 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
       role: z.enum(ROLE_NAMES),
       person: z.string().trim().min(1).optional(),
       class: z.string().trim().min(1).optional(),
+      rebind: z.boolean().optional(),
     }),
     values,
   );
@@ -61,6 +63,8 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
     const { Person, SchoolClass } = db.models;
     const lines: InviteLine[] = [];
     let skipped = 0;
+    // Earlier unused links of the people printed now stop working (only the latest link works): said below.
+    let superseded = 0;
     let bot: string | undefined;
     const link = async (code: string) => {
       bot ??= await botUsername(ctx, t);
@@ -74,6 +78,7 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
       if (!cls) throw new DomainError('cli.errors.classNotFound', { name: input.class });
       const role = input.role as 'parent' | 'student';
       for (const inv of await d.createClassInvites(db, actor, { classId: String(cls._id), role, now, defaultTtlDays })) {
+        superseded += inv.superseded;
         const children = role === 'parent' ? ` (${inv.children.map((c) => c.name).join(', ')})` : '';
         lines.push({
           personId: inv.personId,
@@ -109,7 +114,10 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
           skipped++;
           continue;
         }
-        const inv = await d.createInvite(db, actor, { role: input.role, personId: p._id, now, defaultTtlDays });
+        // A person who has joined moves to a new phone only when asked (issue 11): --rebind.
+        if (p.telegramId && !input.rebind) throw new DomainError('cli.errors.alreadyJoined', { id: input.person, name: d.fullName(p) });
+        const inv = await d.createInvite(db, actor, { role: input.role, personId: p._id, now, defaultTtlDays, rebind: input.rebind });
+        superseded += inv.superseded;
         lines.push({
           personId: String(p._id),
           externalId: p.externalId,
@@ -125,11 +133,13 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
         lines.push({ name: 'admin', role: 'admin', link: await link(inv.code), expiresAt: inv.expiresAt.toISOString() });
       }
     }
-    if (ctx.json) printJson(ctx, { invites: lines, skipped });
+    if (ctx.json) printJson(ctx, { invites: lines, skipped, superseded });
     else {
       if (lines.length === 0) ctx.io.err(`${t('cli.out.invitesNone')}\n`);
       else ctx.io.out(`${lines.map((l) => `${l.name}\t${l.link}`).join('\n')}\n`);
       if (skipped > 0) ctx.io.err(`${t('cli.out.invitesSkipped', { count: skipped })}\n`);
+      if (superseded > 0) ctx.io.err(`${t('cli.out.invitesSuperseded', { count: superseded })}\n`);
+      if (input.rebind && lines.length > 0) ctx.io.err(`${t('cli.out.invitesRebind')}\n`);
     }
     return 0;
   });

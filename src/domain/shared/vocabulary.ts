@@ -46,6 +46,8 @@ export const NOTICE_KINDS = [
   'digest',
   'joinSummary',
   'familyBlocked',
+  // A connected person is being moved to another Telegram account: the old account is told (issue 11).
+  'accountRebind',
   'absenceReport',
   'absenceReportDecision',
   'message',

@@ -7,7 +7,13 @@ import { systemActor } from '../../../src/domain/school/actor.js';
 import { inviteQrPng } from '../../../src/documents/invite-qr.js';
 import { inviteSheetPdf } from '../../../src/documents/invite-sheet.js';
 import { inviteLink } from '../../../src/domain/school/invites/code.js';
-import { createClassInvites, createInvite, createStaffInvites } from '../../../src/domain/school/invites/create.js';
+import {
+  classInviteOverview,
+  createClassInvites,
+  createInvite,
+  createStaffInvites,
+  createStudentFamilyInvites,
+} from '../../../src/domain/school/invites/create.js';
 import {
   getOutstandingInvite,
   listOutstandingInvites,
@@ -236,20 +242,66 @@ describe('redeeming invites (R2, R3)', () => {
     }
   });
 
-  it('a new invite re-binds a person to another account; an account gains persons (teacher and parent)', async () => {
+  it('a joined person is never re-invited silently: only the explicit re-bind, audited, the old account told twice, consent anew', async () => {
     const teacher = await actorOf(db, s.teacherAId);
     const oldAccount = tg();
     const newAccount = tg();
     await redeem((await createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW })).code, oldAccount);
-    const again = await createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW });
-    await expect(redeem(again.code, newAccount)).resolves.toMatchObject({ rebound: true });
-    expect((await db.models.Person.findById(s.familyA.parentId).lean())?.telegramId).toBe(newAccount);
+    await acceptConsent(db, await actorOf(db, s.familyA.parentId), NOW);
+    // A plain invite for her is refused: it would cut her current account off without a word.
+    await expect(createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW })).rejects.toMatchObject({
+      key: 'invite.alreadyJoined',
+    });
+    const rebind = await createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW, rebind: true });
+    const audit = await db.models.AuditEntry.find({ schoolId: s.schoolId, action: 'invite.rebind' }).lean();
+    expect(audit).toHaveLength(1);
+    expect(String(audit[0]?.actorId)).toBe(String(s.teacherAId));
+    const told = () => db.models.OutboxMessage.find({ schoolId: s.schoolId, kind: 'accountRebind' }).sort({ _id: 1 }).lean();
+    expect((await told()).map((m) => [m.chatId, (m.payload as { stage: string }).stage])).toEqual([[oldAccount, 'issued']]);
+    // Still hers until the invite is used.
+    expect((await db.models.Person.findById(s.familyA.parentId).lean())?.telegramId).toBe(oldAccount);
+
+    await expect(redeem(rebind.code, newAccount)).resolves.toMatchObject({ rebound: true });
+    const moved = await db.models.Person.findById(s.familyA.parentId).lean();
+    expect(moved?.telegramId).toBe(newAccount);
+    // The new account has not read the privacy notice: no consent carried over (R32).
+    expect(moved?.consent?.acceptedAt).toBeUndefined();
+    await expect(listMyChildren(db, await actorOf(db, s.familyA.parentId))).rejects.toMatchObject({ key: 'privacy.consentRequired' });
+    expect((await told()).map((m) => [m.chatId, (m.payload as { stage: string }).stage])).toEqual([
+      [oldAccount, 'issued'],
+      [oldAccount, 'moved'],
+    ]);
     expect(await db.models.Person.countDocuments({ telegramId: oldAccount })).toBe(0);
 
     const admin = await actorOf(db, s.adminId);
     await redeem((await createInvite(db, admin, { role: 'teacher', personId: s.teacherBId, now: NOW })).code, newAccount);
     const bound = await db.models.Person.find({ telegramId: newAccount }).lean();
     expect(bound.map((p) => String(p._id)).sort()).toEqual([String(s.familyA.parentId), String(s.teacherBId)].sort());
+  });
+
+  it('a student tap invites only the parents who have not joined; the overview and the count of revoked links say so', async () => {
+    const teacher = await actorOf(db, s.teacherAId);
+    const father = await db.models.Person.create({
+      schoolId: s.schoolId,
+      externalId: `${s.schoolId}-father`,
+      lastName: 'Иванов',
+      firstName: 'Пётр',
+      roles: ['parent'],
+    });
+    await db.models.Guardianship.create({ schoolId: s.schoolId, parentId: father._id, studentId: s.familyA.studentId, relation: 'father' });
+    const first = await createStudentFamilyInvites(db, teacher, { studentId: String(s.familyA.studentId), role: 'parent', now: NOW });
+    expect(first.invites).toHaveLength(2);
+    expect(first.connected).toEqual([]);
+    const mother = first.invites.find((i) => i.personId === String(s.familyA.parentId));
+    await redeem(mother?.code ?? '', tg());
+
+    const overview = await classInviteOverview(db, teacher, String(s.classA.id));
+    expect(overview.students.find((x) => x.studentId === String(s.familyA.studentId))).toMatchObject({ parents: 2, parentsJoined: 1 });
+    const again = await createStudentFamilyInvites(db, teacher, { studentId: String(s.familyA.studentId), role: 'parent', now: NOW });
+    // The mother is connected: listed for the re-bind, no invite; the father's earlier link is revoked (said).
+    expect(again.invites.map((i) => [i.personId, i.superseded])).toEqual([[String(father._id), 1]]);
+    expect(again.connected).toEqual([{ personId: String(s.familyA.parentId), name: expect.stringMatching(/^Иванова/), role: 'parent' }]);
+    expect((await db.models.Person.findById(s.familyA.parentId).lean())?.telegramId).toBeDefined();
   });
 
   it("a role-only invite makes the school's first admin from the Telegram name", async () => {
@@ -312,7 +364,8 @@ describe('outstanding invites (R2)', () => {
 
     // Two more make two pages; a page past the end shows the last one.
     await createInvite(db, teacher, { role: 'parent', personId: s.familyA.parentId, now: NOW }); // supersedes `parent`
-    await createInvite(db, await actorOf(db, s.adminId), { role: 'student', personId: created[0]?.personId ?? '', now: NOW });
+    // created[0]'s student has joined: a new invite for them is the explicit re-bind (issue 11).
+    await createInvite(db, await actorOf(db, s.adminId), { role: 'student', personId: created[0]?.personId ?? '', now: NOW, rebind: true });
     await createInvite(db, await actorOf(db, s.adminId), { role: 'student', personId: created[1]?.personId ?? '', now: NOW });
     const p2 = await listOutstandingInvites(db, teacher, { scope: classScope(s.classA.id), page: 99, now: NOW });
     expect(p2).toMatchObject({ total: 12, page: 1, pages: 2 });

@@ -1,10 +1,7 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
-import type { Locale } from '../../../config.js';
 import type { Role } from '../../../domain/shared/vocabulary.js';
-import type { Actor } from '../../../domain/school/actor.js';
-import { inviteQrPng } from '../../../documents/invite-qr.js';
 import { type InviteSheetBlock, inviteSheetPdf } from '../../../documents/invite-sheet.js';
-import { AccessDenied } from '../../../domain/shared/errors.js';
+import { AccessDenied, DomainError } from '../../../domain/shared/errors.js';
 import { inviteLink } from '../../../domain/school/invites/code.js';
 import {
   type ClassInvite,
@@ -15,6 +12,7 @@ import {
   createStaffInvites,
   createStudentFamilyInvites,
   listStaff,
+  type OverviewStudent,
 } from '../../../domain/school/invites/create.js';
 import {
   getOutstandingInvite,
@@ -25,7 +23,6 @@ import {
   revokeInvite,
 } from '../../../domain/school/invites/outstanding.js';
 import { listInvitableClasses } from '../../../domain/school/people.js';
-import { escapeHtml, translator } from '../../../i18n.js';
 import {
   type INVITE_FAMILY as FAMILY,
   INVITE_STAFF_SCOPE as STAFF_SCOPE,
@@ -33,6 +30,9 @@ import {
   inviteClassCb,
   inviteMenuCb,
   inviteOutstandingCb,
+  inviteRebindAskCb,
+  inviteRebindCb,
+  inviteRebindNoCb,
   inviteRevokeAskCb,
   inviteRevokeCb,
   inviteSheetCb,
@@ -42,7 +42,9 @@ import {
 } from '../../callbacks/school.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
+import { botUsername, requireActor, schoolOf, sendQr } from './invite-qr.js';
 import { formatDay } from './privacy.js';
+import { addRebindButtons, askRebind, confirmRebind } from './rebind.js';
 
 /**
  * /invite (R2): the class teacher invites the families of their class — a printable sheet for a
@@ -54,18 +56,6 @@ const roleOf = (r: (typeof FAMILY)[number]): 'parent' | 'student' => (r === 'p' 
 
 const STAFF_PAGE = 20;
 
-function requireActor(ctx: BotContext): Actor {
-  if (!ctx.actor) throw new AccessDenied();
-  return ctx.actor;
-}
-
-async function schoolOf(ctx: BotContext, actor: Actor) {
-  const school = await ctx.deps.db.models.School.findById(actor.schoolId, { name: 1, locale: 1, timezone: 1 }).lean();
-  const locale = (school?.locale ?? ctx.deps.config.defaultLocale) as Locale;
-  return { name: school?.name ?? '', timezone: school?.timezone, locale, t: translator(ctx.deps.i18n, locale) };
-}
-
-const botUsername = (ctx: BotContext) => ctx.me.username;
 /** A file name Telegram shows as is: no path separators or control characters. */
 const safeFileName = (s: string) => s.replace(/[^\p{L}\p{N}_-]+/gu, '_');
 
@@ -110,14 +100,23 @@ async function showClass(ctx: BotContext, classId: string): Promise<void> {
     .text(ctx.t('invite.class.sheetStudents'), inviteSheetCb.pack({ c: overview.classId, r: 's' }))
     .row();
   overview.students.forEach((s, i) => {
-    kb.text(s.name, inviteStudentCb.pack({ s: s.studentId, r: 'p' }));
+    kb.text(studentLabel(s), inviteStudentCb.pack({ s: s.studentId, r: 'p' }));
     if (i % 2 === 1) kb.row();
   });
   await addOutstandingButton(ctx, kb, overview.classId);
-  await ctx.reply(ctx.t('invite.class.title', { className: overview.className, count: overview.students.length }), {
+  const joined = overview.students.filter((s) => s.parents > 0 && s.parentsJoined === s.parents).length;
+  const title = ctx.t('invite.class.title', { className: overview.className, count: overview.students.length });
+  await ctx.reply(`${title}\n\n${ctx.t('invite.class.joinedLegend', { joined, count: overview.students.length })}`, {
     parse_mode: 'HTML',
     reply_markup: kb,
   });
+}
+
+/** Who has joined, on the button (issue 11): ✅ all parents, ✅ 1/2 some, the bare name none yet. */
+function studentLabel(s: OverviewStudent): string {
+  if (s.parents > 0 && s.parentsJoined === s.parents) return `✅ ${s.name}`;
+  if (s.parentsJoined > 0) return `${s.name} · ✅ ${s.parentsJoined}/${s.parents}`;
+  return s.name;
 }
 
 /** What every family invite of a press carries: the role, the clock, the deployment's lifetime. */
@@ -172,7 +171,7 @@ function sheetBlocks(invites: ClassInvite[], bot: string, r: (typeof FAMILY)[num
 /** QR codes for one student's parents (or the student), to forward one by one. */
 async function sendStudentInvites(ctx: BotContext, studentId: string, r: (typeof FAMILY)[number]): Promise<void> {
   const actor = requireActor(ctx);
-  const invites = await createStudentFamilyInvites(ctx.deps.db, actor, { studentId, ...familyInvite(ctx, r) });
+  const { invites, connected } = await createStudentFamilyInvites(ctx.deps.db, actor, { studentId, ...familyInvite(ctx, r) });
   const school = await schoolOf(ctx, actor);
   for (const inv of invites) {
     await sendQr(ctx, {
@@ -184,18 +183,13 @@ async function sendStudentInvites(ctx: BotContext, studentId: string, r: (typeof
       }),
     });
   }
+  // Connected members get no new invite: they are listed, each with the explicit re-bind.
   const kb = new InlineKeyboard();
+  addRebindButtons(ctx, kb, connected);
   if (r === 'p') kb.text(ctx.t('invite.qr.alsoStudent'), inviteStudentCb.pack({ s: studentId, r: 's' }));
-  await ctx.reply(ctx.t('invite.qr.sent', { count: invites.length }), { reply_markup: r === 'p' ? kb : undefined });
-}
-
-async function sendQr(ctx: BotContext, p: { link: string; caption: string }): Promise<void> {
-  const png = await inviteQrPng(p.link);
-  const chatId = ctx.chat?.id ?? ctx.from?.id ?? 0;
-  await ctx.api.sendPhoto(chatId, new InputFile(png, 'invite.png'), {
-    caption: `${p.caption}\n\n${escapeHtml(p.link)}`,
-    parse_mode: 'HTML',
-  });
+  const parts = invites.length > 0 ? [ctx.t('invite.qr.sent', { count: invites.length })] : [];
+  if (connected.length > 0) parts.push(ctx.t('invite.rebind.connected', { names: connected.map((c) => c.name).join(', ') }));
+  await ctx.reply(parts.join('\n\n'), { reply_markup: kb.inline_keyboard.length > 0 ? kb : undefined });
 }
 
 async function showStaff(ctx: BotContext, page: number): Promise<void> {
@@ -217,11 +211,14 @@ async function showStaff(ctx: BotContext, page: number): Promise<void> {
 
 async function sendStaffInvite(ctx: BotContext, personId: string): Promise<void> {
   const actor = requireActor(ctx);
-  const inv = await createStaffInvite(ctx.deps.db, actor, {
-    personId,
-    now: ctx.deps.now(),
-    defaultTtlDays: ctx.deps.config.inviteTtlDays,
-  });
+  let inv: Awaited<ReturnType<typeof createStaffInvite>>;
+  try {
+    inv = await createStaffInvite(ctx.deps.db, actor, { personId, now: ctx.deps.now(), defaultTtlDays: ctx.deps.config.inviteTtlDays });
+  } catch (e) {
+    // A staff member who has joined (✅): moving them to a new phone is the explicit re-bind.
+    if (e instanceof DomainError && e.key === 'invite.alreadyJoined') return askRebind(ctx, { p: personId, r: 't' });
+    throw e;
+  }
   const school = await schoolOf(ctx, actor);
   await sendQr(ctx, {
     link: inviteLink(botUsername(ctx), inv.code),
@@ -397,5 +394,8 @@ export function invitesFeature() {
   on(inviteOutstandingCb, (ctx, d) => showOutstanding(ctx, d.c, d.n));
   on(inviteRevokeAskCb, askRevoke);
   on(inviteRevokeCb, confirmRevoke);
+  on(inviteRebindAskCb, askRebind);
+  on(inviteRebindCb, confirmRebind);
+  on(inviteRebindNoCb, (ctx) => showScreen(ctx, ctx.t('common.cancelled')));
   return composer;
 }

@@ -8,6 +8,7 @@ import type { Actor } from '../actor.js';
 import { appendAudit } from '../audit.js';
 import { fullName, shortName, studentsOfClass, toObjectId } from '../people.js';
 import { hashInviteCode, INVITE_CODE_BYTES } from './code.js';
+import { tellOldAccount } from './rebind-notice.js';
 
 /** Creating invites (R2): staff from the admin, families from their class teacher (or the admin). */
 
@@ -22,6 +23,8 @@ export interface CreatedInvite {
   inviteId: string;
   code: string;
   expiresAt: Date;
+  /** How many earlier unused invites of this person it revoked (only the latest link works). */
+  superseded: number;
 }
 
 export interface CreateInviteInput {
@@ -32,6 +35,11 @@ export interface CreateInviteInput {
   ttlDays?: number;
   /** The deployment default (config INVITE_TTL_DAYS); 14 when not given. */
   defaultTtlDays?: number;
+  /**
+   * The person has joined and is to be moved to a new phone (issue 11): required for a connected
+   * person; the current account is told now and again when the invite is used, and it is audited.
+   */
+  rebind?: boolean;
 }
 
 /**
@@ -77,18 +85,22 @@ async function ttlFor(db: Db, schoolId: Types.ObjectId, input: CreateInviteInput
 /**
  * Creates an invite and returns its code (the only time the code exists in clear). A new invite
  * for a person supersedes (revokes) their older unused ones: only the latest paper or link works.
+ * A person who has joined is never re-invited silently: that needs `rebind` (see rebind-notice.ts, rebind.ts).
  */
 export async function createInvite(db: Db, actor: Actor, input: CreateInviteInput): Promise<CreatedInvite> {
   const { Invite, Person } = db.models;
   let personId: Types.ObjectId | undefined;
+  let boundTo: number | undefined;
   if (input.personId !== undefined) {
     personId = toObjectId(input.personId);
     const person = await Person.findOne(
       { _id: personId, schoolId: actor.schoolId, active: { $ne: false } },
-      { roles: 1, student: 1 },
+      { roles: 1, student: 1, telegramId: 1, firstName: 1, lastName: 1, middleName: 1 },
     ).lean();
     if (!person) throw new AccessDenied();
     await assertCanInvitePerson(db, actor, person, input.role);
+    boundTo = person.telegramId ?? undefined;
+    if (boundTo !== undefined && !input.rebind) throw new DomainError('invite.alreadyJoined', { name: fullName(person) });
   } else if (input.role !== 'admin' || actor.personId) {
     // A role-only invite creates its person on redemption: only the first admin of a new school,
     // issued by the operator (system actor), is invited that way.
@@ -96,11 +108,13 @@ export async function createInvite(db: Db, actor: Actor, input: CreateInviteInpu
   }
   const ttlDays = await ttlFor(db, actor.schoolId, input);
   const expiresAt = new Date(input.now.getTime() + ttlDays * DAY_MS);
+  let superseded = 0;
   if (personId) {
-    await Invite.updateMany(
+    const revoked = await Invite.updateMany(
       { schoolId: actor.schoolId, personId, usedAt: null, revokedAt: null },
       { $set: { revokedAt: input.now, revokedBy: actor.personId } },
     );
+    superseded = revoked.modifiedCount;
   }
   const code = newCode();
   const invite = await Invite.create({
@@ -116,7 +130,17 @@ export async function createInvite(db: Db, actor: Actor, input: CreateInviteInpu
     entity: { type: 'Invite', id: invite._id },
     after: { role: input.role, personId, expiresAt },
   });
-  return { inviteId: String(invite._id), code, expiresAt };
+  if (personId && boundTo !== undefined) {
+    await appendAudit(db, actor, input.now, {
+      action: 'invite.rebind',
+      entity: { type: 'Person', id: personId },
+      before: { bound: true },
+      after: { inviteId: invite._id, role: input.role },
+    });
+    const notice = { schoolId: actor.schoolId, personId, chatId: boundTo, inviteId: invite._id, now: input.now };
+    await tellOldAccount(db, { ...notice, stage: 'issued' });
+  }
+  return { inviteId: String(invite._id), code, expiresAt, superseded };
 }
 
 export interface ClassInvite extends CreatedInvite {
@@ -195,36 +219,51 @@ export async function createClassInvites(
   return inviteEach(db, actor, input, [...targets.values()].map(({ person, children }) => ({ ...person, children })));
 }
 
+/** A family member who has joined: re-inviting them is the explicit re-bind, never a tap. */
+export interface ConnectedMember {
+  personId: string;
+  name: string;
+  role: 'parent' | 'student';
+}
+
 /**
- * Invites for the parents of one student (a lost phone, a late parent): re-binding is intended,
- * so already bound parents get a new invite too.
+ * Invites for the parents of one student (a late parent), or the student: only those who have not
+ * joined (issue 11: a tap never takes a connected person away); the connected ones are listed for
+ * the explicit re-bind.
  */
 export async function createStudentFamilyInvites(
   db: Db,
   actor: Actor,
   input: { studentId: string; role: 'parent' | 'student'; now: Date; defaultTtlDays?: number },
-): Promise<ClassInvite[]> {
+): Promise<{ invites: ClassInvite[]; connected: ConnectedMember[] }> {
   const studentId = toObjectId(input.studentId);
   const { Person, Guardianship } = db.models;
   const student = await Person.findOne(
     { _id: studentId, schoolId: actor.schoolId, roles: 'student', active: { $ne: false } },
-    { firstName: 1, lastName: 1, middleName: 1, student: 1 },
+    { firstName: 1, lastName: 1, middleName: 1, student: 1, telegramId: 1 },
   ).lean();
   if (!student?.student?.classId) throw new AccessDenied();
   await assertCanInviteFamiliesOf(db, actor, student.student.classId);
   const child = { studentId: String(student._id), name: shortName(student) };
-  let people: Array<{ _id: Types.ObjectId; name: string }>;
+  let people: Array<{ _id: Types.ObjectId; name: string; bound: boolean }>;
   if (input.role === 'student') {
-    people = [{ _id: student._id, name: fullName(student) }];
+    people = [{ _id: student._id, name: fullName(student), bound: Boolean(student.telegramId) }];
   } else {
     const links = await Guardianship.find({ schoolId: actor.schoolId, studentId }, { parentId: 1 }).lean();
     const parents = await Person.find(
       { schoolId: actor.schoolId, _id: { $in: links.map((l) => l.parentId) }, roles: 'parent', active: { $ne: false } },
-      { firstName: 1, lastName: 1, middleName: 1 },
+      { firstName: 1, lastName: 1, middleName: 1, telegramId: 1 },
     ).lean();
-    people = parents.map((p) => ({ _id: p._id, name: fullName(p) }));
+    people = parents.map((p) => ({ _id: p._id, name: fullName(p), bound: Boolean(p.telegramId) }));
   }
-  return inviteEach(db, actor, input, people.map((p) => ({ ...p, children: [child] })));
+  const connected = people
+    .filter((p) => p.bound)
+    .map((p) => ({ personId: String(p._id), name: p.name, role: input.role }));
+  const waiting = people.filter((p) => !p.bound);
+  // Everyone has joined: nothing to issue, the screen offers the re-bind instead.
+  if (waiting.length === 0 && connected.length > 0) return { invites: [], connected };
+  const invites = await inviteEach(db, actor, input, waiting.map((p) => ({ _id: p._id, name: p.name, children: [child] })));
+  return { invites, connected };
 }
 
 export interface StaffMember {
@@ -273,21 +312,49 @@ export async function createStaffInvite(
   return { ...created, personName: fullName(person), role };
 }
 
-/** The class teacher's invite screen for one class (R2): its name and students. */
+export interface OverviewStudent {
+  studentId: string;
+  name: string;
+  /** The student's parents, and how many of them have joined (issue 11: the list shows it). */
+  parents: number;
+  parentsJoined: number;
+  /** The student has joined themself. */
+  joined: boolean;
+}
+
+/** The class teacher's invite screen for one class (R2): its name and students, with who has joined. */
 export async function classInviteOverview(
   db: Db,
   actor: Actor,
   classId: string,
-): Promise<{ classId: string; className: string; students: Array<{ studentId: string; name: string }> }> {
+): Promise<{ classId: string; className: string; students: OverviewStudent[] }> {
   const id = toObjectId(classId);
   await assertCanInviteFamiliesOf(db, actor, id);
   const cls = await db.models.SchoolClass.findOne({ _id: id, schoolId: actor.schoolId }, { name: 1 }).lean();
   if (!cls) throw new AccessDenied();
   const students = await studentsOfClass(db, actor.schoolId, id);
+  const links = await db.models.Guardianship.find(
+    { schoolId: actor.schoolId, studentId: { $in: students.map((s) => toObjectId(s.studentId)) } },
+    { parentId: 1, studentId: 1 },
+  ).lean();
+  const parents = await db.models.Person.find(
+    { schoolId: actor.schoolId, _id: { $in: links.map((l) => l.parentId) }, roles: 'parent', active: { $ne: false } },
+    { telegramId: 1 },
+  ).lean();
+  const joinedParent = new Map(parents.map((p) => [String(p._id), Boolean(p.telegramId)]));
   return {
     classId: String(cls._id),
     className: cls.name,
-    students: students.map((s) => ({ studentId: s.studentId, name: s.name })),
+    students: students.map((s) => {
+      const mine = links.filter((l) => String(l.studentId) === s.studentId && joinedParent.has(String(l.parentId)));
+      return {
+        studentId: s.studentId,
+        name: s.name,
+        parents: mine.length,
+        parentsJoined: mine.filter((l) => joinedParent.get(String(l.parentId))).length,
+        joined: s.bound,
+      };
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import { DomainError } from '../../shared/errors.js';
 import { type Actor, systemActor } from '../actor.js';
 import { appendAudit } from '../audit.js';
 import { hashInviteCode } from './code.js';
+import { tellOldAccount } from './rebind-notice.js';
 
 /** Redeeming an invite: the code binds the invited person to this Telegram account (R2, R3). */
 
@@ -131,7 +132,17 @@ export async function redeemInvite(db: Db, input: RedeemInput): Promise<Redempti
   if (invite.personId) {
     personId = invite.personId;
     previousTelegramId = person?.telegramId ?? undefined;
-    await Person.updateOne({ _id: personId, schoolId: invite.schoolId }, { $set: { telegramId, boundAt: now } });
+    // Another account takes the person over (a re-bind, issue 11): its user has not seen the
+    // privacy notice, so the consent starts over (R32, 152-FZ), like anyone's first join.
+    const moved = previousTelegramId !== undefined && previousTelegramId !== telegramId;
+    await Person.updateOne(
+      { _id: personId, schoolId: invite.schoolId },
+      moved ? { $set: { telegramId, boundAt: now }, $unset: { consent: 1 } } : { $set: { telegramId, boundAt: now } },
+    );
+    if (moved && previousTelegramId !== undefined) {
+      const notice = { schoolId: invite.schoolId, personId, chatId: previousTelegramId, inviteId: invite._id, now };
+      await tellOldAccount(db, { ...notice, stage: 'moved' });
+    }
   } else {
     personId = await bindRoleOnlyInvite(db, invite._id, invite.schoolId, role, input);
   }

@@ -16,7 +16,7 @@ const schoolClassSchema = new Schema(
     history: {
       type: [
         new Schema(
-          { yearId: { type: Schema.Types.ObjectId, required: true }, name: String, grade: Number, classTeacherId: Schema.Types.ObjectId },
+          { yearId: { type: Schema.Types.ObjectId, required: true }, name: String, grade: Number, classTeacherId: Schema.Types.ObjectId, endsOn: String },
           { _id: false },
         ),
       ],

@@ -13,6 +13,7 @@ import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/ru
 import { isLocked } from './locks.js';
 import { fullName, toObjectId } from '../school/people.js';
 import { STUDYING_STATUS } from '../shared/vocabulary.js';
+import { classNameOn } from '../year/history.js';
 import { assertDateWritable } from '../year/read-only.js';
 
 /**
@@ -166,7 +167,7 @@ export async function lessonsForClass(
   now: Date,
 ): Promise<DayLessons & { className: string }> {
   const id = toObjectId(classId);
-  const cls = await db.models.SchoolClass.findOne({ _id: id, schoolId: actor.schoolId }, { name: 1 }).lean();
+  const cls = await db.models.SchoolClass.findOne({ _id: id, schoolId: actor.schoolId }, { name: 1, history: 1 }).lean();
   if (!cls) throw new AccessDenied();
   const reads = readsWholeSchool(actor) || actor.classTeacherOf.has(classId) || actor.teachesClassIds.has(classId);
   if (!reads) throw new AccessDenied();
@@ -178,7 +179,8 @@ export async function lessonsForClass(
   const lessons = await db.models.Lesson.find({ schoolId: actor.schoolId, classId: id, date }).lean();
   return {
     date,
-    className: cls.name,
+    // A day of a closed year names the class as it was then (R5: 7Б last year is 8Б now).
+    className: classNameOn(cls, date),
     today: todayOf(rules, now),
     lessons: await summarize(db, actor, rules, lessons, now),
   };
@@ -198,7 +200,7 @@ async function summarize(
   const ids = lessons.map((l) => l._id);
   const uniq = (xs: Array<Id | null | undefined>) => [...new Set(xs.filter(Boolean).map(String))];
   const [classes, groups, subjects, counts] = await Promise.all([
-    SchoolClass.find({ _id: { $in: uniq(lessons.map((l) => l.classId)) } }, { name: 1 }).lean(),
+    SchoolClass.find({ _id: { $in: uniq(lessons.map((l) => l.classId)) } }, { name: 1, history: 1 }).lean(),
     Group.find({ _id: { $in: uniq(lessons.map((l) => l.groupId)) } }, { name: 1 }).lean(),
     Subject.find({ _id: { $in: uniq(lessons.map((l) => l.subjectId)) } }, { name: 1, shortName: 1 }).lean(),
     Mark.aggregate<{ _id: Id; n: number }>([
@@ -207,7 +209,11 @@ async function summarize(
     ]),
   ]);
   const nameOf = (xs: Array<{ _id: Id; name: string }>) => new Map(xs.map((x) => [String(x._id), x.name]));
-  const classNames = nameOf(classes);
+  const classById = new Map(classes.map((k) => [String(k._id), k]));
+  const classNameOf = (l: LessonLean) => {
+    const k = classById.get(String(l.classId));
+    return k ? classNameOn(k, l.date) : '?';
+  };
   const groupNames = nameOf(groups);
   const subjectNames = nameOf(subjects);
   const marks = new Map(counts.map((c) => [String(c._id), c.n]));
@@ -215,7 +221,7 @@ async function summarize(
   const me = actor.personId ? String(actor.personId) : '';
   return lessons
     .map((l) => summaryOf(l, rules, today, me, {
-      className: classNames.get(String(l.classId)) ?? '?',
+      className: classNameOf(l),
       groupName: l.groupId ? groupNames.get(String(l.groupId)) : undefined,
       subjectName: subjectNames.get(String(l.subjectId)) ?? '?',
       marksCount: marks.get(String(l._id)) ?? 0,

@@ -115,7 +115,7 @@ export async function moveClassesUp(c: StepContext, classIds: Id[]): Promise<{ m
   for (const k of [...classes].sort((a, b) => b.grade - a.grade)) {
     const history = k.history ?? [];
     if (history.some((h) => String(h.yearId) === String(yearId))) continue;
-    const entry = { yearId, name: k.name, grade: k.grade, classTeacherId: k.classTeacherId ?? undefined };
+    const entry = { yearId, name: k.name, grade: k.grade, classTeacherId: k.classTeacherId ?? undefined, endsOn: year.endsOn };
     const set =
       k.grade >= LAST_GRADE
         ? { closedAt: now, name: `${k.name} (${year.name})`, externalId: `${k.externalId}@${year.name}`, classTeacherId: null }

@@ -169,6 +169,9 @@ describe('closing the year (R5, R30)', () => {
     const deputy = await actorFor(a.db, a.f.deputyId);
     const may = await lessonsForClass(a.db, deputy, String(a.f.class7.id), '2027-05-24', JUNE);
     expect(may.lessons.map((l) => l.id)).toContain(id);
+    // …under the class's name of that year (7Б moved up to 8Б).
+    expect(may.className).toBe('7Б');
+    expect(may.lessons.find((l) => l.id === id)?.className).toBe('7Б');
   });
 
   it("last year's diary still reads for a parent in the summer after the closing", async () => {

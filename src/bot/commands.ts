@@ -46,8 +46,18 @@ export function commandsFor(
   return [...new Set(out)];
 }
 
-export function commandList(t: Translate, names: readonly string[]): BotCommand[] {
-  return names.map((command) => ({ command, description: t(`help.commands.${command}`) }));
+/**
+ * The menu's texts. A command whose use depends on who writes is described for them: /write is
+ * "write to a teacher" for a family, "write to parents" for a teacher (issue 11), both for both.
+ */
+export function commandList(t: Translate, names: readonly string[], roles?: ReadonlySet<string>): BotCommand[] {
+  const describe = (command: string) => {
+    if (command === 'write' && roles?.has('teacher')) {
+      return t(roles.has('parent') || roles.has('student') ? 'help.commands.writeBoth' : 'help.commands.writeStaff');
+    }
+    return t(`help.commands.${command}`);
+  };
+  return names.map((command) => ({ command, description: describe(command) }));
 }
 
 /** The default menu (people who have not joined), in every language we speak. */
@@ -80,7 +90,7 @@ export function commandsOf(ctx: BotContext): string[] {
 export async function setChatCommands(ctx: BotContext): Promise<void> {
   const chatId = ctx.chat?.id ?? ctx.from?.id;
   if (chatId === undefined) return;
-  const commands = commandList(ctx.t, commandsOf(ctx));
+  const commands = commandList(ctx.t, commandsOf(ctx), ctx.actor?.roles);
   const scope = { type: 'chat', chat_id: chatId } as const;
   await ctx.api.setMyCommands(commands, { scope });
   await ctx.api.setMyCommands(commands, { scope, language_code: ctx.locale });

@@ -1,3 +1,4 @@
+import { tidyKeyboards } from './keyboards.js';
 import { autoRetry } from '@grammyjs/auto-retry';
 import type { BotRateLimiter } from '../notify/rate-limit.js';
 import { sharedRateLimit } from './shared-rate-limit.js';
@@ -76,6 +77,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   if (config.telegramApiRoot && !client.apiRoot) client.apiRoot = config.telegramApiRoot;
   const bot = new Bot<BotContext>(config.botToken, { client, botInfo: options.botInfo });
   bot.api.config.use(retryTransformer());
+  bot.api.config.use(tidyKeyboards());
   const shared = options.sharedLimiter;
   if (shared) bot.api.config.use(sharedRateLimit(shared));
 
@@ -93,6 +95,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
       plugins: [
         async (ctx, next) => {
           ctx.api.config.use(retryTransformer());
+          ctx.api.config.use(tidyKeyboards());
           if (shared) ctx.api.config.use(sharedRateLimit(shared));
           await next();
         },

@@ -17,7 +17,7 @@ export const languageCb = defineCallback('lang', { l: cbField.enumOf(LANGUAGES) 
 export const consentCb = defineCallback('consent', { v: cbField.int(1, 1000) });
 
 // The role menu and /profile.
-export const MENU_ACTIONS = ['children', 'invite', 'privacy', 'profile'] as const;
+export const MENU_ACTIONS = ['children', 'invite', 'privacy', 'profile', 'today'] as const;
 export const menuCb = defineCallback('menu', { a: cbField.enumOf(MENU_ACTIONS) });
 export const profileCb = defineCallback('prof', { p: oid() });
 

@@ -177,6 +177,8 @@ const absenceReportSchema = new Schema(
     /** What the parent says: illness or family reasons; the class teacher sets Б or У. */
     reason: { type: String, enum: ['illness', 'family'], required: true },
     photoFileId: { type: String },
+    /** What the parent typed instead of (or with) the photo (at most ABSENCE_NOTE_MAX). */
+    note: { type: String },
     status: { type: String, enum: ['pending', 'confirmed', 'rejected'], default: 'pending' },
     code: { type: String, enum: ['Б', 'У'] },
     decidedBy: { type: Schema.Types.ObjectId },

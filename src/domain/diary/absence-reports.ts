@@ -6,6 +6,7 @@ import { addDays, localDate } from '../shared/calendar.js';
 import { readsWholeSchool } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
+import { telegramLength } from '../shared/text-limits.js';
 import { assertConsent, toObjectId } from '../school/people.js';
 import { setAbsenceCode } from '../journal/absence-reason.js';
 
@@ -24,8 +25,13 @@ export interface ReportInput {
   to: string;
   reason: 'illness' | 'family';
   photoFileId?: string;
+  /** The parent's own words (typed instead of a photo, or its caption). */
+  note?: string;
   now: Date;
 }
+
+/** A note stays short enough for the class teacher's message, a photo's caption included (≤ 1024). */
+export const ABSENCE_NOTE_MAX = 500;
 
 export interface ReportResult {
   reportId: string;
@@ -37,6 +43,10 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export async function reportAbsence(db: Db, actor: Actor, input: ReportInput): Promise<ReportResult> {
   const studentId = toObjectId(input.studentId);
+  const note = input.note?.trim() || undefined;
+  if (note && telegramLength(note) > ABSENCE_NOTE_MAX) {
+    throw new DomainError('absenceReport.noteTooLong', { max: ABSENCE_NOTE_MAX, length: telegramLength(note) });
+  }
   if (!actor.personId || !actor.childIds.has(String(studentId))) throw new AccessDenied();
   await assertConsent(db, actor);
   const { Person, School, SchoolClass, AbsenceReport, Account } = db.models;
@@ -60,6 +70,7 @@ export async function reportAbsence(db: Db, actor: Actor, input: ReportInput): P
     to: input.to,
     reason: input.reason,
     photoFileId: input.photoFileId,
+    note,
   });
   let teacherNotified = false;
   const cls = classId ? await SchoolClass.findOne({ _id: classId, schoolId: actor.schoolId }, { classTeacherId: 1 }).lean() : null;

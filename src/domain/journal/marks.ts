@@ -117,7 +117,7 @@ export async function recordMark(
   actor: Actor,
   input: MarkInput,
   now: Date,
-): Promise<{ mark: MarkView; duplicate: boolean }> {
+): Promise<{ mark: MarkView; duplicate: boolean; absentCode?: string }> {
   const value = parseMarkValue(input.value);
   const lesson = await loadLesson(db, actor, input.lessonId);
   const studentId = toObjectId(input.studentId);
@@ -178,7 +178,9 @@ export async function recordMark(
     reason: check.lockedOverride ? input.reason?.trim() : undefined,
   });
   await publishEvent(db, { kind: 'mark.created', schoolId: actor.schoolId, studentId, markId: doc._id, lessonId: lesson._id, at: now });
-  return { mark, duplicate: false };
+  // Allowed (a mark for work handed in, R19 does not forbid it), but the teacher is told: often a slip.
+  const absence = await db.models.Absence.findOne({ lessonId: lesson._id, studentId }, { code: 1 }).lean();
+  return { mark, duplicate: false, absentCode: absence?.code ?? undefined };
 }
 
 async function loadMarkForEdit(db: Db, actor: Actor, markId: string, now: Date, reason?: string) {

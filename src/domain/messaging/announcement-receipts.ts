@@ -37,7 +37,8 @@ async function ownAnnouncement(db: Db, actor: Actor, announcementId: string): Pr
   return a;
 }
 
-export type RecipientState = 'read' | 'delivered' | 'pending' | 'failed';
+/** `notConnected`: the parent never joined the bot, so no copy could be sent (issue 11) — not a failed delivery. */
+export type RecipientState = 'read' | 'delivered' | 'pending' | 'failed' | 'notConnected';
 
 export interface AnnouncementStatus {
   announcementId: string;
@@ -55,6 +56,7 @@ export interface AnnouncementStatus {
   delivered: number;
   pending: number;
   notDelivered: number;
+  notConnected: number;
   /** Every recipient, by name: "Иванова Мария (Иванов Матвей)". */
   recipients: Array<{ parentId: string; name: string; state: RecipientState }>;
 }
@@ -78,8 +80,9 @@ export async function announcementStatus(db: Db, actor: Actor, announcementId: s
   }
   const people = await db.models.Person.find(
     { _id: { $in: receipts.flatMap((r) => [r.parentId, r.studentId]) } },
-    { firstName: 1, lastName: 1 },
+    { firstName: 1, lastName: 1, telegramId: 1 },
   ).lean();
+  const connected = new Set(people.filter((p) => typeof p.telegramId === 'number').map((p) => String(p._id)));
   const nameOf = new Map(people.map((p) => [String(p._id), `${p.lastName} ${p.firstName}`]));
   const updates: Array<{ id: Id; status: 'delivered' | 'failed' }> = [];
   const recipients = receipts.map((r) => {
@@ -87,10 +90,11 @@ export async function announcementStatus(db: Db, actor: Actor, announcementId: s
     let state: RecipientState;
     if (r.readAt) state = 'read';
     else if (statuses.includes('sent')) state = 'delivered';
+    else if (statuses.length === 0 && !connected.has(String(r.parentId))) state = 'notConnected';
     else if (statuses.length === 0 || statuses.every((s) => s === 'failed' || s === 'dropped' || s === 'cancelled')) state = 'failed';
     else state = 'pending';
     const stored = state === 'read' || state === 'delivered' ? 'delivered' : state === 'failed' ? 'failed' : 'pending';
-    if (stored !== r.status && stored !== 'pending') updates.push({ id: r._id, status: stored });
+    if (stored !== r.status && stored !== 'pending' && state !== 'notConnected') updates.push({ id: r._id, status: stored });
     return {
       parentId: String(r.parentId),
       name: `${nameOf.get(String(r.parentId)) ?? '—'} (${nameOf.get(String(r.studentId)) ?? '—'})`,
@@ -119,6 +123,7 @@ export async function announcementStatus(db: Db, actor: Actor, announcementId: s
     delivered: count('read') + count('delivered'),
     pending: count('pending'),
     notDelivered: count('failed'),
+    notConnected: count('notConnected'),
     recipients,
   };
 }

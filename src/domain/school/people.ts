@@ -53,6 +53,11 @@ export async function hasConsent(db: Db, actor: Actor): Promise<boolean> {
   return (p?.consent?.version ?? 0) >= CONSENT_VERSION && Boolean(p?.consent?.acceptedAt);
 }
 
+/** A parent or student who has not accepted the current privacy notice yet (the bot waits for that). */
+export async function consentPending(db: Db, actor: Actor): Promise<boolean> {
+  return Boolean(actor.personId) && needsConsent(actor.roles) && !(await hasConsent(db, actor));
+}
+
 /**
  * R32 (152-FZ): parents and students see nothing of a child's data before they accept what is
  * kept and why. Other features reading a diary for a family actor should call this too.

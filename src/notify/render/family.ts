@@ -51,9 +51,11 @@ export const renderReport: SingleRenderer = async (input, doc, base, nothing) =>
   if (doc.kind === 'absenceReport') {
     if (report.status !== 'pending') return nothing();
     const r = String(report._id);
+    // The parent's note, escaped (user text); short enough for a caption (ABSENCE_NOTE_MAX).
+    const note = report.note ? `\n${t('absenceReport.noteLine', { note: report.note })}` : '';
     return {
       ...base,
-      text: t('absenceReport.toTeacher', vars),
+      text: t('absenceReport.toTeacher', vars) + note,
       photo: report.photoFileId ?? undefined,
       replyMarkup: {
         inline_keyboard: [

@@ -54,7 +54,7 @@ async function askDays(ctx: BotContext, s: string, childName: string): Promise<v
   await ctx.reply(t('absenceReport.askDays', { name: childName }), { reply_markup: kb, parse_mode: 'HTML' });
 }
 
-async function submit(ctx: BotContext, p: PendingReport, photoFileId?: string): Promise<void> {
+async function submit(ctx: BotContext, p: PendingReport, photoFileId?: string, note?: string): Promise<void> {
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();
   const { from, to } = datesOf(await schoolToday(ctx), p.d);
@@ -64,6 +64,7 @@ async function submit(ctx: BotContext, p: PendingReport, photoFileId?: string): 
     to,
     reason: reasonOf(p.r),
     photoFileId,
+    note,
     now: ctx.deps.now(),
   });
   ctx.deps.logger.info({ reportId: result.reportId, teacherNotified: result.teacherNotified }, 'Absence reported');
@@ -137,9 +138,17 @@ export function absenceReportFeature() {
     if (!ctx.actor) return next();
     const value = await reportDraft.load(ctx);
     if (!value) return next();
-    await reportDraft.drop(ctx);
     const photo = ctx.message.photo[ctx.message.photo.length - 1];
-    await submit(ctx, { s: value.s, d: value.d, r: value.r }, photo?.file_id);
+    await submit(ctx, { s: value.s, d: value.d, r: value.r }, photo?.file_id, ctx.message.caption);
+    await reportDraft.drop(ctx);
+  });
+  // A note typed instead of the photo is the parent's note, not "I did not understand" (issue 11).
+  composer.on('message:text', async (ctx, next) => {
+    if (!ctx.actor || ctx.message.text.startsWith('/')) return next();
+    const value = await reportDraft.load(ctx);
+    if (!value) return next();
+    await submit(ctx, { s: value.s, d: value.d, r: value.r }, undefined, ctx.message.text);
+    await reportDraft.drop(ctx);
   });
   composer.callbackQuery(reportDecisionCb.filter, async (ctx) => {
     const data = reportDecisionCb.unpack(ctx.callbackQuery.data);

@@ -80,7 +80,10 @@ export async function openDiary(ctx: BotContext): Promise<void> {
   }
   const children = await listMyChildren(ctx.deps.db, actor);
   if (children.length === 0) {
-    await ctx.reply(ctx.t('diary.none'));
+    // Staff with no child here: not "ask the class teacher" — say where their own work is (issue 11).
+    const staff = !actor.roles.has('parent') && !actor.roles.has('student');
+    const key = !staff ? 'diary.none' : actor.classTeacherOf.size > 0 ? 'diary.staffClassTeacher' : 'diary.staff';
+    await ctx.reply(ctx.t(key));
     return;
   }
   if (children.length === 1 && children[0]) {

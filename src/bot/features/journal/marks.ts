@@ -69,8 +69,8 @@ function rosterText(ctx: BotContext, sheet: MarksSheet, k: number, note?: string
 function rosterKeyboard(ctx: BotContext, sheet: MarksSheet, k: number, extra?: InlineKeyboard): InlineKeyboard {
   const { kind, k: kindIdx } = kindAt(sheet.kinds, k);
   const t = ctx.t;
-  const kb = new InlineKeyboard();
-  if (extra) for (const row of extra.inline_keyboard) kb.row(...row);
+  // The extra rows (Comment, Correct) stand alone: the students start on a row of their own.
+  const kb = new InlineKeyboard([...(extra?.inline_keyboard.filter((r) => r.length > 0).map((r) => [...r]) ?? []), []]);
   sheet.students.forEach((s, i) => {
     const marks = s.marks.length ? ` ${marksList(s.marks)}` : '';
     // R21: a student exempt from PE is marked as such.
@@ -192,7 +192,7 @@ export function marksFeature() {
       const clientKey = `${data.l}:${data.i}:${data.t}`;
       const action: JournalAction = { k: 'markCreate', lessonId: data.l, studentId: student.id, value: data.m, workKind: kind.code, clientKey };
       await change(ctx, action, async () => {
-        const { mark, duplicate } = await recordMark(
+        const { mark, duplicate, absentCode } = await recordMark(
           db,
           actor,
           { lessonId: data.l, studentId: student.id, value: data.m, workKind: kind.code, clientKey },
@@ -203,12 +203,13 @@ export function marksFeature() {
           value: mark.value,
           kind: kindName(kind, ctx.locale),
         });
+        const hint = absentCode ? `\n${ctx.t('marks.absentHint', { code: absentCode })}` : '';
         const extra = new InlineKeyboard()
           .text(ctx.t('marks.addComment'), markCommentCb.pack({ m: mark.id }))
           .text(ctx.t('marks.fix'), markEditCb.pack({ m: mark.id }));
         // The screen from what is known: the sheet read before, plus the mark just saved.
         const sheet = withMark(student.sheet, student.id, mark, duplicate);
-        await show(ctx, rosterText(ctx, sheet, data.k, note), rosterKeyboard(ctx, sheet, data.k, extra));
+        await show(ctx, rosterText(ctx, sheet, data.k, note + hint), rosterKeyboard(ctx, sheet, data.k, extra));
         await ack(ctx, ctx.t('marks.savedShort', { value: mark.value }));
       });
     }),

@@ -138,7 +138,8 @@ function statusText(t: Translate, s: AnnouncementStatus): string {
     title,
     escapeHtml(s.text.length > 200 ? `${s.text.slice(0, 199)}…` : s.text),
     '',
-    t('announce.statusCounts', { total: s.total, delivered: s.delivered, read: s.read, notDelivered: s.notDelivered, pending: s.pending }),
+    t('announce.statusCounts', { total: s.total, delivered: s.delivered, read: s.read, notDelivered: s.notDelivered, pending: s.pending }) +
+      (s.notConnected > 0 ? ` · ${t('announce.notConnectedCount', { n: s.notConnected })}` : ''),
   ];
   const unread = s.recipients.filter((r) => r.state !== 'read');
   if (unread.length > 0) {

@@ -6,7 +6,7 @@ import type { BotContext } from '../../context.js';
 export function helpFeature() {
   const composer = new Composer<BotContext>();
   composer.command('help', async (ctx) => {
-    const lines = commandList(ctx.t, commandsOf(ctx)).map((c) => `/${c.command} — ${c.description}`);
+    const lines = commandList(ctx.t, commandsOf(ctx), ctx.actor?.roles).map((c) => `/${c.command} — ${c.description}`);
     const footer = ctx.actor ? [] : ['', ctx.t('help.guest')];
     await ctx.reply([ctx.t('help.title'), ...lines, ...footer].join('\n'), { parse_mode: 'HTML' });
   });

@@ -5,6 +5,8 @@ import { canInviteStaff } from '../../../domain/school/invites/create.js';
 import { redeemInvite } from '../../../domain/school/invites/redeem.js';
 import { hasConsent, listProfiles, switchProfile } from '../../../domain/school/people.js';
 import { menuCb, profileCb } from '../../callbacks/school.js';
+import { schoolToday } from '../../../domain/journal/lessons.js';
+import { showTeacherDay } from '../journal/today.js';
 import { setChatCommands } from '../../commands.js';
 import type { BotContext } from '../../context.js';
 import { actorMiddleware } from '../../middleware/actor.js';
@@ -77,6 +79,8 @@ export async function showRoleMenu(ctx: BotContext): Promise<void> {
   const kb = new InlineKeyboard();
   if (actor.roles.has('parent')) kb.text(ctx.t('join.menu.children'), menuCb.pack({ a: 'children' })).row();
   else if (actor.roles.has('student')) kb.text(ctx.t('join.menu.me'), menuCb.pack({ a: 'children' })).row();
+  // A teacher's day starts from today's lessons (issue 11): the same screen as /today.
+  if (actor.roles.has('teacher')) kb.text(ctx.t('join.menu.today'), menuCb.pack({ a: 'today' })).row();
   if (canInviteStaff(actor) || actor.classTeacherOf.size > 0) {
     kb.text(ctx.t('join.menu.invite'), menuCb.pack({ a: 'invite' })).row();
   }
@@ -140,7 +144,10 @@ export function joinFeature() {
     if (data.a === 'children') await showChildren(ctx);
     else if (data.a === 'invite') await showInviteMenu(ctx);
     else if (data.a === 'privacy') await showPrivacy(ctx);
-    else await showProfiles(ctx);
+    else if (data.a === 'today') {
+      if (ctx.actor.roles.has('teacher')) await showTeacherDay(ctx, await schoolToday(ctx.deps.db, ctx.actor, ctx.deps.now()));
+      else await ctx.reply(ctx.t('today.notTeacher'));
+    } else await showProfiles(ctx);
     await ctx.answerCallbackQuery();
   });
   return composer;

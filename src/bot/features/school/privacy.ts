@@ -8,10 +8,15 @@ import type { BotContext } from '../../context.js';
 import { showChildren } from '../diary/children.js';
 
 
-/** A calendar day in the school's time zone, in the reader's language. */
+/**
+ * A calendar day in the school's time zone, in the reader's language: "30 ноября 2026", "30 November 2026".
+ * Without Intl's trailing "г." — the day stands inside sentences ("Действует до {{date}}.") and
+ * would end them in "г.." (issue 11).
+ */
 export function formatDay(date: Date, locale: Locale, timeZone?: string): string {
   try {
-    return new Intl.DateTimeFormat(locale === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long', timeZone }).format(date);
+    const day = new Intl.DateTimeFormat(locale === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long', timeZone }).format(date);
+    return day.replace(/\s*г\.$/, '');
   } catch {
     return date.toISOString().slice(0, 10);
   }
@@ -22,6 +27,12 @@ export function formatDay(date: Date, locale: Locale, timeZone?: string): string
  * sees it. Before a family member accepts, the notice shows categories only, no child's data.
  */
 export async function showPrivacy(ctx: BotContext): Promise<void> {
+  const { text, keyboard } = await privacyNotice(ctx);
+  await ctx.reply(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } });
+}
+
+/** The notice as it stands now: after the consent it shows its date and no longer asks for it. */
+async function privacyNotice(ctx: BotContext): Promise<{ text: string; keyboard?: InlineKeyboard }> {
   const actor = ctx.actor;
   if (!actor) throw new AccessDenied();
   const r = await privacyReport(ctx.deps.db, actor);
@@ -60,11 +71,7 @@ export async function showPrivacy(ctx: BotContext): Promise<void> {
     lines.push('', t(isParent ? 'privacy.askAccept' : 'privacy.askAcceptStudent'));
     keyboard.text(t('privacy.accept'), consentCb.pack({ v: CONSENT_VERSION }));
   }
-  await ctx.reply(lines.join('\n'), {
-    parse_mode: 'HTML',
-    reply_markup: r.consentRequired ? keyboard : undefined,
-    link_preview_options: { is_disabled: true },
-  });
+  return { text: lines.join('\n'), keyboard: r.consentRequired ? keyboard : undefined };
 }
 
 export function privacyFeature() {
@@ -85,7 +92,11 @@ export function privacyFeature() {
     }
     const { changed } = await acceptConsent(ctx.deps.db, ctx.actor, ctx.deps.now());
     await ctx.answerCallbackQuery({ text: ctx.t('privacy.accepted') });
-    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    // The notice above the button said "not given yet": it now shows the consent and its date.
+    const notice = await privacyNotice(ctx);
+    await ctx
+      .editMessageText(notice.text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } })
+      .catch(() => ctx.editMessageReplyMarkup().catch(() => undefined));
     if (changed) {
       ctx.deps.logger.info({ personId: String(ctx.actor.personId), schoolId: String(ctx.actor.schoolId) }, 'Consent accepted');
       // Joining mid-year never floods: one summary of the current period instead of every old mark.

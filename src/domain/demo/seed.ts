@@ -144,6 +144,13 @@ export function demoFiles(opts: { students?: number; seed?: number; twoParents?:
   // Students with families; some families have a second child in another class.
   const studentRows: Row[] = [];
   const perClass = classes.map((_, i) => Math.floor(totalStudents / 22) + (i < totalStudents % 22 ? 1 : 0));
+  // A small demo (under 44 students) has classes of one: a group needs students, so such a class
+  // learns English whole, with one teacher (issue 11: `--students 40` failed on an empty group).
+  classes.forEach((c, ci) => {
+    const subjects = assignment.get(c.id);
+    const eng = subjects?.get('ENG');
+    if (subjects && eng && eng.length === 2 && (perClass[ci] ?? 0) < 2) subjects.set('ENG', [eng[0] as string]);
+  });
   const families: Array<{ surname: string; father?: { id: string; name: string; patr: readonly [string, string, string] }; mother?: { id: string; name: string; patr: string } }> = [];
   let parentNo = 0;
   let studentNo = 0;
@@ -215,7 +222,7 @@ export function demoFiles(opts: { students?: number; seed?: number; twoParents?:
   // English groups: the class list split in two halves.
   const groupRows: Row[] = [];
   for (const c of classes) {
-    if ((CURRICULUM.find((s) => s.id === 'ENG')!.hours[c.grade - 1] ?? 0) === 0) continue;
+    if ((assignment.get(c.id)?.get('ENG')?.length ?? 0) < 2) continue;
     const ids = studentRows.filter((s) => s.class_id === c.id).map((s) => String(s.student_id));
     const half = Math.ceil(ids.length / 2);
     [ids.slice(0, half), ids.slice(half)].forEach((members, i) => {

@@ -3,7 +3,7 @@
  * generator as `npm run seed:demo`) on a throw-away local database, the real bot and the real
  * journal use cases, and a local fake Telegram. Then prints every chat as a person would see it.
  *
- *   npm run demo                 # options: --students N (default 120)
+ *   npm run demo                 # options: --students N (default 120), --date YYYY-MM-DD (default today)
  *
  * The morning: at 08:05 parents and the teacher join by invite (parents accept the privacy notice and get
  * the summary of the quarter so far); at 08:35 the teacher saves attendance — the absent child's
@@ -13,6 +13,9 @@
  * diary; at 10:10 the absent child's parent writes to the teacher through the bot and gets an
  * answer (no phone number changes hands); at 10:30 the class teacher sends the class's families an
  * announcement, two parents press "Read" and the class teacher sees who has not.
+ * Then the end of the quarter (scripts/demo-quarter.ts): the clock moves into the quarter's
+ * period-mark window, the quarter's marks are recorded, the teacher opens /periodmarks, accepts the
+ * suggested marks in one tap, and the families get the period marks after the grace window.
  * Uses MONGODB_URI if set (a fresh database in it), else starts a local server.
  */
 import { randomBytes } from 'node:crypto';
@@ -30,11 +33,12 @@ import { lessonsForTeacher } from '../src/domain/journal/lessons.js';
 import { changeMark, recordMark } from '../src/domain/journal/marks.js';
 import { shortName } from '../src/domain/school/people.js';
 import { sendJoinSummary } from '../src/domain/notices/summaries.js';
-import { addDays, instantOf, isoWeekday, localDate } from '../src/domain/shared/calendar.js';
+import { addDays, instantOf, isLocalDate, isoWeekday, localDate } from '../src/domain/shared/calendar.js';
 import { type ChatMessage, FakeBotApi } from '../test/support/fake-bot-api.js';
 import { createTelegramWorld, type TestUser } from '../test/support/users.js';
+import { playQuarterEnd } from './demo-quarter.js';
 
-const { values } = parseArgs({ options: { students: { type: 'string', default: '120' } } });
+const { values } = parseArgs({ options: { students: { type: 'string', default: '120' }, date: { type: 'string' } } });
 const TOKEN = '123456789:DEMO_TOKEN_abcdefghijklmnopqrstuvwxyz';
 const TZ = 'Europe/Moscow';
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -49,9 +53,10 @@ class Clock {
   }
 }
 
-/** The next school day (Mon–Fri) from today, in the school's time zone. */
+/** The next school day (Mon–Fri) from `--date` or today, in the school's time zone. */
 function schoolDay(): string {
-  let d = localDate(new Date(), TZ);
+  if (values.date && !isLocalDate(values.date)) throw new Error(`--date: YYYY-MM-DD, not ${values.date}`);
+  let d = values.date ?? localDate(new Date(), TZ);
   while (isoWeekday(d) > 5) d = addDays(d, 1);
   return d;
 }
@@ -64,7 +69,7 @@ function transcript(title: string, messages: ChatMessage[]): void {
     let lines = m.content ? m.content.split('\n') : [`[${m.kind}]`];
     if (m.kind !== 'text' && m.content) lines.unshift(`[${m.kind}]`);
     // The privacy notice is long: the demo shows its beginning.
-    if (lines.length > 14) lines = [...lines.slice(0, 9), `… (ещё ${lines.length - 9} строк)`];
+    if (lines.length > 14 && lines[0]?.startsWith('🔒')) lines = [...lines.slice(0, 9), `… (ещё ${lines.length - 9} строк)`];
     out(`│ ${time} ${who}: ${lines[0]}`);
     for (const l of lines.slice(1)) out(`│           ${l}`);
     for (const row of m.buttons) out(`│           ${row.map((b) => `[ ${b} ]`).join(' ')}`);
@@ -237,6 +242,34 @@ async function main(): Promise<void> {
     const sent = await db.models.OutboxMessage.countDocuments({ status: 'sent' });
     const cancelled = await db.models.OutboxMessage.countDocuments({ status: 'cancelled' });
     out(`Outbox: отправлено ${sent}, закрыто без сообщения ${cancelled}; отметок «Ознакомлен»: ${await db.models.Acknowledgement.countDocuments({})}.`);
+    out();
+
+    // ── The end of the quarter: the period-mark window, the suggested marks, the families told ──
+    const quarter = await playQuarterEnd({
+      db,
+      clock,
+      deliver,
+      actor,
+      teacher,
+      families: [signer.user],
+      classId: String(picked.slot.classId),
+      className: cls?.name ?? '',
+      subjectName: lesson.subjectName,
+      students: picked.students,
+      morning: day,
+    });
+    const dm = (d: string) => d.split('-').reverse().join('.');
+    out(`═══ Конец четверти: ${dm(quarter.day)}, окно выставления четвертных ${dm(quarter.window.opensOn)} — ${dm(quarter.window.closesOn)} ═══`);
+    out(
+      `Четверть ${dm(quarter.period.startsOn)} — ${dm(quarter.period.endsOn)}: ${cls?.name} · ${lesson.subjectName} — уроков ${quarter.lessons}, ` +
+        `оценок ${quarter.marks}, пропусков ${quarter.absences} (записаны через журнал, каждый в свой день), плюс утро ${dm(day)}.`,
+    );
+    out();
+    for (const s of quarter.screens) transcript(`Экран учителя: ${s.title}`, [s.message]);
+    transcript(`${teacherPerson?.firstName} ${teacherPerson?.lastName} (учитель) — конец четверти`, teacher.chat().slice(quarter.from.get(teacher)));
+    transcript(`${signer.name} (родитель: ${signer.child}) — конец четверти`, signer.user.chat().slice(quarter.from.get(signer.user)));
+    const told = await db.models.OutboxMessage.countDocuments({ kind: 'periodMark', status: 'sent' });
+    out(`Четвертные отметки: сохранено ${await db.models.PeriodMark.countDocuments({ periodCode: quarter.period.code })}; родителям отправлено сообщений «🏁»: ${told}.`);
   } finally {
     await app.db.conn.dropDatabase().catch(() => undefined);
     await app.stop();

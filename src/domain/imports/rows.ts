@@ -85,7 +85,9 @@ export const studentRow = z
     parent2_phone: parentPhone,
     parent2_relation: parentRelation,
   })
-  .superRefine(requireParentId);
+  // Checked even when another cell of the row is bad, so one pass reports every bad cell of a row
+  // (issue 11); skipped only when a parent's code itself is bad (that is the one thing to fix).
+  .superRefine(requireParentId, { when: (p) => !p.issues.some((i) => /^parent\d_id$/.test(String(i.path?.[0]))) });
 
 export const staffRow = z.object({
   staff_id: id,
@@ -156,7 +158,7 @@ export const timetableRow = z
     if (row.valid_from && row.valid_to && row.valid_to < row.valid_from) {
       ctx.addIssue({ code: 'custom', path: ['valid_to'], message: 'import.errors.dateOrder', params: {} });
     }
-  });
+  }, { when: (p) => !p.issues.some((i) => ['valid_from', 'valid_to'].includes(String(i.path?.[0]))) });
 
 export const ROW_SCHEMAS = {
   students: studentRow,

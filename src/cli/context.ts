@@ -61,17 +61,51 @@ export function localeOf(ctx: Ctx, school?: { locale?: string | null }): Locale 
   if (ctx.lang) return ctx.lang;
   const fromSchool = langSchema.safeParse(school?.locale ?? ctx.schoolLocale);
   if (fromSchool.success) return fromSchool.data;
-  return (ctx.io.env['LANG'] ?? '').toLowerCase().startsWith('ru') ? 'ru' : 'en';
+  // The operator's language if their locale names one of ours; else the deployment's default
+  // (ru unless DEFAULT_LOCALE says otherwise) — as the school's output is, so one run speaks one
+  // language (issue 11: errors were English, the rest Russian, under LANG=C).
+  const env = ctx.io.env;
+  const named = (env['LC_ALL'] || env['LC_MESSAGES'] || env['LANG'] || '').toLowerCase().slice(0, 2);
+  const fromEnv = langSchema.safeParse(named);
+  if (fromEnv.success) return fromEnv.data;
+  const fallback = langSchema.safeParse(env['DEFAULT_LOCALE']);
+  return fallback.success ? fallback.data : 'ru';
 }
 
 export const printJson = (ctx: Ctx, value: unknown) => ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
 
 export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
-  try {
-    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError('cli.errors.badArgs', { message: error instanceof Error ? error.message : String(error) });
+  const all: Record<string, { type: 'string' | 'boolean'; short?: string }> = { ...GLOBAL_OPTIONS, ...options };
+  // `--grace-minutes -3`: node reads "-3" as an option ("argument is ambiguous"); a value that
+  // looks like a negative number is the option's value, checked (and refused) like any other.
+  const glued: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && all[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      glued.push(`${arg}=${next}`);
+      i++;
+    } else glued.push(arg);
   }
+  try {
+    return parseArgs({ args: glued, options: all, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageErrorOf(error);
+  }
+}
+
+/** node's parseArgs errors in the operator's language (its own messages are English only). */
+function usageErrorOf(error: unknown): UsageError {
+  const e = error as { code?: string; message?: string };
+  const option = /'(-{1,2}[^' ]+)/.exec(e.message ?? '')?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return new UsageError('cli.errors.unknownOption', { option });
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return new UsageError('cli.errors.optionValue', { option });
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const value = /'([^']*)'/.exec(e.message ?? '')?.[1] ?? '';
+    return new UsageError('cli.errors.unexpectedArg', { value });
+  }
+  return new UsageError('cli.errors.badArgs', { message: e.message ?? String(error) });
 }
 
 export function validate<T extends z.ZodType>(schema: T, values: unknown): z.infer<T> {
@@ -86,5 +120,5 @@ export function validate<T extends z.ZodType>(schema: T, values: unknown): z.inf
 
 /** A command that takes no positional arguments refuses the first one it is given. */
 export function noPositionals(positionals: string[]): void {
-  if (positionals.length > 0) throw new UsageError('cli.errors.badArgs', { message: `unexpected "${positionals[0]}"` });
+  if (positionals.length > 0) throw new UsageError('cli.errors.unexpectedArg', { value: positionals[0] });
 }

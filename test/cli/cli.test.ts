@@ -51,7 +51,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Result> 
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TSX, [ENTRY, ...args], {
       cwd: work,
-      env: { ...base, MONGODB_URI: uri, LANG: 'C', ...env },
+      env: { ...base, MONGODB_URI: uri, LANG: 'en_US.UTF-8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -79,7 +79,7 @@ describe('help and bad arguments', () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Usage: npm run cli -- <command>');
-    for (const command of ['school create', 'school list', 'school settings', 'import <kind> <file>', 'invite --school', 'seed:demo']) {
+    for (const command of ['school create', 'school list', 'school settings', 'import <kind> <file>', 'invite --school', 'seed:demo', 'year show']) {
       expect(top.stdout).toContain(command);
     }
     const imp = await cli(['import', '--help']);
@@ -110,7 +110,7 @@ describe('help and bad arguments', () => {
 
     const badOption = await cli(['school', 'create', '--name', 'X', '--timezone', 'Europe/Moscow', '--colour', 'red']);
     expect(badOption.code).toBe(2);
-    expect(badOption.stderr).toContain("Unknown option '--colour'");
+    expect(badOption.stderr).toContain('Unknown option --colour');
 
     const badZone = await cli(['school', 'create', '--name', 'X', '--timezone', 'Mars/Olympus']);
     expect(badZone.code).toBe(1);
@@ -123,6 +123,15 @@ describe('help and bad arguments', () => {
     const badSchool = await cli(['import', 'students', 'x.csv', '--school', 'nope']);
     expect(badSchool.code).toBe(2);
     expect(badSchool.stderr).toContain('Bad value for --school');
+
+    // Issue 11: with no language named (LANG=C) the errors speak the default, Russian, like the
+    // rest of the output; a negative number is a bad value, not "argument is ambiguous".
+    const russian = await cli(['school', 'create', '--name', 'X', '--timezone', 'Europe/Moscow', '--colour', 'red'], { LANG: 'C' });
+    expect(russian.stderr).toContain('Неизвестный параметр --colour');
+    const negative = await cli(['school', 'settings', '--school', '0123456789abcdef01234567', '--grace-minutes', '-3'], { LANG: 'C' });
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('Недопустимое значение --grace-minutes: «-3»');
+    expect(negative.stderr).not.toContain('ambiguous');
 
     const noSchool = await cli(['school', 'list', '--bogus']);
     expect(noSchool.code).toBe(2);

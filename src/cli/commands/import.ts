@@ -20,7 +20,7 @@ export async function importCommand(ctx: Ctx, args: string[]): Promise<number> {
   const kind: ImportKind | undefined = kindFromWord(kindWord);
   if (!kind) throw new UsageError('cli.errors.unknownKind', { kind: kindWord, kinds: KIND_NAMES.join(', ') });
   if (!file) throw new UsageError('cli.errors.missingOption', { option: 'file' });
-  if (extra) throw new UsageError('cli.errors.badArgs', { message: `unexpected "${extra}"` });
+  if (extra) throw new UsageError('cli.errors.unexpectedArg', { value: extra });
   const input = validate(z.object({ school: objectId }), values);
   let data: Buffer;
   try {

@@ -50,7 +50,7 @@ export async function inviteCommand(ctx: Ctx, args: string[]): Promise<number> {
     }),
     values,
   );
-  if (input.person && input.class) throw new UsageError('cli.errors.badArgs', { message: '--person and --class exclude each other' });
+  if (input.person && input.class) throw new UsageError('cli.errors.exclusive', { a: '--person', b: '--class' });
   if (input.class && input.role !== 'parent' && input.role !== 'student') {
     throw new UsageError('cli.errors.badOption', { option: 'role', value: input.role });
   }

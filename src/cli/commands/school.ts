@@ -17,7 +17,7 @@ export async function schoolCommand(ctx: Ctx, args: string[]): Promise<number> {
     ctx.io[sub || values.help ? 'out' : 'err'](`${t('cli.help.school')}\n`);
     return values.help ? 0 : 2;
   }
-  if (positionals.length > 1) throw new UsageError('cli.errors.badArgs', { message: `unexpected "${positionals[1]}"` });
+  if (positionals.length > 1) throw new UsageError('cli.errors.unexpectedArg', { value: positionals[1] });
   if (sub === 'list') return schoolList(ctx);
   if (sub === 'settings') return schoolSettings(ctx, values);
   if (sub !== 'create') throw new UsageError('cli.errors.unknownCommand', { command: `school ${sub}` });

@@ -136,7 +136,7 @@ function windowChangeOf(v: Record<string, string | boolean | undefined>): Window
   if (v.open) return { action: 'open', from: v.from as string | undefined, until: v.until as string | undefined };
   if (v.until) return { action: 'extend', until: String(v.until) };
   if (v.days) return { action: 'extendDays', days: Number(v.days) };
-  throw new UsageError('cli.errors.badArgs', { message: '--open, --until, --days, --close or --reset' });
+  throw new UsageError('cli.errors.oneOf', { options: '--open, --until, --days, --close, --reset' });
 }
 
 async function classIdOf(db: Db, schoolId: Types.ObjectId, name: string): Promise<string> {

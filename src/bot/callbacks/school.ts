@@ -23,6 +23,8 @@ export const profileCb = defineCallback('prof', { p: oid() });
 
 /** The admin's import preview: ok = import for real, no = discard; id = the pending import. */
 export const importCb = defineCallback('imp', { a: cbField.enumOf(['ok', 'no'] as const), id: oid() });
+/** "Send me the templates": the sample files of docs/import/, as documents (issue 11). */
+export const importTemplatesCb = defineCallback('imtpl', {});
 
 // /invite: p = parents, s = the student themself.
 export const INVITE_FAMILY = ['p', 's'] as const;

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { systemActor } from '../school/actor.js';
 import { DomainError } from '../shared/errors.js';
 import type { EntityCounts } from '../imports/common.js';
-import { COLUMNS, type ImportKind } from '../imports/kinds.js';
+import { COLUMNS, IMPORT_ORDER, type ImportKind } from '../imports/kinds.js';
 import { toCsv } from '../imports/parse.js';
 import { type ImportReport, importFile } from '../imports/index.js';
 import { createSchool, getSchool } from '../school/schools.js';
@@ -272,7 +272,6 @@ function phoneFor(parentId: string, seed: number): string {
 
 // ---------------------------------------------------------------------------------------------
 
-const IMPORT_ORDER: readonly ImportKind[] = ['staff', 'subjects', 'classes', 'students', 'groups', 'load', 'timetable'];
 
 export async function seedDemoSchool(db: Db, opts: SeedOptions): Promise<SeedResult> {
   const started = Date.now();

@@ -23,7 +23,7 @@ import { planStudents } from './students.js';
  * corrected file updates in place.
  */
 
-export { IMPORT_KINDS, type ImportKind, guessKind, kindFromWord } from './kinds.js';
+export { IMPORT_KINDS, IMPORT_ORDER, type ImportKind, guessKind, kindFromWord } from './kinds.js';
 export type { EntityCounts, RowError } from './common.js';
 
 export interface ImportInput {

@@ -6,6 +6,9 @@
 export const IMPORT_KINDS = ['students', 'staff', 'subjects', 'classes', 'groups', 'load', 'timetable'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
+/** The order a school loads its files in: each refers to codes the earlier ones created. */
+export const IMPORT_ORDER: readonly ImportKind[] = ['staff', 'subjects', 'classes', 'students', 'groups', 'load', 'timetable'];
+
 /** Kinds the deputy may load (R7); admin and secretary may load all (R5). */
 export const DEPUTY_KINDS: readonly ImportKind[] = ['subjects', 'classes', 'groups', 'load', 'timetable'];
 

@@ -116,6 +116,21 @@ describe('small things a first user notices (issue 11)', () => {
     expect(screen).toContain('не подключены к боту: 1');
   });
 
+  it('an admin is told that school files load by sending them, and gets the samples as files; an unknown file explains it', async () => {
+    const admin = t.world.user({ firstName: 'Ольга', languageCode: 'ru' });
+    await admin.send(`/start ${await invite(s.adminId, 'admin')}`);
+    await admin.send('/start');
+    expect(admin.lastText()).toContain('загружаются файлами: пришлите мне таблицу CSV или XLSX');
+    await admin.press('📄 Образцы файлов для загрузки');
+    const files = admin.sentDocuments().map((d) => d.filename);
+    expect(files).toEqual(['staff.csv', 'subjects.csv', 'classes.csv', 'students.csv', 'groups.csv', 'load.csv', 'timetable.csv']);
+    expect(admin.lastText()).toContain('Порядок загрузки: staff → subjects → classes → students → groups → load → timetable');
+    await admin.sendDocument('data.csv', Buffer.from('a;b;c\n1;2;3\n', 'utf8'), 'text/csv');
+    expect(admin.lastText()).toContain('пришлите сюда таблицу CSV или XLSX');
+    expect(admin.lastText()).not.toContain('docs/import');
+    expect(admin.buttons()).toContain('📄 Образцы файлов для загрузки');
+  });
+
   it('no keyboard the bot sent had an empty row (as requested, before Telegram tidies it)', () => {
     const markups = t.fake.calls
       .map((c) => c.params.reply_markup)

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import type { Actor } from '../../../domain/school/actor.js';
 import { AccessDenied, DomainError } from '../../../domain/shared/errors.js';
@@ -6,13 +9,14 @@ import {
   detectKind,
   type ImportKind,
   type ImportReport,
+  IMPORT_ORDER,
   importableKinds,
   importFile,
   kindFromWord,
 } from '../../../domain/imports/index.js';
 import { csvLine, MAX_FILE_BYTES } from '../../../domain/imports/parse.js';
 import { chunkLines, formatReport } from '../../../domain/imports/report.js';
-import { importCb } from '../../callbacks/school.js';
+import { importCb, importTemplatesCb } from '../../callbacks/school.js';
 import type { BotContext } from '../../context.js';
 
 /**
@@ -92,8 +96,31 @@ function requireActor(ctx: BotContext): Actor & { personId: NonNullable<Actor['p
   return actor as Actor & { personId: NonNullable<Actor['personId']> };
 }
 
+/** The folder of sample files shipped with the bot (the operator's copy of docs/import/). */
+const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'docs', 'import');
+
+/** One button: the templates as files (the admin has the bot, not the repository). */
+export const templatesButton = (ctx: BotContext) => new InlineKeyboard().text(ctx.t('import.bot.templatesButton'), importTemplatesCb.pack({}));
+
+/** Sends the sample file of each kind this person may load, in the order the school loads them. */
+async function sendTemplates(ctx: BotContext, actor: Actor): Promise<void> {
+  const kinds = importableKinds(actor);
+  for (const kind of IMPORT_ORDER.filter((k) => kinds.includes(k))) {
+    const data = await readFile(join(TEMPLATES_DIR, `${kind}.csv`));
+    await ctx.replyWithDocument(new InputFile(data, `${kind}.csv`), { caption: ctx.t(`import.kinds.${kind}`) });
+  }
+  await ctx.reply(ctx.t('import.bot.templatesSent', { order: IMPORT_ORDER.filter((k) => kinds.includes(k)).join(' → ') }));
+}
+
 export function importFeature() {
   const composer = new Composer<BotContext>();
+
+  composer.callbackQuery(importTemplatesCb.filter, async (ctx) => {
+    const actor = requireActor(ctx);
+    if (importableKinds(actor).length === 0) throw new AccessDenied();
+    await ctx.answerCallbackQuery();
+    await sendTemplates(ctx, actor);
+  });
 
   composer.on('message:document', async (ctx, next) => {
     const actor = ctx.actor;
@@ -117,7 +144,7 @@ export function importFeature() {
     }
     const kind = kindFromCaption(ctx.message.caption) ?? (await detectKind(data, name));
     if (!kind) {
-      await ctx.reply(ctx.t('import.bot.askKind', { kinds: importableKinds(actor).join(', ') }));
+      await ctx.reply(ctx.t('import.bot.askKind', { kinds: importableKinds(actor).join(', ') }), { reply_markup: templatesButton(ctx) });
       return;
     }
     if (!canImport(actor, kind)) {

@@ -4,7 +4,8 @@ import { AccessDenied } from '../../../domain/shared/errors.js';
 import { canInviteStaff } from '../../../domain/school/invites/create.js';
 import { redeemInvite } from '../../../domain/school/invites/redeem.js';
 import { hasConsent, listProfiles, switchProfile } from '../../../domain/school/people.js';
-import { menuCb, profileCb } from '../../callbacks/school.js';
+import { importTemplatesCb, menuCb, profileCb } from '../../callbacks/school.js';
+import { importableKinds } from '../../../domain/imports/index.js';
 import { schoolToday } from '../../../domain/journal/lessons.js';
 import { showTeacherDay } from '../journal/today.js';
 import { setChatCommands } from '../../commands.js';
@@ -84,6 +85,9 @@ export async function showRoleMenu(ctx: BotContext): Promise<void> {
   if (canInviteStaff(actor) || actor.classTeacherOf.size > 0) {
     kb.text(ctx.t('join.menu.invite'), menuCb.pack({ a: 'invite' })).row();
   }
+  // Whoever loads the school's data is told how (by sending the file here) and offered the samples.
+  const loads = importableKinds(actor).length > 0;
+  if (loads) kb.text(ctx.t('import.bot.templatesButton'), importTemplatesCb.pack({})).row();
   kb.text(ctx.t('join.menu.privacy'), menuCb.pack({ a: 'privacy' })).row();
   if (ctx.profiles.length > 1) kb.text(ctx.t('join.menu.profile'), menuCb.pack({ a: 'profile' })).row();
   const school = await ctx.deps.db.models.School.findById(actor.schoolId, { name: 1 }).lean();
@@ -93,6 +97,7 @@ export async function showRoleMenu(ctx: BotContext): Promise<void> {
     [
       ctx.t('start.known', { name: ctx.from?.first_name ?? '' }),
       ctx.t('join.menu.as', { roles: roles.join(', '), school: school?.name ?? '' }),
+      ...(loads ? ['', ctx.t('import.bot.menuHint')] : []),
     ].join('\n'),
     { parse_mode: 'HTML', reply_markup: kb },
   );

@@ -1,35 +1,21 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo } from '../../src/db/connection.js';
 import { createDb, type Db } from '../../src/db/index.js';
+import { runCliProcess } from '../support/cli-process.js';
 import { testMongoUri } from '../support/db.js';
 
 /** `npm run cli -- year …` as an operator runs it (a separate process against a test database): the calendar (R5, R15). */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let uri: string;
 let conn: Connection;
 let db: Db;
 let work: string;
 let school: string;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: uri, LANG: 'C' };
-  for (const name of ['BOT_TOKEN', 'BOT_USERNAME', 'TELEGRAM_API_ROOT', 'DATA_DIR']) delete env[name];
-  return new Promise((done, fail) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'index.ts'), ...args], { cwd: work, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliProcess(uri, work, args);
 
 beforeAll(async () => {
   uri = testMongoUri('cli_year');
@@ -45,6 +31,9 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+// Each test spawns several CLI processes (1–3 s each, more on a loaded machine).
+const SLOW = 120_000;
+
 describe('year: the school calendar from the command line', () => {
   it('shows the year a new school starts with: four quarters, the year, three holidays', async () => {
     const r = await cli(['year', 'show', '--school', school, '--json']);
@@ -52,7 +41,7 @@ describe('year: the school calendar from the command line', () => {
     const year = JSON.parse(r.stdout);
     expect(year.periods.map((p: { code: string }) => p.code)).toEqual(['q1', 'q2', 'q3', 'q4', 'year']);
     expect(year.holidays).toHaveLength(3);
-  });
+  }, SLOW);
 
   it('halves for grades 10–11 and quarters for 1–9 (R15), validated as a whole and audited', async () => {
     const y = JSON.parse((await cli(['year', 'show', '--school', school, '--json'])).stdout);
@@ -74,7 +63,7 @@ describe('year: the school calendar from the command line', () => {
     const doc = await db.models.AcademicYear.findOne({ schoolId: school }).lean();
     expect(doc?.periods.map((p) => p.code).sort()).toEqual(['h1', 'q1', 'q2', 'q3', 'q4', 'year']);
     expect(await db.models.AuditEntry.countDocuments({ schoolId: school, action: 'year.calendar' })).toBe(5);
-  });
+  }, SLOW);
 
   it('loads a calendar file all-or-nothing: a bad row is named and nothing changes', async () => {
     const y = JSON.parse((await cli(['year', 'show', '--school', school, '--json'])).stdout);
@@ -90,7 +79,7 @@ describe('year: the school calendar from the command line', () => {
     expect(ok.stdout).toContain('Изменений: 2');
     const doc = await db.models.AcademicYear.findOne({ schoolId: school }).lean();
     expect(doc?.holidays.map((h) => h.name)).toContain('Доп. каникулы');
-  });
+  }, SLOW);
 
   it('opens the quarter mark window early (R15) and refuses a window that closes before it opens', async () => {
     const y = JSON.parse((await cli(['year', 'show', '--school', school, '--json'])).stdout);
@@ -101,5 +90,5 @@ describe('year: the school calendar from the command line', () => {
     const back = await cli(['year', 'window', '--school', school, '--period', 'q1', '--open', '--from', q1.endsOn, '--until', q1.startsOn]);
     expect(back.code).toBe(1);
     expect(back.stderr).toContain('не может закрываться');
-  });
+  }, SLOW);
 });

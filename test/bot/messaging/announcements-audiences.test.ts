@@ -95,7 +95,7 @@ describe('announcements of the deputy and the admin', () => {
   it('the deputy announces to a grade level: both 5th classes, not the 6th', async () => {
     const TEXT = 'Экскурсия пятых классов в пятницу.';
     await deputy.send('/announce');
-    expect(commandsFor(['deputy'])).toEqual(['start', 'journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'privacy', 'language', 'help']);
+    expect(commandsFor(['deputy'])).toEqual(['start', 'journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'newyear', 'privacy', 'language', 'help']);
     expect(deputy.buttons()).toEqual(['Классу', 'Параллели', 'Всей школе', 'Отмена']);
     await deputy.press('Параллели');
     expect(deputy.buttons()).toEqual(['5-е классы', '6-е классы', 'Отмена']);

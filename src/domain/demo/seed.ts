@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { systemActor } from '../school/actor.js';
 import { DomainError } from '../shared/errors.js';
 import type { EntityCounts } from '../imports/common.js';
-import { COLUMNS, IMPORT_ORDER, type ImportKind } from '../imports/kinds.js';
+import { COLUMNS, IMPORT_ORDER } from '../imports/kinds.js';
 import { toCsv } from '../imports/parse.js';
 import { type ImportReport, importFile } from '../imports/index.js';
 import { createSchool, getSchool } from '../school/schools.js';

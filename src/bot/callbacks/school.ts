@@ -45,12 +45,6 @@ export const inviteOutstandingCb = defineCallback('invo', { c: scopeField(), n: 
 /** "Revoke this one?" and its "Yes": the invite, plus the list (scope, page) to come back to. */
 export const inviteRevokeAskCb = defineCallback('invr', { i: oid(), c: scopeField(), n: pageField() });
 export const inviteRevokeCb = defineCallback('invy', { i: oid(), c: scopeField(), n: pageField() });
-
-/** The admin changes a period's mark window for the whole school from /calendar (R15). */
-export const calendarWindowCb = defineCallback('calw', {
-  p: z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/),
-  a: cbField.enumOf(['open', 'week', 'close'] as const),
-});
 /**
  * Moving a connected person to a new phone (issue 11): "Re-bind …?" and its "Yes". The role is
  * the one the person's invite carries (p = parent, s = student, t = their staff role).
@@ -59,3 +53,9 @@ export const REBIND_ROLES = ['p', 's', 't'] as const;
 export const inviteRebindAskCb = defineCallback('invb', { p: oid(), r: cbField.enumOf(REBIND_ROLES) });
 export const inviteRebindCb = defineCallback('invbc', { p: oid(), r: cbField.enumOf(REBIND_ROLES) });
 export const inviteRebindNoCb = defineCallback('invbn', {});
+
+/** The admin changes a period's mark window for the whole school from /calendar (R15). */
+export const calendarWindowCb = defineCallback('calw', {
+  p: z.string().regex(/^(q[1-4]|h[12]|t[1-3]|year)$/),
+  a: cbField.enumOf(['open', 'week', 'close'] as const),
+});

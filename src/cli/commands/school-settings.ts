@@ -12,6 +12,8 @@ export const SETTINGS_OPTIONS = {
   'grace-minutes': { type: 'string' },
   'quiet-hours': { type: 'string' },
   'invite-ttl-days': { type: 'string' },
+  'round-from': { type: 'string' },
+  'min-marks': { type: 'string' },
 } as const;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
@@ -31,6 +33,8 @@ export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>):
         .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/)
         .optional(),
       'invite-ttl-days': int(1, 365),
+      'round-from': z.coerce.number().min(0.1).max(0.9).optional(),
+      'min-marks': int(0, 20),
     }),
     values,
   );
@@ -44,6 +48,12 @@ export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>):
       markGraceMinutes: input['grace-minutes'],
       quietHours: from && to ? { from, to } : undefined,
       inviteTtlDays: input['invite-ttl-days'],
+      assessment:
+        input['round-from'] !== undefined || input['min-marks'] !== undefined
+          ? Object.fromEntries(
+              Object.entries({ roundFrom: input['round-from'], minMarks: input['min-marks'] }).filter(([, v]) => v !== undefined),
+            )
+          : undefined,
     }).filter(([, v]) => v !== undefined),
   );
   return withDb(ctx, async (db, d) => {
@@ -65,6 +75,7 @@ export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>):
       settings.inviteTtlDays === undefined
         ? st('cli.out.settings.inviteTtlDefault')
         : st('cli.out.settings.inviteTtlDays', { n: settings.inviteTtlDays }),
+      st('cli.out.settings.assessment', settings.assessment),
     ];
     if (Object.keys(patch).length > 0) lines.push(changed.length ? st('cli.out.settingsChanged', { n: changed.length }) : st('cli.out.settingsUnchanged'));
     ctx.io.out(`${lines.join('\n')}\n`);

@@ -77,8 +77,7 @@ export interface PeriodSheet {
 
 export async function assessmentRuleOf(db: Db, schoolId: Id): Promise<AssessmentRule> {
   const school = await cachedSchool(db, schoolId);
-  const a = (school?.settings as { assessment?: Partial<AssessmentRule> | null } | undefined)?.assessment;
-  return { roundFrom: a?.roundFrom ?? DEFAULT_ASSESSMENT.roundFrom, minMarks: a?.minMarks ?? DEFAULT_ASSESSMENT.minMarks };
+  return school ? settingsOf(school).assessment : DEFAULT_ASSESSMENT;
 }
 
 interface Context {

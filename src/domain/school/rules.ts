@@ -29,6 +29,8 @@ export const schoolSettingsPatch = z
     markGraceMinutes: z.number().int().min(0).max(60),
     quietHours: z.object({ from: hhmm, to: hhmm }),
     inviteTtlDays: z.number().int().min(1).max(365),
+    /** R17: the assessment rule that suggests period marks (journal/assessment.ts). */
+    assessment: z.object({ roundFrom: z.number().min(0.1).max(0.9), minMarks: z.number().int().min(0).max(20) }).partial(),
   })
   .partial()
   .strict();
@@ -43,6 +45,8 @@ export interface SchoolSettingsView {
   quietHours: { from: string; to: string };
   /** Unset: INVITE_TTL_DAYS, else 14. */
   inviteTtlDays?: number;
+  /** R17: rounding threshold and the minimum number of marks to assess. */
+  assessment: { roundFrom: number; minMarks: number };
 }
 
 /** Stored settings, as far as they are set (older or partial documents). */
@@ -54,6 +58,7 @@ export interface StoredSettings {
   markGraceMinutes?: number | null;
   quietHours?: { from?: string | null; to?: string | null } | null;
   inviteTtlDays?: number | null;
+  assessment?: { roundFrom?: number | null; minMarks?: number | null } | null;
 }
 
 /** The school's rules with the regulation defaults filled in (one place for the defaults). */
@@ -67,6 +72,7 @@ export function settingsOf(school: { settings?: StoredSettings | null }): School
     markGraceMinutes: s.markGraceMinutes ?? 5,
     quietHours: { from: s.quietHours?.from ?? '21:00', to: s.quietHours?.to ?? '08:00' },
     ...(typeof s.inviteTtlDays === 'number' ? { inviteTtlDays: s.inviteTtlDays } : {}),
+    assessment: { roundFrom: s.assessment?.roundFrom ?? 0.5, minMarks: s.assessment?.minMarks ?? 3 },
   };
 }
 
@@ -89,7 +95,10 @@ export async function updateSchoolSettings(
   const before = settingsOf(school);
   const set: Record<string, unknown> = {};
   const changed: string[] = [];
-  for (const [key, value] of Object.entries(parsed.data)) {
+  const patch: Record<string, unknown> = { ...parsed.data };
+  // A part of the assessment rule keeps the other part as it was.
+  if (parsed.data.assessment) patch.assessment = { ...before.assessment, ...parsed.data.assessment };
+  for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     if (JSON.stringify(before[key as keyof SchoolSettingsView]) === JSON.stringify(value)) continue;
     set[`settings.${key}`] = value;
@@ -97,7 +106,7 @@ export async function updateSchoolSettings(
   }
   if (changed.length === 0) return { settings: before, changed };
   await db.models.School.updateOne({ _id: actor.schoolId }, { $set: set });
-  const after = { ...before, ...parsed.data };
+  const after = { ...before, ...patch } as SchoolSettingsView;
   await appendAudit(db, actor, now, {
     action: 'school.settings',
     entity: { type: 'School', id: actor.schoolId },

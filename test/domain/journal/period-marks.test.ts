@@ -5,6 +5,7 @@ import { createDb, type Db } from '../../../src/db/index.js';
 import { acceptSuggestions, type PeriodRef, periodMarkSheet, setPeriodMarks } from '../../../src/domain/journal/period-marks.js';
 import type { Actor } from '../../../src/domain/school/actor.js';
 import { changeMarkWindow, markWindowOf } from '../../../src/domain/school/mark-windows.js';
+import { updateSchoolSettings } from '../../../src/domain/school/rules.js';
 import { AccessDenied, DomainError } from '../../../src/domain/shared/errors.js';
 import { testMongoUri } from '../../support/db.js';
 import { actorFor, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
@@ -117,6 +118,19 @@ describe('period marks (R15–R17, R7)', () => {
     expect(s2).toMatchObject({ average: 3.67, marks: 3, suggested: '4' });
     expect(s3?.suggested).toBeUndefined();
     expect(sheet.rows).toHaveLength(30);
+  });
+
+  it('the school changes its assessment rule (R17): with a threshold of 0.7, 3.67 is suggested as a 3', async () => {
+    await updateSchoolSettings(db, admin, { assessment: { roundFrom: 0.7 } }, at('2026-12-23'));
+    try {
+      const sheet = await periodMarkSheet(db, teacher, q2, at('2026-12-23'));
+      expect(sheet.rows[2]).toMatchObject({ average: 3.67, suggested: '3' });
+      expect(sheet.rows[0]).toMatchObject({ average: 4, suggested: '4' });
+    } finally {
+      await updateSchoolSettings(db, admin, { assessment: { roundFrom: 0.5 } }, at('2026-12-23'));
+    }
+    const school = await db.models.School.findById(f.schoolId).lean();
+    expect(school?.settings?.assessment).toMatchObject({ roundFrom: 0.5, minMarks: 3 });
   });
 
   it('before the window a teacher is refused with the dates and who can help', async () => {

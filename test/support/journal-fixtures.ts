@@ -157,3 +157,27 @@ export async function lessonOn(db: Db, f: JournalFixture, slotIds: Id[], date: s
 }
 
 export const newId = () => new Types.ObjectId();
+
+/**
+ * The school's 2026/2027 year (1 Sep – 31 May) with q1 (1 Sep – 26 Oct), q2 (5 Nov – `q2EndsOn`) and
+ * the year itself; `holidays` as given. Returns its id.
+ */
+export async function addSchoolYear(
+  db: Db,
+  f: Pick<JournalFixture, 'schoolId'>,
+  opts: { q2EndsOn?: string; holidays?: Array<{ name: string; startsOn: string; endsOn: string }> } = {},
+): Promise<Id> {
+  const year = await db.models.AcademicYear.create({
+    schoolId: f.schoolId,
+    name: '2026/2027',
+    startsOn: '2026-09-01',
+    endsOn: '2027-05-31',
+    periods: [
+      { code: 'q1', kind: 'quarter', startsOn: '2026-09-01', endsOn: '2026-10-26' },
+      { code: 'q2', kind: 'quarter', startsOn: '2026-11-05', endsOn: opts.q2EndsOn ?? '2026-12-28' },
+      { code: 'year', kind: 'year', startsOn: '2026-09-01', endsOn: '2027-05-31' },
+    ],
+    holidays: opts.holidays ?? [],
+  });
+  return year._id;
+}

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/db/index.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';
-import { buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
+import { addSchoolYear, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 import type { TestUser } from '../../support/users.js';
 import { waitFor } from '../../support/wait.js';
 import { bind } from '../../notify/world.js';
@@ -44,17 +44,7 @@ async function mark(student: number, date: string, value: 2 | 3 | 4 | 5) {
 beforeAll(async () => {
   t = await createTestApp({ jobs: true });
   f = await buildJournalSchool(db(), { students7: 4, students8: 2 });
-  await db().models.AcademicYear.create({
-    schoolId: f.schoolId,
-    name: '2026/2027',
-    startsOn: '2026-09-01',
-    endsOn: '2027-05-31',
-    periods: [
-      { code: 'q1', kind: 'quarter', startsOn: '2026-09-01', endsOn: '2026-10-26' },
-      { code: 'q2', kind: 'quarter', startsOn: '2026-11-05', endsOn: '2026-11-29' },
-      { code: 'year', kind: 'year', startsOn: '2026-09-01', endsOn: '2027-05-31' },
-    ],
-  });
+  await addSchoolYear(db(), f, { q2EndsOn: '2026-11-29' });
   for (const [d, v] of [['2026-11-09', 5], ['2026-11-10', 4], ['2026-11-11', 5]] as const) await mark(0, d, v);
   for (const [d, v] of [['2026-11-09', 3], ['2026-11-10', 3], ['2026-11-11', 4]] as const) await mark(1, d, v);
   const boundAt = new Date('2026-11-01T09:00:00Z');

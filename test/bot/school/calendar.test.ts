@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/db/index.js';
 import { createTestApp, type TestApp } from '../../support/harness.js';
-import { buildJournalSchool, type JournalFixture } from '../../support/journal-fixtures.js';
+import { addSchoolYear, buildJournalSchool, type JournalFixture } from '../../support/journal-fixtures.js';
 import type { TestUser } from '../../support/users.js';
 import { bind } from '../../notify/world.js';
 
@@ -15,18 +15,7 @@ const db = (): Db => t.app.db;
 beforeAll(async () => {
   t = await createTestApp();
   f = await buildJournalSchool(db(), { students7: 2, students8: 2 });
-  await db().models.AcademicYear.create({
-    schoolId: f.schoolId,
-    name: '2026/2027',
-    startsOn: '2026-09-01',
-    endsOn: '2027-05-31',
-    periods: [
-      { code: 'q1', kind: 'quarter', startsOn: '2026-09-01', endsOn: '2026-10-26' },
-      { code: 'q2', kind: 'quarter', startsOn: '2026-11-05', endsOn: '2026-12-28' },
-      { code: 'year', kind: 'year', startsOn: '2026-09-01', endsOn: '2027-05-31' },
-    ],
-    holidays: [{ name: 'Осенние каникулы', startsOn: '2026-10-27', endsOn: '2026-11-04' }],
-  });
+  await addSchoolYear(db(), f, { holidays: [{ name: 'Осенние каникулы', startsOn: '2026-10-27', endsOn: '2026-11-04' }] });
   const boundAt = new Date('2026-11-01T09:00:00Z');
   admin = t.world.user({ firstName: 'Ольга', languageCode: 'ru' });
   teacher = t.world.user({ firstName: 'Анна', languageCode: 'ru' });

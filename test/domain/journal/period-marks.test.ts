@@ -8,7 +8,7 @@ import { changeMarkWindow, markWindowOf } from '../../../src/domain/school/mark-
 import { updateSchoolSettings } from '../../../src/domain/school/rules.js';
 import { AccessDenied, DomainError } from '../../../src/domain/shared/errors.js';
 import { testMongoUri } from '../../support/db.js';
-import { actorFor, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
+import { actorFor, addSchoolYear, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 
 // Moscow noon of a date.
 const at = (date: string) => new Date(`${date}T09:00:00Z`);
@@ -65,18 +65,7 @@ beforeAll(async () => {
   conn = await connectMongo(testMongoUri('period_marks'));
   db = await createDb(conn);
   f = await buildJournalSchool(db, { students8: 3 });
-  const year = await db.models.AcademicYear.create({
-    schoolId: f.schoolId,
-    name: '2026/2027',
-    startsOn: '2026-09-01',
-    endsOn: '2027-05-31',
-    periods: [
-      { code: 'q1', kind: 'quarter', startsOn: '2026-09-01', endsOn: '2026-10-26' },
-      { code: 'q2', kind: 'quarter', startsOn: '2026-11-05', endsOn: '2026-12-28' },
-      { code: 'year', kind: 'year', startsOn: '2026-09-01', endsOn: '2027-05-31' },
-    ],
-  });
-  yearId = year._id;
+  yearId = await addSchoolYear(db, f);
   teacher = await actorFor(db, f.teacherId);
   other = await actorFor(db, f.otherTeacherId);
   deputy = await actorFor(db, f.deputyId);

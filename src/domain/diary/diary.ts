@@ -135,8 +135,9 @@ async function daysOf(db: Db, o: Opened, dates: string[]): Promise<DiaryDay[]> {
   const first = dates[0] as string;
   const last = dates[dates.length - 1] as string;
   const [slots, lessons] = await Promise.all([
+    // Draft slots (the next year's timetable before the deputy confirms it) are not the timetable yet.
     db.models.TimetableSlot.find(
-      { schoolId: o.schoolId, classId: o.classId },
+      { schoolId: o.schoolId, classId: o.classId, draft: { $ne: true } },
       { groupId: 1, subjectId: 1, weekday: 1, lessonNo: 1, room: 1, validFrom: 1, validTo: 1 },
     ).lean(),
     db.models.Lesson.find(

@@ -10,7 +10,7 @@ import { setPeriodMarks } from '../../../src/domain/journal/period-marks.js';
 import { systemActor } from '../../../src/domain/school/actor.js';
 import { closeYear, closingReport, confirmTimetable, yearToClose } from '../../../src/domain/year/close.js';
 import { setOutcome } from '../../../src/domain/year/outcomes.js';
-import { diaryMarks } from '../../../src/domain/diary/diary.js';
+import { diaryMarks, diaryTimetable } from '../../../src/domain/diary/diary.js';
 import { acceptConsent } from '../../../src/domain/school/people.js';
 import { testMongoUri } from '../../support/db.js';
 import { refusal } from '../../support/refusal.js';
@@ -193,11 +193,20 @@ describe('closing the year (R5, R30)', () => {
     const before = await lessonsForClass(a.db, deputy, String(a.f.class7.id), '2027-09-01', FIRST_DAY);
     expect(before.lessons).toHaveLength(0);
     expect(before.className).toBe('8Б');
+    // The family's timetable does not show the drafts either.
+    const child = a.f.class7.studentIds[1];
+    const parentId = (await a.db.models.Person.create({ schoolId: a.f.schoolId, externalId: 'p-7b-2', lastName: 'Родителева', firstName: 'Анна', roles: ['parent'] }))._id;
+    await a.db.models.Guardianship.create({ schoolId: a.f.schoolId, parentId, studentId: child, relation: 'mother' });
+    const parent = await actorFor(a.db, parentId);
+    await acceptConsent(a.db, parent, FIRST_DAY);
+    expect((await diaryTimetable(a.db, parent, String(child), FIRST_DAY, 'today')).days[0]?.lessons).toHaveLength(0);
     const teacher = await actorFor(a.db, a.f.teacherId);
     expect(await refusal(confirmTimetable(a.db, teacher, FIRST_DAY))).toBe('errors.forbidden');
     expect(await confirmTimetable(a.db, deputy, FIRST_DAY)).toEqual({ confirmed: 18 });
     const after = await lessonsForClass(a.db, deputy, String(a.f.class7.id), '2027-09-01', FIRST_DAY);
     expect(after.lessons.map((l) => l.subjectName).sort()).toEqual(['Математика', 'Русский язык']);
+    const confirmed = await diaryTimetable(a.db, parent, String(child), FIRST_DAY, 'today');
+    expect(confirmed.days[0]?.lessons.map((l) => l.subject).sort()).toEqual(['Математика', 'Русский язык']);
   });
 
   it('a run killed after step (b) resumes to the same end state as an uninterrupted one', async () => {

@@ -178,7 +178,11 @@ async function periodFacts(db: Db, c: Context, studentIds: Id[], span: { startsO
 
 /** The teacher's period-mark screen for a class or group × subject (R17). */
 export async function periodMarkSheet(db: Db, actor: Actor, ref: PeriodRef, now: Date): Promise<PeriodSheet> {
-  const c = await contextOf(db, actor, ref, now);
+  return sheetOf(db, await contextOf(db, actor, ref, now));
+}
+
+async function sheetOf(db: Db, c: Context): Promise<PeriodSheet> {
+  const { ref } = c;
   const roster = await rosterOf(db, c);
   const ids = roster.map((s) => s.id);
   const isYear = c.period.kind === 'year';
@@ -270,7 +274,8 @@ export async function setPeriodMarks(
   if (c.reasonRequired && !reason) throw new DomainError('periodMarks.reasonRequired');
   const assessment: Assessment = c.subject.assessment === 'passfail' ? 'passfail' : 'marks';
   const parsed = entries.map((e) => ({ studentId: e.studentId, value: parsePeriodValue(e.value, assessment) }));
-  const sheet = await periodMarkSheet(db, actor, ref, now);
+  // The same context: the sheet is not read and checked a second time.
+  const sheet = await sheetOf(db, c);
   const rowOf = new Map(sheet.rows.map((r) => [r.studentId, r]));
   for (const e of parsed) if (!rowOf.has(e.studentId)) throw new AccessDenied();
   if (c.edit === 'deputy' && parsed.some((e) => rowOf.get(e.studentId)?.value !== undefined)) {

@@ -8,6 +8,7 @@ import { changeMarkWindow, markWindowOf } from '../../../src/domain/school/mark-
 import { updateSchoolSettings } from '../../../src/domain/school/rules.js';
 import { AccessDenied, DomainError } from '../../../src/domain/shared/errors.js';
 import { testMongoUri } from '../../support/db.js';
+import { refusal } from '../../support/refusal.js';
 import { actorFor, addSchoolYear, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 
 // Moscow noon of a date.
@@ -22,15 +23,6 @@ let admin: Actor;
 let yearId: Types.ObjectId;
 let q2: PeriodRef;
 
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e.key;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** A current mark as the journal stores it (value, the kind's weight at the time). */
 async function mark(student: number, date: string, value: 2 | 3 | 4 | 5, weight = 1) {

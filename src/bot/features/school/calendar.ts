@@ -1,7 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { currentYear } from '../../../domain/school/academic-year.js';
 import { isAdmin, readsWholeSchool } from '../../../domain/school/access.js';
-import { type CalendarChange, editCalendar, parseGrades, toIsoDate } from '../../../domain/school/calendar-edit.js';
+import { type CalendarChange, calendarChange, editCalendar, parseGrades, toIsoDate } from '../../../domain/school/calendar-edit.js';
 import { changeMarkWindow, markWindowOf, windowState } from '../../../domain/school/mark-windows.js';
 import { settingsOf, todayOf } from '../../../domain/school/rules.js';
 import { fullDate } from '../../../domain/shared/calendar.js';
@@ -85,7 +85,7 @@ async function changeByLine(ctx: BotContext, args: string): Promise<void> {
   const year = school && (await currentYear(ctx.deps.db, actor.schoolId, todayOf({ timezone: school.timezone }, ctx.deps.now()), { orUpcoming: true }));
   if (!year) throw new AccessDenied();
   const change = parseCalendarLine(args);
-  const parsed = (await import('../../../domain/school/calendar-edit.js')).calendarChange.safeParse(change);
+  const parsed = calendarChange.safeParse(change);
   if (!parsed.success) throw new DomainError('calendar.badLine');
   const res = await editCalendar(ctx.deps.db, actor, { yearId: year.id, changes: [parsed.data] }, ctx.deps.now());
   await showCalendar(ctx, ctx.t(res.changed ? 'calendar.changed' : 'calendar.unchanged'));

@@ -1,0 +1,58 @@
+/** Calls to /app/api with Telegram's init data (`Authorization: tma <initData>`); errors carry the server's localized message. */
+import { t } from './i18n.js';
+import { initData } from './tg.js';
+import type { ApiErrorBody } from './types.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE = '/app/api';
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${BASE}${path}`, {
+      method: init.method ?? 'GET',
+      headers: {
+        Authorization: `tma ${initData()}`,
+        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', t('errors.network'));
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const err = (body ?? {}) as Partial<ApiErrorBody>;
+    const message = typeof err.message === 'string' && err.message ? err.message : t('errors.server', { status: res.status });
+    throw new ApiError(res.status, typeof err.error === 'string' ? err.error : 'http', message);
+  }
+  return body as T;
+}
+
+export function query(params: Record<string, string | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) q.set(key, value);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** A key the server uses to store one mark once however often the button is pressed. */
+export function clientKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}

@@ -6,6 +6,8 @@ import type { BotContext, BotDeps } from './bot/context.js';
 import { InFlight } from './bot/in-flight.js';
 import { type CreateBotOptions, createBot } from './bot/index.js';
 import { type Runtime, startPolling, startWebhook } from './bot/runtime.js';
+import { startWebServer, type WebServer } from './web/server.js';
+import { webhookHandler } from './web/webhook.js';
 import { type Config, LOCALES, type Locale } from './config.js';
 import { connectMongo } from './db/connection.js';
 import { createDb, type Db } from './db/index.js';
@@ -29,6 +31,11 @@ export interface AppOptions extends CreateBotOptions {
   jobs?: boolean;
   /** Run the notification delivery worker in this process (default: as `jobs`). */
   delivery?: boolean;
+  /**
+   * The web server (webhook + Mini App, src/web/server.ts): started with the runtime by default;
+   * `false` never, an address to start it even without the runtime (tests pass port 0).
+   */
+  web?: boolean | { host: string; port: number };
 }
 
 export interface App {
@@ -41,6 +48,8 @@ export interface App {
   /** Sends the outbox to Telegram (src/notify/delivery.ts); started with the app unless `delivery: false`. */
   delivery: DeliveryWorker;
   mongo: { uri: string; kind: string };
+  /** The web server once started (see AppOptions.web). */
+  web?: WebServer;
   start(): Promise<void>;
   /** Graceful: stop updates, let handlers in flight finish, stop jobs, close the database. Safe twice. */
   stop(): Promise<void>;
@@ -106,7 +115,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let runtime: Runtime | undefined;
   let stopping: Promise<void> | undefined;
-  return {
+  const webWanted = opts.web !== false && (opts.runtime !== false || opts.web !== undefined);
+  const startWeb = async () => {
+    const { url, secret } = config.webhook;
+    const webhook = config.mode === 'webhook' && url && secret ? webhookHandler(bot, { url, secret, db, logger }) : undefined;
+    const listen = typeof opts.web === 'object' ? opts.web : undefined;
+    app.web = await startWebServer(deps, { webhook, listen });
+  };
+  const app: App = {
     config,
     logger,
     db,
@@ -121,14 +137,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await setDefaultCommands(bot.api, translators, config.defaultLocale);
       if (opts.jobs !== false) await startScheduler(agenda);
       if (opts.delivery ?? opts.jobs !== false) delivery.start();
+      // The web server listens before the webhook is registered, so Telegram's first post finds it.
+      if (webWanted) await startWeb();
       if (opts.runtime === false) return;
-      runtime =
-        config.mode === 'webhook' ? await startWebhook(bot, config, db, logger) : await startPolling(bot, logger);
+      runtime = config.mode === 'webhook' ? await startWebhook(bot, config, logger) : await startPolling(bot, logger);
     },
     stop() {
       stopping ??= (async () => {
         logger.info('Shutting down');
         await runtime?.stop();
+        // Stops accepting; the requests and webhook updates in flight finish first.
+        await app.web?.stop();
         // Handlers already running finish before jobs and the database go away.
         await inFlight.idle();
         await delivery.stop();
@@ -139,6 +158,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return stopping;
     },
   };
+  return app;
 }
 
 async function runAll(steps: Array<() => Promise<void>>): Promise<void> {

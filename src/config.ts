@@ -34,8 +34,13 @@ const schema = z
     WEBHOOK_SECRET: optionalString(
       z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'expected 16–256 characters of A-Z, a-z, 0-9, _ and -'),
     ),
-    WEBHOOK_HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
-    WEBHOOK_PORT: intIn(1, 65535, 8080),
+    // Older names of WEB_HOST / WEB_PORT, still read when the new ones are not set.
+    WEBHOOK_HOST: optionalString(z.string()),
+    WEBHOOK_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).optional()),
+    WEB_HOST: optionalString(z.string()),
+    WEB_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+    WEBAPP_URL: optionalString(z.url({ protocol: /^https$/, message: 'expected the public https:// URL of /app/' })),
+    WEBAPP_INIT_DATA_MAX_AGE: intIn(60, 30 * 86_400, 86_400),
     BOT_USERNAME: optionalString(
       z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, 'expected the bot\'s username, e.g. school_journal_bot'),
     ),
@@ -81,7 +86,21 @@ export interface Config {
   env: Env['NODE_ENV'];
   botToken: string;
   mode: Env['BOT_MODE'];
-  webhook: { url?: string; secret?: string; host: string; port: number };
+  webhook: { url?: string; secret?: string };
+  /**
+   * The one web server (src/web/server.ts): the webhook in webhook mode and the Mini App under
+   * /app/. WEB_HOST/WEB_PORT (or the older WEBHOOK_HOST/WEBHOOK_PORT); the host defaults to
+   * 0.0.0.0 in webhook mode (Telegram must reach it, usually through a reverse proxy) and to
+   * 127.0.0.1 in polling mode.
+   */
+  web: {
+    host: string;
+    port: number;
+    /** WEBAPP_URL: the public https URL of /app/; when set, the bot offers the Mini App. */
+    appUrl?: string;
+    /** How old Telegram's init data may be, in seconds (WEBAPP_INIT_DATA_MAX_AGE, default 24 h). */
+    initDataMaxAgeSeconds: number;
+  };
   /** The bot's @username for invite links printed without asking Telegram (the CLI); else getMe. */
   botUsername?: string;
   telegramApiRoot?: string;
@@ -118,7 +137,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     botToken: e.BOT_TOKEN,
     mode: e.BOT_MODE,
-    webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, host: e.WEBHOOK_HOST, port: e.WEBHOOK_PORT },
+    webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET },
+    web: {
+      host: e.WEB_HOST ?? e.WEBHOOK_HOST ?? (e.BOT_MODE === 'webhook' ? '0.0.0.0' : '127.0.0.1'),
+      port: e.WEB_PORT ?? e.WEBHOOK_PORT ?? 8080,
+      appUrl: e.WEBAPP_URL,
+      initDataMaxAgeSeconds: e.WEBAPP_INIT_DATA_MAX_AGE,
+    },
     botUsername: e.BOT_USERNAME?.replace(/^@/, ''),
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     mongoUri: e.MONGODB_URI,

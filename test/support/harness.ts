@@ -34,7 +34,15 @@ export interface TestApp {
  * Each call gets a fresh database. Jobs are not started unless asked (tests run them explicitly).
  */
 export async function createTestApp(
-  opts: { env?: Record<string, string>; jobs?: boolean; clock?: TestClock } = {},
+  opts: {
+    env?: Record<string, string>;
+    jobs?: boolean;
+    clock?: TestClock;
+    /** Take updates as in production (webhook mode: registers the webhook on the web server). */
+    runtime?: boolean;
+    /** Start the web server (webhook + Mini App) on a free loopback port: app.web.url. */
+    web?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...opts.env });
   const fake = new FakeBotApi({ botInfo: TEST_BOT_INFO });
@@ -45,7 +53,8 @@ export async function createTestApp(
     client: { fetch: fake.fetch, apiRoot: 'http://fake-bot-api.local' },
     botInfo: TEST_BOT_INFO,
     now: clock.now,
-    runtime: false,
+    runtime: opts.runtime ?? false,
+    web: opts.web ? { host: '127.0.0.1', port: 0 } : false,
     jobs: opts.jobs ?? false,
   });
   await app.start();

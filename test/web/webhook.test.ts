@@ -1,27 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebhook } from '../../src/bot/runtime.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
 describe('webhook mode', () => {
   let t: TestApp;
-  let hook: Awaited<ReturnType<typeof startWebhook>>;
+  let hookUrl: string;
   beforeAll(async () => {
+    // The webhook is a route of the app's one web server (src/web/server.ts, src/web/webhook.ts).
     t = await createTestApp({
       env: { BOT_MODE: 'webhook', WEBHOOK_URL: 'https://bot.example.org/tg/hook', WEBHOOK_SECRET: SECRET },
+      runtime: true,
+      web: true,
     });
-    hook = await startWebhook(t.app.bot, t.app.config, t.app.db, t.app.logger, {
-      listen: { host: '127.0.0.1', port: 0 },
-    });
+    hookUrl = `${t.app.web?.url}/tg/hook`;
   });
   afterAll(async () => {
-    await hook?.stop();
     await t?.close();
   });
 
   const post = (body: unknown, secret = SECRET) =>
-    fetch(hook.url, {
+    fetch(hookUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -58,9 +57,14 @@ describe('webhook mode', () => {
     expect((await post({ hello: 1 })).status).toBe(400);
   });
 
+  it('answers 404 on another path, and the Mini App on the same server', async () => {
+    expect((await fetch(`${t.app.web?.url}/tg/other`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${t.app.web?.url}/app/api/me`)).status).toBe(401);
+  });
+
   it('stop is safe to call twice and closes the port', async () => {
-    await hook.stop();
-    await hook.stop();
+    await t.app.web?.stop();
+    await t.app.web?.stop();
     await expect(post(startUpdate(5004, 9004))).rejects.toThrow();
   });
 });

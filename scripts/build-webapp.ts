@@ -1,12 +1,12 @@
 /**
- * Builds the Mini App's front end (src/web/app/) into dist/webapp/: app.js (preact + htm, uPlot,
- * @telegram-apps/bridge, our screens; minified ESM), app.css and index.html. Only the `webapp` section of
+ * Builds the Mini App's front end (src/web/app/) into dist/webapp/: app-<hash>.js (preact + htm, uPlot,
+ * @telegram-apps/bridge, our screens; minified ESM), app-<hash>.css and index.html naming them. Only the `webapp` section of
  * locales/{ru,en}.json is bundled. Prints the sizes (raw and gzipped) and fails over the budget (issue 15:
  * JavaScript under 150 KB gzipped). `--metafile` writes dist/webapp/meta.json for a size breakdown.
  *
  *   node --import tsx scripts/build-webapp.ts [--metafile]
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -28,12 +28,16 @@ function webappLocales() {
 }
 
 export async function buildWebapp(opts: { outdir?: string; metafile?: boolean; quiet?: boolean } = {}) {
-  const outdir = opts.outdir ?? WEBAPP_DIST;
+  const target = opts.outdir ?? WEBAPP_DIST;
+  // Built beside and moved into place: a server reading the old build never sees half of the new one.
+  const outdir = `${target}.tmp-${process.pid}`;
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     entryPoints: { app: path.join(SRC, 'main.ts') },
     outdir,
+    // Content-hashed names: the web server caches them for good, index.html (never cached) names them.
+    entryNames: '[name]-[hash]',
     bundle: true,
     minify: true,
     format: 'esm',
@@ -45,17 +49,23 @@ export async function buildWebapp(opts: { outdir?: string; metafile?: boolean; q
     define: { __WEBAPP_LOCALES__: JSON.stringify(webappLocales()) },
     logLevel: 'warning',
   });
-  copyFileSync(path.join(SRC, 'index.html'), path.join(outdir, 'index.html'));
+  const built = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
+  const js = built.find((f) => f.endsWith('.js'))!;
+  const css = built.find((f) => f.endsWith('.css'))!;
+  const html = readFileSync(path.join(SRC, 'index.html'), 'utf8').replace('/app/app.js', `/app/${js}`).replace('/app/app.css', `/app/${css}`);
+  writeFileSync(path.join(outdir, 'index.html'), html);
   if (opts.metafile) writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-  const sizes = ['app.js', 'app.css', 'index.html'].map((name) => {
-    const bytes = readFileSync(path.join(outdir, name));
+  rmSync(target, { recursive: true, force: true });
+  renameSync(outdir, target);
+  const sizes = [js, css, 'index.html'].map((name) => {
+    const bytes = readFileSync(path.join(target, name));
     return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   });
   if (!opts.quiet) {
     for (const s of sizes) console.log(`dist/webapp/${s.name}: ${(s.raw / 1024).toFixed(1)} KB, ${(s.gzip / 1024).toFixed(1)} KB gzipped`);
   }
-  const js = sizes.find((s) => s.name === 'app.js')!;
-  if (js.gzip > JS_BUDGET_GZIP) throw new Error(`app.js is ${js.gzip} bytes gzipped, over the ${JS_BUDGET_GZIP}-byte budget`);
+  const jsSize = sizes[0]!;
+  if (jsSize.gzip > JS_BUDGET_GZIP) throw new Error(`${js} is ${jsSize.gzip} bytes gzipped, over the ${JS_BUDGET_GZIP}-byte budget`);
   return { sizes, metafile: result.metafile };
 }
 

@@ -48,7 +48,12 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
 /** A date as the person reads it: 3 дек / Dec 3 (short), with the weekday when asked. */
 export function formatDate(iso: string, opts: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short' }) {
   const date = new Date(`${iso.slice(0, 10)}T12:00:00Z`);
-  return new Intl.DateTimeFormat(current, { ...opts, timeZone: 'UTC' }).format(date);
+  return capitalize(new Intl.DateTimeFormat(current, { ...opts, timeZone: 'UTC' }).format(date));
+}
+
+/** "декабрь 2026 г." → "Декабрь 2026 г." (CSS capitalize would make it "Декабрь 2026 Г."). */
+export function capitalize(text: string) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function formatNumber(value: number, digits = 2) {

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { query } from '../api.js';
-import { formatDate, locale, t } from '../i18n.js';
+import { capitalize, formatDate, locale, t } from '../i18n.js';
 import type { AttendanceDay, ChildAttendance } from '../types.js';
 import { html } from '../ui.js';
 import { useApi, whenReady } from './load.js';
@@ -35,7 +35,7 @@ export function AttendanceCalendar(props: { childId: string }) {
   const load = useApi<ChildAttendance>(
     `/children/${encodeURIComponent(props.childId)}/attendance${query({ from: range.from, to: range.to })}`,
   );
-  const title = new Intl.DateTimeFormat(locale(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(range.first);
+  const title = capitalize(new Intl.DateTimeFormat(locale(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(range.first));
   return html`<section class="card calendar" data-testid="attendance">
     <div class="month-nav">
       <button type="button" class="icon-btn" aria-label=${t('family.prevMonth')} onClick=${() => setOffset(offset - 1)}>‹</button>

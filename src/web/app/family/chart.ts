@@ -42,7 +42,7 @@ export function chartData(subjects: Subjects): uPlot.AlignedData {
   return [xs, ...columns] as uPlot.AlignedData;
 }
 
-function options(subjects: Subjects, width: number, period: ChildMarks['period']): uPlot.Options {
+function options(subjects: Subjects, width: number, period: ChildMarks['period'], xs: number[]): uPlot.Options {
   const css = getComputedStyle(document.documentElement);
   const text = css.getPropertyValue('--text').trim() || '#222';
   const grid = css.getPropertyValue('--hairline').trim() || '#ddd';
@@ -50,12 +50,13 @@ function options(subjects: Subjects, width: number, period: ChildMarks['period']
   subjects.forEach((s, i) => {
     const stroke = colorOf(i);
     series.push(
-      { label: s.name, stroke, width: 2, spanGaps: true, points: { show: true, size: 7, fill: stroke } },
+      { label: s.name, stroke, width: 1.5, spanGaps: true, points: { show: true, size: 7, fill: stroke } },
       { label: `${s.name} ⌀`, stroke, width: 1.5, dash: [6, 5], points: { show: false } },
     );
   });
+  // From the period's start to its last mark (not its end: the rest of a running quarter is empty space).
   const from = period ? Date.parse(`${period.from}T00:00:00Z`) / 1000 : undefined;
-  const to = period ? Date.parse(`${period.to}T23:59:59Z`) / 1000 : undefined;
+  const to = xs.length > 0 ? xs[xs.length - 1]! + 2 * 86_400 : undefined;
   return {
     width,
     height: Math.round(Math.min(320, Math.max(220, width * 0.62))),
@@ -88,7 +89,8 @@ export function MarksChart(props: { subjects: Subjects; period: ChildMarks['peri
     const el = box.current;
     if (!el) return;
     const width = Math.max(280, el.clientWidth);
-    plot.current = new uPlot(options(props.subjects, width, props.period), chartData(props.subjects), el);
+    const data = chartData(props.subjects);
+    plot.current = new uPlot(options(props.subjects, width, props.period, data[0] as number[]), data, el);
     const resize = new ResizeObserver(() => {
       const w = Math.max(280, el.clientWidth);
       if (plot.current && Math.abs(plot.current.width - w) > 2) plot.current.setSize({ width: w, height: plot.current.height });

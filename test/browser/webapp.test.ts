@@ -1,0 +1,140 @@
+/**
+ * The Mini App in a real headless Chromium (Debian's, driven by playwright-core; never downloaded)
+ * against the REAL app: createTestApp's web server on a free port, the test database, init data signed
+ * with the bot token as Telegram signs it (issue 15). Screenshots at 390×844 go to
+ * test-results/screenshots/ to be looked at.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebapp } from '../../scripts/build-webapp.js';
+import { recordMark } from '../../src/domain/journal/marks.js';
+import { signInitData } from '../../src/web/init-data.js';
+import { appUrl, chromiumPath, launchBrowser, phonePage, screenshot } from '../support/browser.js';
+import { TEST_TOKEN, type TestApp, createTestApp } from '../support/harness.js';
+import {
+  type JournalFixture,
+  actorFor,
+  addSchoolYear,
+  bindTelegram,
+  buildJournalSchool,
+  lessonOn,
+} from '../support/journal-fixtures.js';
+import { waitFor } from '../support/wait.js';
+
+const TEACHER_TG = 7_001;
+const PARENT_TG = 7_002;
+const chromium = chromiumPath();
+
+if (!chromium) console.warn('[browser tests] skipped: no chromium binary (apt-get install chromium, or set CHROMIUM_PATH)');
+
+describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
+  let t: TestApp;
+  let f: JournalFixture;
+  let browser: Browser;
+  let base: string;
+  let child: string;
+
+  beforeAll(async () => {
+    await buildWebapp({ quiet: true });
+    t = await createTestApp({ web: true });
+    base = t.app.web!.url;
+    const db = t.app.db;
+    f = await buildJournalSchool(db);
+    await addSchoolYear(db, f);
+    await bindTelegram(db, f.teacherId, TEACHER_TG);
+    child = String(f.class7.studentIds[0]);
+    const parent = await db.models.Person.create({
+      schoolId: f.schoolId,
+      externalId: 'w2-parent',
+      lastName: 'Родителева',
+      firstName: 'Анна',
+      roles: ['parent'],
+      telegramId: PARENT_TG,
+      boundAt: new Date(),
+    });
+    await db.models.Guardianship.create({ schoolId: f.schoolId, parentId: parent._id, studentId: child, relation: 'mother' });
+    // The child's marks in two subjects, each entered on its lesson's day (R13–R14: deadlines, the lock) (math by Учителева, Russian by Другова) for the chart.
+    const teacher = await actorFor(db, f.teacherId);
+    const russian = await actorFor(db, f.otherTeacherId);
+    for (const [date, value] of [['2026-11-10', 4], ['2026-11-13', 5], ['2026-11-17', 3]] as const) {
+      const lessonId = String(await lessonOn(db, f, f.mathSlot7, date));
+      await recordMark(db, teacher, { lessonId, studentId: child, value, workKind: 'classwork' }, new Date(`${date}T12:00:00Z`));
+    }
+    for (const [date, value] of [['2026-11-11', 3], ['2026-11-18', 4]] as const) {
+      const lessonId = String(await lessonOn(db, f, f.russianSlot7, date));
+      await recordMark(db, russian, { lessonId, studentId: child, value, workKind: 'classwork' }, new Date(`${date}T12:00:00Z`));
+    }
+    browser = await launchBrowser();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('a teacher opens the grid, enters a mark, sees it in the cell, and the parent’s notice is queued', { timeout: 90_000 }, async () => {
+    const page = await phonePage(browser);
+    await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: TEACHER_TG, first_name: 'Учителева', language_code: 'ru' })));
+    await page.waitForSelector('table.grid tbody tr');
+    expect(await page.locator('table.grid tbody tr').count()).toBe(30);
+    await screenshot(page, 'teacher-grid');
+
+    // The last lesson of the grid (the most recent one) for the first student, whose parent is connected.
+    const lessonId = await page.locator('th.lesson-col').last().getAttribute('data-lesson');
+    expect(lessonId).toBeTruthy();
+    const cell = page.locator(`td.cell button[data-student="${child}"][data-lesson="${lessonId}"]`);
+    await cell.click();
+    await page.waitForSelector('[data-testid=mark-sheet]');
+    await page.click('[data-testid=mark-sheet] button[data-value="4"]');
+    await page.selectOption('[data-testid=mark-sheet] select[name=workKind]', 'control');
+    await page.fill('[data-testid=mark-sheet] input[name=comment]', 'Контрольная по дробям');
+    await screenshot(page, 'teacher-mark-sheet');
+    await page.click('[data-testid=mark-sheet] [data-action=save]');
+
+    // The cell shows the mark once the server has said ok (the sheet closes then).
+    await page.waitForSelector('[data-testid=mark-sheet]', { state: 'detached' });
+    await expect.poll(() => cell.textContent()).toContain('4');
+    await screenshot(page, 'teacher-grid-saved');
+
+    const mark = await t.app.db.models.Mark.findOne({ lessonId, studentId: child }).lean();
+    expect(mark).toMatchObject({ value: 4, workKind: 'control', comment: 'Контрольная по дробям' });
+    const notice = await waitFor(() => t.app.db.models.OutboxMessage.findOne({ chatId: PARENT_TG, kind: 'mark' }).lean());
+    expect(notice).toBeTruthy();
+    expect(page.errors).toEqual([]);
+  });
+
+  it('a parent sees the child’s marks as a chart with one line per subject, the calendar and the homework', { timeout: 90_000 }, async () => {
+    const page = await phonePage(browser);
+    await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: PARENT_TG, first_name: 'Анна', language_code: 'ru' })));
+    const chart = page.locator('[data-testid=marks-chart]');
+    await chart.locator('canvas').waitFor();
+    expect(await chart.getAttribute('data-series')).toBe('2');
+    expect(await page.locator('.chips .chip').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Математика'), expect.stringContaining('Русский язык')]),
+    );
+    await screenshot(page, 'family-chart');
+    await page.getByRole('tab', { name: 'Пропуски' }).click();
+    await page.waitForSelector('[data-testid=attendance] .cal-grid');
+    await screenshot(page, 'family-attendance');
+    await page.getByRole('tab', { name: 'Задания' }).click();
+    await page.waitForSelector('[data-testid=homework] .month-nav');
+    await screenshot(page, 'family-homework');
+    expect(page.errors).toEqual([]);
+  });
+
+  it('forged init data gets the error screen and no data', async () => {
+    const page = await phonePage(browser);
+    const statuses: number[] = [];
+    page.on('response', (res) => {
+      if (res.url().includes('/app/api/')) statuses.push(res.status());
+    });
+    const forged = signInitData('123456:not-the-bot-token', { id: TEACHER_TG, first_name: 'Учителева' });
+    await page.goto(appUrl(base, forged));
+    await page.waitForSelector('[data-screen=error]');
+    expect(statuses).toEqual([401]);
+    expect(await page.locator('.error-message').textContent()).toBeTruthy();
+    expect(await page.locator('table.grid').count()).toBe(0);
+    expect(await page.content()).not.toContain('Ученик01');
+    await screenshot(page, 'error-forged');
+  });
+});

@@ -1,0 +1,194 @@
+import { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import { cachedSchool } from '../../db/school-cache.js';
+import type { AssessmentRule } from '../journal/assessment.js';
+import { assessmentRuleOf } from '../journal/period-marks.js';
+import { fullName, studentsOfClass } from '../school/people.js';
+import { rulesOf, type SchoolRules } from '../school/rules.js';
+import type { LocalDate } from '../shared/calendar.js';
+import { NotFound } from '../shared/errors.js';
+import { pairVisible } from './access.js';
+import type { ReportScope } from './types.js';
+
+/**
+ * What every figure of a report reads, loaded once per report with a few bulk queries (never one
+ * per student): the roster at the end of the span, groups, subjects, the teaching load, the lessons
+ * held up to today, the current marks and the absences of the span.
+ */
+const oid = (id: string) => new Types.ObjectId(id);
+
+export interface RosterStudent {
+  studentId: string;
+  name: string;
+  classId: string;
+}
+
+export interface LessonRow {
+  id: string;
+  date: LocalDate;
+  classId: string;
+  groupId?: string;
+  subjectId: string;
+  teacherId: string;
+  /** Who held it: the substitute when there was one. */
+  heldBy: string;
+  cancelled: boolean;
+  attendance: boolean;
+  topic: boolean;
+  homework: boolean;
+}
+
+export interface ReportData {
+  scope: ReportScope;
+  rule: AssessmentRule;
+  rules: SchoolRules;
+  classes: Map<string, { name: string; grade: number }>;
+  /** Students counted (see `rosterOf`), in class and name order. */
+  students: RosterStudent[];
+  groups: Map<string, { id: string; name: string; classId: string; subjectId: string; studentIds: Set<string> }>;
+  subjects: Map<string, { name: string; assessment: 'marks' | 'passfail'; pe: boolean }>;
+  load: Array<{ classId: string; groupId?: string; subjectId: string; teacherId: string; hoursPerYear: number }>;
+  /** Lessons of the classes in the span up to today that the scope may see (cancelled ones included, flagged). */
+  lessons: LessonRow[];
+  marks: Array<{ lessonId: string; studentId: string; subjectId: string; value: number; weight: number; workKind: string; date: LocalDate; createdAt: Date }>;
+  absences: Array<{ lessonId: string; studentId: string; code: 'Н' | 'Б' | 'У'; date: LocalDate }>;
+  /** The last day lessons count to: the span's end or today, whichever is first. */
+  until: LocalDate;
+}
+
+/**
+ * The students counted at the end of the span: those of the classes still at the school, except
+ * those who arrived after the span; those who have left count only when they left after it
+ * (issue 14: "students who left before the period's end are not counted; those who arrived count").
+ */
+async function rosterOf(db: Db, scope: ReportScope): Promise<RosterStudent[]> {
+  const schoolId = oid(scope.schoolId);
+  const classIds = scope.classes.map((c) => c.classId);
+  if (classIds.length === 0) return [];
+  const [studying, everyone] = await Promise.all([
+    studentsOfClass(db, schoolId, classIds),
+    studentsOfClass(db, schoolId, classIds, { includeLeft: true }),
+  ]);
+  const still = new Set(studying.map((s) => s.studentId));
+  const wanted = scope.studentId ? everyone.filter((s) => s.studentId === scope.studentId) : everyone;
+  const ids = wanted.map((s) => oid(s.studentId));
+  const [people, moves] = await Promise.all([
+    db.models.Person.find({ _id: { $in: ids } }, { student: 1 }).lean(),
+    db.models.StudentMovement.find({ schoolId, studentId: { $in: ids }, date: { $gt: scope.to } }, { studentId: 1, kind: 1, toClassId: 1 }).lean(),
+  ]);
+  const classOf = new Map(people.map((p) => [String(p._id), String(p.student?.classId)]));
+  const leftAfter = new Set(moves.filter((m) => m.kind !== 'arrival').map((m) => String(m.studentId)));
+  const arrivedAfter = new Set(
+    moves.filter((m) => m.kind === 'arrival' || (m.kind === 'transfer' && classOf.get(String(m.studentId)) === String(m.toClassId))).map((m) => String(m.studentId)),
+  );
+  const order = new Map(classIds.map((id, i) => [id, i]));
+  return wanted
+    .filter((s) => (still.has(s.studentId) ? !arrivedAfter.has(s.studentId) : leftAfter.has(s.studentId)))
+    .map((s) => ({ studentId: s.studentId, name: s.fullName, classId: classOf.get(s.studentId) ?? '' }))
+    .sort((a, b) => (order.get(a.classId) ?? 0) - (order.get(b.classId) ?? 0));
+}
+
+export async function loadReportData(db: Db, scope: ReportScope): Promise<ReportData> {
+  const schoolId = oid(scope.schoolId);
+  const school = await cachedSchool(db, schoolId);
+  if (!school) throw new NotFound('school');
+  const classIds = scope.classes.map((c) => oid(c.classId));
+  const until = scope.to < scope.today ? scope.to : scope.today;
+  const inClasses = { schoolId, classId: { $in: classIds } };
+  const [rule, students, groups, subjects, load, lessons, marks, absences] = await Promise.all([
+    assessmentRuleOf(db, schoolId),
+    rosterOf(db, scope),
+    db.models.Group.find(inClasses, { name: 1, classId: 1, subjectId: 1, studentIds: 1 }).lean(),
+    db.models.Subject.find({ schoolId }, { name: 1, assessment: 1, pe: 1 }).lean(),
+    db.models.TeachingLoad.find(inClasses, { classId: 1, groupId: 1, subjectId: 1, teacherId: 1, hoursPerYear: 1 }).lean(),
+    db.models.Lesson.find(
+      { ...inClasses, date: { $gte: scope.from, $lte: until } },
+      { date: 1, classId: 1, groupId: 1, subjectId: 1, teacherId: 1, substituteId: 1, status: 1, attendanceTakenAt: 1, topic: 1, homework: 1 },
+    ).lean(),
+    db.models.Mark.find(
+      { ...inClasses, date: { $gte: scope.from, $lte: scope.to }, deletedAt: null },
+      { lessonId: 1, studentId: 1, classId: 1, subjectId: 1, value: 1, weight: 1, workKind: 1, date: 1, createdAt: 1 },
+    ).lean(),
+    db.models.Absence.find({ ...inClasses, date: { $gte: scope.from, $lte: until } }, { lessonId: 1, studentId: 1, code: 1, date: 1 }).lean(),
+  ]);
+  const visible = lessons.filter((l) => pairVisible(scope, String(l.classId), String(l.subjectId)));
+  const shown = new Set(visible.map((l) => String(l._id)));
+  return {
+    scope,
+    rule,
+    rules: rulesOf(school),
+    classes: new Map(scope.classes.map((c) => [c.classId, { name: c.name, grade: c.grade }])),
+    students,
+    groups: new Map(
+      groups.map((g) => [String(g._id), { id: String(g._id), name: g.name, classId: String(g.classId), subjectId: String(g.subjectId), studentIds: new Set(g.studentIds.map(String)) }]),
+    ),
+    subjects: new Map(subjects.map((s) => [String(s._id), { name: s.name, assessment: s.assessment === 'passfail' ? 'passfail' : 'marks', pe: Boolean(s.pe) }])),
+    load: load
+      .filter((l) => pairVisible(scope, String(l.classId), String(l.subjectId)))
+      .map((l) => ({
+        classId: String(l.classId),
+        ...(l.groupId ? { groupId: String(l.groupId) } : {}),
+        subjectId: String(l.subjectId),
+        teacherId: String(l.teacherId),
+        hoursPerYear: l.hoursPerYear,
+      })),
+    lessons: visible.map((l) => ({
+      id: String(l._id),
+      date: l.date,
+      classId: String(l.classId),
+      ...(l.groupId ? { groupId: String(l.groupId) } : {}),
+      subjectId: String(l.subjectId),
+      teacherId: String(l.teacherId),
+      heldBy: String(l.substituteId ?? l.teacherId),
+      cancelled: l.status === 'cancelled',
+      attendance: Boolean(l.attendanceTakenAt),
+      topic: Boolean(l.topic?.trim()),
+      homework: Boolean(l.homework?.text?.trim() || l.homework?.attachments?.length),
+    })),
+    marks: marks
+      .filter((m) => pairVisible(scope, String(m.classId), String(m.subjectId)))
+      .map((m) => ({
+        lessonId: String(m.lessonId),
+        studentId: String(m.studentId),
+        subjectId: String(m.subjectId),
+        value: m.value,
+        weight: m.weight,
+        workKind: m.workKind,
+        date: m.date,
+        createdAt: m.createdAt,
+      })),
+    absences: absences
+      .filter((a) => shown.has(String(a.lessonId)))
+      .map((a) => ({ lessonId: String(a.lessonId), studentId: String(a.studentId), code: a.code as 'Н' | 'Б' | 'У', date: a.date })),
+    until,
+  };
+}
+
+/** Does this lesson concern this student (a class lesson, or a lesson of a group the student is in)? */
+export function lessonConcerns(data: ReportData, lesson: Pick<LessonRow, 'classId' | 'groupId'>, student: RosterStudent): boolean {
+  if (lesson.classId !== student.classId) return false;
+  if (!lesson.groupId) return true;
+  return data.groups.get(lesson.groupId)?.studentIds.has(student.studentId) ?? false;
+}
+
+/** Items grouped by a key, in their order. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+export const studentsByClass = (students: readonly RosterStudent[]) => groupBy(students, (s) => s.classId);
+
+/** Full names of these people (teachers), one query. */
+export async function namesOf(db: Db, data: ReportData, ids: Iterable<string>): Promise<Map<string, string>> {
+  const wanted = [...new Set(ids)].filter((id) => /^[0-9a-f]{24}$/i.test(id)).map(oid);
+  if (wanted.length === 0) return new Map();
+  const people = await db.models.Person.find({ schoolId: oid(data.scope.schoolId), _id: { $in: wanted } }, { firstName: 1, lastName: 1, middleName: 1 }).lean();
+  return new Map(people.map((p) => [String(p._id), fullName(p)]));
+}

@@ -131,14 +131,18 @@ export interface MarkCreateRequest {
   value: number;
   workKind: string;
   comment?: string;
-  /** A fresh random key per intended mark: a retried POST records the mark once. */
+  /** A fresh random key per intended mark (8–64 of A-Z a-z 0-9 _ -): a retried POST records the mark once (200, not 201). */
   clientKey: string;
+  /** R14: the admin changing a locked lesson must give a reason (kept in the audit). */
+  reason?: string;
 }
 
 export interface MarkUpdateRequest {
   value?: number;
   workKind?: string;
   comment?: string | null;
+  /** R14: the admin's reason for a locked lesson. DELETE takes it as `?reason=`. */
+  reason?: string;
 }
 
 /** The answer of POST and PATCH. */

@@ -4,6 +4,8 @@ import { Hono } from 'hono';
 import type { WebDeps, WebEnv } from './context.js';
 import { authMiddleware } from './auth.js';
 import { apiError, errorHandler } from './errors.js';
+import { childrenRoutes } from './routes/children.js';
+import { journalRoutes } from './routes/journal.js';
 import { meRoutes } from './routes/me.js';
 import { staticHandler, WEBAPP_DIR } from './static.js';
 import type { WebhookHandler } from './webhook.js';
@@ -34,6 +36,8 @@ export function createWebApp(deps: WebDeps, opts: Pick<WebServerOptions, 'webhoo
   api.onError(errorHandler(deps));
   api.use('*', authMiddleware(deps));
   meRoutes(api, deps);
+  journalRoutes(api, deps);
+  childrenRoutes(api, deps);
   api.all('*', (c) => apiError(c, 404, 'not_found', c.get('session').t('web.errors.notFound'), 'web.errors.notFound'));
   app.route('/app/api', api);
 

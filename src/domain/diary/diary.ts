@@ -52,8 +52,9 @@ export async function diaryMarks(
   return marksOf(db, o, opts.until);
 }
 
-export async function marksOf(db: Db, o: Opened, until?: string): Promise<MarksView> {
-  const period = await currentPeriod(db, o.schoolId, o.student.today, o.student.grade);
+/** `chosen`: another period of the year than the current one (the Mini App's chart, issue 15). */
+export async function marksOf(db: Db, o: Opened, until?: string, chosen?: Period): Promise<MarksView> {
+  const period = chosen ?? (await currentPeriod(db, o.schoolId, o.student.today, o.student.grade));
   const range = period ?? fallbackPeriod(o.student.today);
   const to = until && until < range.endsOn ? until : range.endsOn;
   const marks = await db.models.Mark.find(
@@ -245,15 +246,21 @@ export async function diaryHomework(
   return { student: o.student, range, items: await homeworkOf(db, o, range) };
 }
 
-export async function homeworkOf(db: Db, o: Opened, range: 'tomorrow' | 'week'): Promise<DiaryHomework[]> {
+/** `range`: the coming days from today; or a week given by its Monday (the Mini App, issue 15). */
+export async function homeworkOf(db: Db, o: Opened, range: 'tomorrow' | 'week' | { monday: string }): Promise<DiaryHomework[]> {
   if (!o.classId) return [];
   const today = o.student.today;
-  const dueDates = range === 'tomorrow' ? [addDays(today, 1)] : [1, 2, 3, 4, 5, 6, 7].map((d) => addDays(today, d));
+  const dueDates =
+    typeof range === 'object'
+      ? [0, 1, 2, 3, 4, 5, 6].map((d) => addDays(range.monday, d))
+      : range === 'tomorrow'
+        ? [addDays(today, 1)]
+        : [1, 2, 3, 4, 5, 6, 7].map((d) => addDays(today, d));
   const from = dueDates[0] as string;
   const to = dueDates[dueDates.length - 1] as string;
   const days = await daysOf(db, o, dueDates);
   const lessons = await db.models.Lesson.find(
-    { classId: o.classId, date: { $gte: addDays(today, -60), $lte: to } },
+    { classId: o.classId, date: { $gte: addDays(from < today ? from : today, -60), $lte: to } },
     { groupId: 1, subjectId: 1, date: 1, lessonNo: 1, homework: 1, status: 1 },
   ).lean();
   const mine = lessons
@@ -338,11 +345,17 @@ export interface AttendanceView {
   counts: Record<string, number>;
 }
 
-/** Absences of the current period with their reasons (R19, R20). */
-export async function diaryAttendance(db: Db, actor: Actor, studentId: string, now: Date): Promise<AttendanceView> {
+/** Absences of the current period (or of `span`: the Mini App's calendar) with their reasons (R19, R20). */
+export async function diaryAttendance(
+  db: Db,
+  actor: Actor,
+  studentId: string,
+  now: Date,
+  span?: { startsOn: string; endsOn: string },
+): Promise<AttendanceView> {
   const o = await openStudent(db, actor, studentId, now);
-  const period = await currentPeriod(db, o.schoolId, o.student.today, o.student.grade);
-  const range = period ?? fallbackPeriod(o.student.today);
+  const period = span ? undefined : await currentPeriod(db, o.schoolId, o.student.today, o.student.grade);
+  const range = span ?? period ?? fallbackPeriod(o.student.today);
   const absences = await db.models.Absence.find(
     { studentId: o.id, date: { $gte: range.startsOn, $lte: range.endsOn } },
     { lessonId: 1, date: 1, code: 1 },

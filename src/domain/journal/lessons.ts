@@ -70,7 +70,7 @@ function validOn(schoolId: Id, date: LocalDate) {
   };
 }
 
-interface SlotLike {
+export interface SlotLike {
   _id: Id;
   schoolId: Id;
   classId: Id;
@@ -85,21 +85,34 @@ interface SlotLike {
 
 /** Creates the missing Lesson documents for these slots on `date` and applies substitutions. */
 export async function materializeLessons(db: Db, date: LocalDate, allSlots: SlotLike[]): Promise<void> {
+  await materializeSlotDays(
+    db,
+    allSlots.map((slot) => ({ date, slot })),
+  );
+}
+
+/**
+ * The same for many (day, slot) pairs at once — a period's grid (domain/journal/grid.ts): one read
+ * of the lessons and substitutions that exist, one bulk write.
+ */
+export async function materializeSlotDays(db: Db, days: ReadonlyArray<{ date: LocalDate; slot: SlotLike }>): Promise<void> {
   // A draft timetable makes no lessons until the deputy confirms it (every caller comes through here).
-  const slots = allSlots.filter((s) => !s.draft);
-  if (slots.length === 0) return;
+  const wanted = days.filter((d) => !d.slot.draft);
+  if (wanted.length === 0) return;
   const { Lesson, Substitution } = db.models;
-  const ids = slots.map((s) => s._id);
+  const ids = [...new Map(wanted.map((d) => [String(d.slot._id), d.slot._id])).values()];
+  const dates = [...new Set(wanted.map((d) => d.date))];
   const [existing, subs] = await Promise.all([
-    Lesson.find({ slotId: { $in: ids }, date }, { slotId: 1, substituteId: 1 }).lean(),
-    Substitution.find({ slotId: { $in: ids }, date }, { slotId: 1, substituteId: 1 }).lean(),
+    Lesson.find({ slotId: { $in: ids }, date: { $in: dates } }, { slotId: 1, date: 1, substituteId: 1 }).lean(),
+    Substitution.find({ slotId: { $in: ids }, date: { $in: dates } }, { slotId: 1, date: 1, substituteId: 1 }).lean(),
   ]);
-  const have = new Map(existing.map((l) => [String(l.slotId), l]));
-  const subOf = new Map(subs.map((s) => [String(s.slotId), s.substituteId]));
+  const key = (slotId: unknown, date: string) => `${String(slotId)}|${date}`;
+  const have = new Map(existing.map((l) => [key(l.slotId, l.date), l]));
+  const subOf = new Map(subs.map((s) => [key(s.slotId, s.date), s.substituteId]));
   const ops: Parameters<typeof Lesson.bulkWrite>[0] = [];
-  for (const slot of slots) {
-    const sub = subOf.get(String(slot._id)) ?? null;
-    const lesson = have.get(String(slot._id));
+  for (const { date, slot } of wanted) {
+    const sub = subOf.get(key(slot._id, date)) ?? null;
+    const lesson = have.get(key(slot._id, date));
     if (!lesson) {
       ops.push({
         updateOne: {

@@ -1,0 +1,223 @@
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import { currentYear, periodsOf } from '../school/academic-year.js';
+import { isAdmin, readsWholeSchool } from '../school/access.js';
+import { type Actor, pairKey } from '../school/actor.js';
+import { toObjectId } from '../school/people.js';
+import { loadSchoolRules, todayOf } from '../school/rules.js';
+import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
+import { AccessDenied, DomainError } from '../shared/errors.js';
+import { type AbsenceCode, MARK_VALUES } from '../shared/vocabulary.js';
+import { lessonRights } from './lesson-access.js';
+import { materializeSlotDays } from './lessons.js';
+import { isLocked } from './locks.js';
+import { periodMarkSheet } from './period-marks.js';
+
+/**
+ * The journal as a table (issue 15, the Mini App's grid): a class or group × subject for one
+ * period — students down, the period's lessons up to today across, marks and absences in the
+ * cells, the period column (average, suggested and set period mark: R15–R17).
+ *
+ * Access as in the bot: the subject's teacher of the class/group, a substitute with an active
+ * grant (R7), the class teacher, deputy, secretary and admin read (R26, R4); `canEdit` per lesson
+ * is the bot's lesson rights (R7) and the lock (R14). Marks are written through marks.ts only.
+ * The period's timetable lessons are made in one bulk operation, so the grid is complete: a class
+ * of 30 × a quarter is a handful of queries, not one per cell or per day.
+ */
+type Id = Types.ObjectId;
+
+export interface GridInput {
+  classId: string;
+  subjectId: string;
+  groupId?: string;
+  /** A period code of the current year; default: the period containing today. */
+  period?: string;
+}
+
+export interface GridMarkView {
+  id: string;
+  value: number;
+  workKind: string;
+  weight: number;
+  comment: string | null;
+}
+
+export interface Grid {
+  className: string;
+  groupName?: string;
+  subjectName: string;
+  period: { code: string; from: LocalDate; to: LocalDate; windowOpen: boolean };
+  periods: string[];
+  students: Array<{ id: string; name: string }>;
+  lessons: Array<{ id: string; date: LocalDate; lessonNo: number | null; topic: string | null; locked: boolean; canEdit: boolean }>;
+  cells: Record<string, Record<string, { marks: GridMarkView[]; absence?: AbsenceCode }>>;
+  periodColumn: Record<string, { average: number | null; suggested: string | null; periodMark: string | null }>;
+  workKinds: Array<{ code: string; name: { ru: string; en: string }; weight: number }>;
+  markValues: number[];
+}
+
+const isId = (v: string | undefined) => v === undefined || /^[0-9a-f]{24}$/i.test(v);
+
+/** R7: a substitute's grant for the class (and this subject, or every subject) covering some day of the span. */
+function grantFor(db: Db, actor: Actor, classId: Id, subjectId: Id, from: LocalDate, to: LocalDate) {
+  if (!actor.personId || !actor.roles.has('teacher')) return null;
+  return db.models.AccessGrant.exists({
+    schoolId: actor.schoolId,
+    teacherId: actor.personId,
+    classId,
+    from: { $lte: to },
+    to: { $gte: from },
+    revokedAt: null,
+    $or: [{ subjectId: null }, { subjectId }],
+  });
+}
+
+export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: Date): Promise<Grid> {
+  if (![input.classId, input.subjectId, input.groupId].every(isId)) throw new AccessDenied();
+  const schoolId = actor.schoolId;
+  const classId = toObjectId(input.classId);
+  const subjectId = toObjectId(input.subjectId);
+  const groupId = input.groupId ? toObjectId(input.groupId) : null;
+  const rules = await loadSchoolRules(db, schoolId);
+  const today = todayOf(rules, now);
+  const [cls, year] = await Promise.all([
+    db.models.SchoolClass.findOne({ _id: classId, schoolId }, { grade: 1 }).lean(),
+    currentYear(db, schoolId, today, { orUpcoming: true }),
+  ]);
+  if (!cls) throw new AccessDenied();
+  if (!year) throw new DomainError('marks.badPeriod');
+  const periods = periodsOf(year, cls.grade);
+  const period = input.period
+    ? periods.find((p) => p.code === input.period)
+    : (periods.find((p) => p.startsOn <= today && today <= p.endsOn) ??
+      [...periods].reverse().find((p) => p.endsOn < today) ??
+      periods[0]);
+  if (!period) throw new DomainError('marks.badPeriod');
+
+  // Who reads: as periodMarkSheet decides (teacher of the pair, class teacher, the office), and a
+  // substitute with a grant reads what the grant covers (R7), as the bot lets them open its lessons.
+  const pair = pairKey(groupId ?? classId, subjectId);
+  let reader = actor;
+  if (!actor.teachesPairs.has(pair) && !readsWholeSchool(actor) && !actor.classTeacherOf.has(input.classId)) {
+    if (!(await grantFor(db, actor, classId, subjectId, period.startsOn, period.endsOn))) throw new AccessDenied();
+    reader = { ...actor, teachesPairs: new Set([...actor.teachesPairs, pair]) };
+  }
+  const sheet = await periodMarkSheet(
+    db,
+    reader,
+    { classId: input.classId, groupId: input.groupId ?? null, subjectId: input.subjectId, yearId: year.id, periodCode: period.code },
+    now,
+  );
+
+  const until: LocalDate = period.endsOn < today ? period.endsOn : today;
+  await materializePeriod(db, { schoolId, classId, groupId, subjectId }, period.startsOn, until, year.holidays);
+  const lessons = await db.models.Lesson.find({
+    schoolId,
+    classId,
+    subjectId,
+    groupId,
+    date: { $gte: period.startsOn, $lte: until },
+    status: 'scheduled',
+  })
+    .sort({ date: 1, lessonNo: 1 })
+    .lean();
+  const lessonIds = lessons.map((l) => l._id);
+  const [marks, absences] = lessonIds.length
+    ? await Promise.all([
+        db.models.Mark.find(
+          { lessonId: { $in: lessonIds }, deletedAt: null },
+          { lessonId: 1, studentId: 1, value: 1, workKind: 1, weight: 1, comment: 1 },
+        )
+          .sort({ createdAt: 1 })
+          .lean(),
+        db.models.Absence.find({ lessonId: { $in: lessonIds } }, { lessonId: 1, studentId: 1, code: 1 }).lean(),
+      ])
+    : [[], []];
+
+  const cells: Grid['cells'] = {};
+  const cellOf = (studentId: Id, lessonId: Id) => {
+    const row = (cells[String(studentId)] ??= {});
+    return (row[String(lessonId)] ??= { marks: [] });
+  };
+  const onRoster = new Set(sheet.rows.map((r) => r.studentId));
+  for (const m of marks) {
+    if (!onRoster.has(String(m.studentId))) continue;
+    cellOf(m.studentId, m.lessonId).marks.push({
+      id: String(m._id),
+      value: m.value,
+      workKind: m.workKind,
+      weight: m.weight,
+      comment: m.comment ?? null,
+    });
+  }
+  for (const a of absences) if (onRoster.has(String(a.studentId))) cellOf(a.studentId, a.lessonId).absence = a.code as AbsenceCode;
+
+  const me = actor.personId ? String(actor.personId) : undefined;
+  const canEdit = async (l: (typeof lessons)[number]) => {
+    const locked = isLocked(l, rules, today);
+    if (year.status === 'archived' || l.date > today || (locked && !isAdmin(actor))) return false;
+    // The lesson's own teacher or substitute and the admin need no query; others as the bot decides (R7).
+    if (isAdmin(actor) || (me && (String(l.teacherId) === me || String(l.substituteId ?? '') === me))) return true;
+    return actor.roles.has('teacher') ? (await lessonRights(db, actor, l)).edit : false;
+  };
+  const editable = await Promise.all(lessons.map(canEdit));
+
+  return {
+    className: sheet.className,
+    groupName: sheet.groupName,
+    subjectName: sheet.subjectName,
+    period: { code: period.code, from: period.startsOn, to: period.endsOn, windowOpen: sheet.window.state === 'open' },
+    periods: periods.map((p) => p.code),
+    students: sheet.rows.map((r) => ({ id: r.studentId, name: r.name })),
+    lessons: lessons.map((l, i) => ({
+      id: String(l._id),
+      date: l.date,
+      lessonNo: l.lessonNo ?? null,
+      topic: l.topic ?? null,
+      locked: isLocked(l, rules, today),
+      canEdit: editable[i] ?? false,
+    })),
+    cells,
+    periodColumn: Object.fromEntries(
+      sheet.rows.map((r) => [
+        r.studentId,
+        {
+          average: r.average === undefined ? null : Math.round(r.average * 100) / 100,
+          suggested: r.suggested ?? null,
+          periodMark: r.value ?? null,
+        },
+      ]),
+    ),
+    workKinds: rules.workKinds.map((k) => ({ code: k.code, name: k.name, weight: k.weight })),
+    markValues: [...MARK_VALUES],
+  };
+}
+
+/**
+ * The period's timetable days of this class (group) × subject up to `until`, made into lessons at
+ * once (the bot makes a day's lessons when the day is opened): holidays have none (as isSchoolDay).
+ */
+async function materializePeriod(
+  db: Db,
+  ref: { schoolId: Id; classId: Id; groupId: Id | null; subjectId: Id },
+  from: LocalDate,
+  until: LocalDate,
+  holidays: ReadonlyArray<{ startsOn: LocalDate; endsOn: LocalDate }>,
+): Promise<void> {
+  if (until < from) return;
+  const slots = await db.models.TimetableSlot.find({
+    ...ref,
+    validFrom: { $lte: until },
+    $or: [{ validTo: null }, { validTo: { $gte: from } }],
+  }).lean();
+  if (slots.length === 0) return;
+  const days: Array<{ date: LocalDate; slot: (typeof slots)[number] }> = [];
+  for (let date = from; date <= until; date = addDays(date, 1)) {
+    if (holidays.some((h) => h.startsOn <= date && date <= h.endsOn)) continue;
+    const weekday = isoWeekday(date);
+    for (const slot of slots) {
+      if (slot.weekday === weekday && slot.validFrom <= date && (!slot.validTo || slot.validTo >= date)) days.push({ date, slot });
+    }
+  }
+  await materializeSlotDays(db, days);
+}

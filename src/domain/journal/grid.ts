@@ -136,8 +136,10 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
 
   const cells: Grid['cells'] = {};
   const cellOf = (studentId: Id, lessonId: Id) => {
-    const row = (cells[String(studentId)] ??= {});
-    return (row[String(lessonId)] ??= { marks: [] });
+    cells[String(studentId)] ??= {};
+    const row = cells[String(studentId)] as Grid['cells'][string];
+    row[String(lessonId)] ??= { marks: [] };
+    return row[String(lessonId)] as Grid['cells'][string][string];
   };
   const onRoster = new Set(sheet.rows.map((r) => r.studentId));
   for (const m of marks) {

@@ -132,6 +132,8 @@ const notifyPreferenceSchema = new Schema(
       weekday: { type: Number, min: 0, max: 7 },
       hour: { type: Number, min: 0, max: 23 },
     },
+    /** R25: the family wants the weekly letter on paper too (the class teacher prints it on Fridays). */
+    paper: { type: Boolean },
   },
   { timestamps: true, collection: 'notify_preferences' },
 );

@@ -60,3 +60,14 @@ export async function setDigest(db: Db, actor: Actor, studentId: string, weekday
     { upsert: true },
   );
 }
+
+/** R25: a parent asks for the weekly letter on paper (or stops); the class teacher's Friday PDF includes the child. */
+export async function setPaperLetter(db: Db, actor: Actor, studentId: string, paper: boolean): Promise<void> {
+  if (typeof paper !== 'boolean') throw new DomainError('prefs.invalid');
+  const s = await assertOwnChild(db, actor, studentId);
+  await db.models.NotifyPreference.updateOne(
+    { personId: actor.personId, studentId: s.id },
+    { $set: { paper }, $setOnInsert: { schoolId: actor.schoolId } },
+    { upsert: true },
+  );
+}

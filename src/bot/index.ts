@@ -40,6 +40,8 @@ import { journalConversations } from './conversations/index.js';
 import type { InFlight } from './in-flight.js';
 import { actorMiddleware } from './middleware/actor.js';
 import { localeMiddleware } from './middleware/locale.js';
+import { guardWrites, isOutage, outageGuard, UpdateNotHandledError } from './middleware/outage.js';
+import { updateSchemaMiddleware } from './middleware/update-schema.js';
 import { privateChatsOnly } from './middleware/private-only.js';
 import { sayRefusal } from './ui.js';
 
@@ -55,6 +57,8 @@ export interface CreateBotOptions {
    * answers (conversations' too) share its 30-a-second budget (src/bot/shared-rate-limit.ts).
    */
   sharedLimiter?: () => BotRateLimiter | undefined;
+  /** Per-update deadline before the person is told the journal is unavailable (middleware/outage.ts). */
+  deadlineMs?: number;
 }
 
 /** Retries 429 (after `retry_after`) and 5xx/network errors on outgoing calls. */
@@ -62,6 +66,10 @@ export const retryTransformer = () => autoRetry({ maxRetryAttempts: 3, maxDelayS
 
 /**
  * Middleware order (each step may rely on the ones above it):
+ *  0. update schema — malformed updates stop here (middleware/update-schema.ts); the rest rely on its shape;
+ *     outage guard  — a deadline per update: a stalled or stopped database gets the person a localized
+ *                     "temporarily unavailable" within seconds, and a late handler writes nothing
+ *                     (middleware/outage.ts); outside sequentialize, so queued updates get it too;
  *  1. sequentialize — updates of one chat are handled one at a time, in order (runner and webhook alike);
  *  2. private only  — updates from groups, supergroups and channels stop here (one notice per chat):
  *                     personal data is shown only in the person's private chat (R32);
@@ -83,7 +91,14 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
 
   // handleUpdate (webhook, tests, runner) does not call bot.catch: the boundary catches for all of them.
   if (options.inFlight) bot.use(options.inFlight.middleware());
-  const guarded = bot.errorBoundary((err) => handleBotError(err, deps));
+  bot.use(updateSchemaMiddleware(deps));
+  guardWrites(deps.db.conn);
+  bot.use(outageGuard(deps, { deadlineMs: options.deadlineMs }));
+  const guarded = bot.errorBoundary((err) => {
+    // The outage guard answers these, in the person's language, and marks the update not handled.
+    if (isOutage(err.error)) throw err.error;
+    return handleBotError(err, deps);
+  });
   guarded.use(sequentialize((ctx) => ctx.chatId?.toString() ?? ctx.from?.id.toString()));
   guarded.use(privateChatsOnly(deps));
   guarded.use(localeMiddleware(deps));
@@ -149,6 +164,8 @@ async function handleBotError(err: BotError<BotContext>, deps: BotDeps): Promise
   const ctx = err.ctx;
   const e = err.error;
   const updateId = ctx.update.update_id;
+  // Already told and logged by the outage guard (polling: the runner hands it to bot.catch).
+  if (e instanceof UpdateNotHandledError) return;
   const t = ctx.t ?? translator(deps.i18n, deps.config.defaultLocale);
   if (e instanceof DomainError) {
     // A user's mistake or a refused access: a clear answer, nothing changed, nothing to alarm about.

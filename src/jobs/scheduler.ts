@@ -16,6 +16,7 @@ import os from 'node:os';
 import { MongoBackend, MongoJobRepository } from '@agendajs/mongo-backend';
 import { Agenda, type AgendaBackend } from 'agenda';
 import type { Logger } from 'pino';
+import { isDatabaseOutage } from '../db/connection.js';
 
 export interface SchedulerOptions {
   mongoUri: string;
@@ -38,6 +39,7 @@ export interface SchedulerOptions {
 
 interface SchedulerState {
   backend: MongoBackend;
+  outage: OutageLog;
   logger: Logger;
   name: string;
   stopTimeoutMs: number;
@@ -103,8 +105,13 @@ export function createScheduler(opts: SchedulerOptions): Agenda {
     processEvery,
     maxConcurrency: opts.maxConcurrency ?? 10,
   });
-  // Without an 'error' listener an EventEmitter throws; job errors are logged instead.
-  agenda.on('error', (err: Error) => logger.error({ err }, 'Job scheduler error'));
+  // Without an 'error' listener an EventEmitter throws; job errors are logged instead. A database
+  // outage makes every poll fail: one warning when it starts, one line when it ends (issue 12).
+  const outage = new OutageLog(logger, () => pingJobs(backend), Math.max(processEvery, 1000));
+  agenda.on('error', (err: Error) => {
+    if (isDatabaseOutage(err)) outage.failed(err);
+    else logger.error({ err }, 'Job scheduler error');
+  });
   agenda.on('fail', (err: Error | string, job: { attrs?: { name?: string; _id?: unknown } }) => {
     // Job data may hold personal data: log the job's name and id only.
     logger.warn(
@@ -115,6 +122,7 @@ export function createScheduler(opts: SchedulerOptions): Agenda {
 
   states.set(agenda, {
     backend,
+    outage,
     logger,
     name,
     stopTimeoutMs: opts.stopTimeoutMs ?? 30_000,
@@ -147,6 +155,7 @@ export async function startScheduler(agenda: Agenda): Promise<void> {
 export function stopScheduler(agenda: Agenda): Promise<void> {
   const state = stateOf(agenda);
   state.stopping ??= (async () => {
+    state.outage.stop();
     const connected = await state.connected.then(
       () => true,
       () => false,
@@ -181,4 +190,71 @@ async function releaseOwnLocks(state: SchedulerState): Promise<void> {
     { $unset: { lockedAt: true } },
   );
   if (modifiedCount > 0) state.logger.debug({ released: modifiedCount }, 'Released job locks');
+}
+
+/**
+ * One warning per database outage instead of one error per poll: the first failed poll warns and
+ * starts a ping every `probeEveryMs`; the first ping that succeeds logs the end of the outage with
+ * its length and how many polls failed (those in between go to debug).
+ */
+export class OutageLog {
+  private since: number | undefined;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private probing = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly ping: () => Promise<unknown>,
+    private readonly probeEveryMs: number,
+  ) {}
+
+  get down(): boolean {
+    return this.since !== undefined;
+  }
+
+  failed(err: Error): void {
+    this.failures++;
+    if (this.since !== undefined) {
+      this.logger.debug({ err: err.message }, 'Job scheduler poll failed (database still unavailable)');
+      return;
+    }
+    this.since = Date.now();
+    this.logger.warn({ err: err.message }, 'Job scheduler: the database is unavailable; jobs wait until it is back');
+    this.timer = setInterval(() => void this.probe(), this.probeEveryMs);
+    this.timer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probing || this.since === undefined) return;
+    this.probing = true;
+    try {
+      await this.ping();
+    } catch {
+      return;
+    } finally {
+      this.probing = false;
+    }
+    this.logger.info({ outageMs: Date.now() - this.since, failedPolls: this.failures }, 'Job scheduler: the database is back');
+    this.reset();
+  }
+
+  private reset(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.since = undefined;
+    this.failures = 0;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** A cheap round trip on the scheduler's own connection. */
+async function pingJobs(backend: MongoBackend): Promise<void> {
+  const repository = backend.repository;
+  if (!(repository instanceof MongoJobRepository)) return;
+  await repository.collection.db.command({ ping: 1 }, { timeoutMS: 2_000 });
 }

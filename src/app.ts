@@ -4,6 +4,7 @@ import type { Connection } from 'mongoose';
 import { setDefaultCommands } from './bot/commands.js';
 import type { BotContext, BotDeps } from './bot/context.js';
 import { InFlight } from './bot/in-flight.js';
+import { setMiniAppMenuButton } from './bot/webapp.js';
 import { type CreateBotOptions, createBot } from './bot/index.js';
 import { type Runtime, startPolling, startWebhook } from './bot/runtime.js';
 import { startWebServer, type WebServer } from './web/server.js';
@@ -135,6 +136,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await bot.init();
       const translators = Object.fromEntries(LOCALES.map((l) => [l, translator(i18n, l)])) as Record<Locale, Translate>;
       await setDefaultCommands(bot.api, translators, config.defaultLocale);
+      await setMiniAppMenuButton(bot.api, config, translators[config.defaultLocale]);
       if (opts.jobs !== false) await startScheduler(agenda);
       if (opts.delivery ?? opts.jobs !== false) delivery.start();
       // The web server listens before the webhook is registered, so Telegram's first post finds it.

@@ -22,6 +22,7 @@ import { showFinalMarks } from './final-marks.js';
 import { type DIARY_SECTIONS, diaryCb, fileCb, prefsChildCb } from '../../callbacks/diary.js';
 import { threadOpenCb, writeChildCb } from '../../callbacks/messaging.js';
 import type { BotContext } from '../../context.js';
+import { withWebAppButton } from '../../webapp.js';
 import { showScreen } from '../../ui.js';
 import { labelText } from '../messaging/format.js';
 
@@ -117,7 +118,8 @@ async function showMenu(ctx: BotContext, s: string): Promise<void> {
     .row();
   if (actor.childIds.size > 1) kb.text(t('diary.menu.other'), diaryCb.pack({ a: 'k', s, p: 0 }));
   const st = view.student;
-  await show(ctx, t('diary.menu.title', { name: st.name, className: st.className ?? '—' }), kb);
+  // Marks over time as a chart, attendance as a calendar: the Mini App (issue 15), when configured.
+  await show(ctx, t('diary.menu.title', { name: st.name, className: st.className ?? '—' }), withWebAppButton(ctx, kb));
 }
 
 async function showMarks(ctx: BotContext, s: string, page: number): Promise<void> {

@@ -13,6 +13,7 @@ import {
 import { lessonMarksSheet } from '../../../domain/journal/marks.js';
 import { escapeHtml, type Translate } from '../../../i18n.js';
 import type { BotContext } from '../../context.js';
+import { withWebAppButton } from '../../webapp.js';
 import {
   attOpenCb,
   cancelLessonCb,
@@ -89,7 +90,8 @@ function dayText(t: Translate, day: DayLessons, title: string): string {
 export async function showTeacherDay(ctx: BotContext, date: LocalDate): Promise<void> {
   const actor = requireActor(ctx);
   const day = await lessonsForTeacher(ctx.deps.db, actor, date, ctx.deps.now());
-  await show(ctx, dayText(ctx.t, day, ctx.t('today.title')), dayKeyboard(ctx.t, day, {}));
+  // The whole class's quarter is a table: the Mini App's grid (issue 15), when it is configured.
+  await show(ctx, dayText(ctx.t, day, ctx.t('today.title')), withWebAppButton(ctx, dayKeyboard(ctx.t, day, {})));
 }
 
 export async function showClassDay(ctx: BotContext, classId: string, date: LocalDate): Promise<void> {

@@ -100,7 +100,7 @@ export interface Column {
   align?: 'left' | 'center';
   /** Text columns (a name, a topic) wrap; their width is a share of what is left. */
   wrap?: boolean;
-  /** Repeated on every page when the columns are split (№, the student). */
+  /** Repeated on every page when the columns are split (№, the student); kept on one line up to maxWidth. */
   fixed?: boolean;
   /** The widest a wrapping column may get, in points. */
   maxWidth?: number;
@@ -131,7 +131,7 @@ const longestWord = (doc: PDFKit.PDFDocument, s: string) => Math.max(0, ...s.spl
 interface Widths {
   /** What each column wants: its longest cell (a wrapping column up to its maxWidth). */
   want: number[];
-  /** The least each column can take: a wrapping column, its longest word. */
+  /** The least each column can take: a wrapping column, its longest word (a fixed one, what it wants). */
   least: number[];
 }
 
@@ -149,7 +149,7 @@ function measure(doc: PDFKit.PDFDocument, spec: TableSpec, size: number): Widths
     const cells = spec.rows.map((r) => r[i] ?? '');
     const longest = Math.max(headerWords[i] ?? 0, ...cells.map((s) => textWidth(doc, s)));
     want.push(padded(c.wrap ? Math.min(longest, c.maxWidth ?? 160) : longest, c));
-    least.push(c.wrap ? padded(Math.min(Math.max(headerWords[i] ?? 0, ...cells.map((s) => longestWord(doc, s))), c.maxWidth ?? 160), c) : (want[i] ?? 0));
+    least.push(c.wrap && !c.fixed ? padded(Math.min(Math.max(headerWords[i] ?? 0, ...cells.map((s) => longestWord(doc, s))), c.maxWidth ?? 160), c) : (want[i] ?? 0));
   });
   for (const [group, word] of groupWords) {
     const members = spec.columns.flatMap((c, i) => (c.group === group ? [i] : []));

@@ -15,6 +15,12 @@ export class ApiError extends Error {
 
 const BASE = '/app/api';
 
+/** The heading over a failure: "no access" for 401/403, "could not load" for the rest. */
+export function failureOf(err: unknown): { title: string; message: string } {
+  if (!(err instanceof ApiError)) return { title: t('errors.failedTitle'), message: t('errors.unknown') };
+  return { title: err.status === 401 || err.status === 403 ? t('errors.title') : t('errors.failedTitle'), message: err.message };
+}
+
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   let res: Response;
   try {

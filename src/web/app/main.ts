@@ -5,7 +5,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api } from './api.js';
+import { ApiError, api, failureOf } from './api.js';
 import { FamilyScreen } from './family/family.js';
 import { setLocale, t } from './i18n.js';
 import { GridScreen } from './teacher/grid.js';
@@ -27,7 +27,7 @@ export const SCREENS: ScreenEntry[] = [
   { id: 'family', label: () => t('tabs.family'), shows: (me) => me.children.length > 0, view: FamilyScreen },
 ];
 
-type State = { kind: 'loading' } | { kind: 'error'; message: string; hint?: string } | { kind: 'ready'; me: Me };
+type State = { kind: 'loading' } | { kind: 'error'; title?: string; message: string; hint?: string } | { kind: 'ready'; me: Me };
 
 function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -44,15 +44,14 @@ function App() {
         setState({ kind: 'ready', me });
       })
       .catch((err: unknown) => {
-        const message = err instanceof ApiError ? err.message : t('errors.unknown');
         const hint = err instanceof ApiError && err.status === 401 ? t('errors.openFromBot') : undefined;
-        setState({ kind: 'error', message, hint });
+        setState({ kind: 'error', ...failureOf(err), hint });
       })
       .finally(ready);
   }, []);
 
   if (state.kind === 'loading') return html`<${Loading} />`;
-  if (state.kind === 'error') return html`<${ErrorScreen} message=${state.message} hint=${state.hint} />`;
+  if (state.kind === 'error') return html`<${ErrorScreen} title=${state.title} message=${state.message} hint=${state.hint} />`;
   const me = state.me;
   const screens = SCREENS.filter((s) => s.shows(me));
   if (screens.length === 0) return html`<${ErrorScreen} title=${me.person.name} message=${t('errors.nothingHere')} />`;

@@ -12,12 +12,15 @@ export function Loading() {
 
 /** "Not allowed / invalid init data" and every other screen-wide failure: the server's localized message. */
 export function ErrorScreen(props: { title?: string; message: string; hint?: string }) {
-  return html`<main class="screen error-screen" data-screen="error">
-    <div class="error-icon" aria-hidden="true">🔒</div>
+  return html`<section class="screen error-screen" data-screen="error" role="alert">
+    <svg class="error-icon" viewBox="0 0 24 24" width="48" height="48" aria-hidden="true">
+      <rect x="4.5" y="10.5" width="15" height="10" rx="2" fill="none" stroke="currentColor" stroke-width="1.6" />
+      <path d="M8 10.5V7.5a4 4 0 0 1 8 0v3" fill="none" stroke="currentColor" stroke-width="1.6" />
+    </svg>
     <h1>${props.title ?? t('errors.title')}</h1>
     <p class="error-message">${props.message}</p>
     ${props.hint ? html`<p class="muted">${props.hint}</p>` : null}
-  </main>`;
+  </section>`;
 }
 
 export function Notice(props: { kind: 'error' | 'ok'; text: string }) {

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { query } from '../api.js';
-import { capitalize, formatDate, locale, t } from '../i18n.js';
+import { capitalize, dateFormat, formatDate, t } from '../i18n.js';
 import type { AttendanceDay, ChildAttendance } from '../types.js';
 import { html } from '../ui.js';
 import { useApi, whenReady } from './load.js';
@@ -35,7 +35,7 @@ export function AttendanceCalendar(props: { childId: string }) {
   const load = useApi<ChildAttendance>(
     `/children/${encodeURIComponent(props.childId)}/attendance${query({ from: range.from, to: range.to })}`,
   );
-  const title = capitalize(new Intl.DateTimeFormat(locale(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(range.first));
+  const title = capitalize(dateFormat({ month: 'long', year: 'numeric' }).format(range.first));
   return html`<section class="card calendar" data-testid="attendance">
     <div class="month-nav">
       <button type="button" class="icon-btn" aria-label=${t('family.prevMonth')} onClick=${() => setOffset(offset - 1)}>‹</button>
@@ -48,7 +48,7 @@ export function AttendanceCalendar(props: { childId: string }) {
       const cells: Array<string | null> = [...Array.from({ length: lead }, () => null)];
       for (let d = 1; d <= range.last.getUTCDate(); d++) cells.push(`${range.from.slice(0, 8)}${String(d).padStart(2, '0')}`);
       const weekdays = Array.from({ length: 7 }, (_, i) =>
-        new Intl.DateTimeFormat(locale(), { weekday: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + i))),
+        dateFormat({ weekday: 'short' }).format(new Date(Date.UTC(2024, 0, 1 + i))),
       );
       const chosen = picked ? byDate.get(picked) : undefined;
       return html`<div class="cal-grid" role="grid">

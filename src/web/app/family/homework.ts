@@ -31,7 +31,7 @@ export function HomeworkList(props: { childId: string }) {
                 .filter((i) => i.date === day)
                 .map(
                   (i) => html`<li><strong>${i.subject}</strong><div class="hw-text">${i.text}</div>
-                    ${i.files > 0 ? html`<div class="muted small">📎 ${t('family.files', { count: i.files })}</div>` : null}</li>`,
+                    ${i.files > 0 ? html`<div class="muted small">${t('family.files', { count: i.files })}</div>` : null}</li>`,
                 )}
             </ul>
           </div>`,

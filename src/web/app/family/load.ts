@@ -1,10 +1,9 @@
 /** Loading a screen's data from the API: the state, and the loading/error views around the screen's own. */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api } from '../api.js';
-import { t } from '../i18n.js';
+import { api, failureOf } from '../api.js';
 import { ErrorScreen, Loading, html } from '../ui.js';
 
-export type Load<T> = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; data: T };
+export type Load<T> = { kind: 'loading' } | { kind: 'error'; title: string; message: string } | { kind: 'ready'; data: T };
 
 /** Fetches `path` whenever it changes; the state a screen renders from. */
 export function useApi<T>(path: string): Load<T> {
@@ -14,7 +13,7 @@ export function useApi<T>(path: string): Load<T> {
     setLoad({ kind: 'loading' });
     api<T>(path)
       .then((data) => live && setLoad({ kind: 'ready', data }))
-      .catch((err: unknown) => live && setLoad({ kind: 'error', message: err instanceof ApiError ? err.message : t('errors.unknown') }));
+      .catch((err: unknown) => live && setLoad({ kind: 'error', ...failureOf(err) }));
     return () => {
       live = false;
     };
@@ -26,7 +25,7 @@ export function useApi<T>(path: string): Load<T> {
 // biome-ignore lint/suspicious/noExplicitAny: a preact vnode
 export function whenReady<T>(load: Load<T>, view: (data: T) => any) {
   if (load.kind === 'loading') return html`<${Loading} />`;
-  if (load.kind === 'error') return html`<${ErrorScreen} message=${load.message} />`;
+  if (load.kind === 'error') return html`<${ErrorScreen} title=${load.title} message=${load.message} />`;
   return view(load.data);
 }
 

@@ -5,13 +5,13 @@
  * the rules (R11–R14) are the server's, which calls the bot's own use cases.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, query } from '../api.js';
+import { api, failureOf, query } from '../api.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import type { Grid, GridCell, Me } from '../types.js';
 import { ErrorScreen, Loading, Notice, Select, html } from '../ui.js';
 import { MarkSheet } from './sheet.js';
 
-type Load = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; grid: Grid };
+type Load = { kind: 'loading' } | { kind: 'error'; title: string; message: string } | { kind: 'ready'; grid: Grid };
 
 /** Ivanova Maria Petrovna → Ivanova M. P.: the sticky column stays narrow on a phone. */
 export function shortName(name: string): string {
@@ -44,7 +44,7 @@ export function GridScreen(props: { me: Me }) {
       const q = query({ classId: current.classId, subjectId: current.subjectId, groupId: current.groupId, period });
       return api<Grid>(`/grid${q}`)
         .then((grid) => setLoad({ kind: 'ready', grid }))
-        .catch((err: unknown) => setLoad({ kind: 'error', message: err instanceof ApiError ? err.message : t('errors.unknown') }));
+        .catch((err: unknown) => setLoad({ kind: 'error', ...failureOf(err) }));
     },
     [current, period],
   );
@@ -91,7 +91,7 @@ export function GridScreen(props: { me: Me }) {
     </div>
     ${flash ? html`<${Notice} kind="ok" text=${flash} />` : null}
     ${load.kind === 'loading' ? html`<${Loading} />` : null}
-    ${load.kind === 'error' ? html`<${ErrorScreen} message=${load.message} />` : null}
+    ${load.kind === 'error' ? html`<${ErrorScreen} title=${load.title} message=${load.message} />` : null}
     ${grid ? html`<${GridTable} grid=${grid} scroller=${scroller} topicOf=${topicOf} onTopic=${setTopicOf} onCell=${setOpen} />` : null}
     ${grid && open
       ? html`<${MarkSheet}
@@ -127,7 +127,7 @@ function GridTable(props: {
     ${topicLesson
       ? html`<div class="topic-bar" role="status" onClick=${() => props.onTopic(null)}>
           <strong>${formatDate(topicLesson.date, { day: 'numeric', month: 'long', weekday: 'short' })}</strong>
-          ${topicLesson.locked ? ` · 🔒 ${t('grid.locked')}` : ''}
+          ${topicLesson.locked ? ` · ${t('grid.locked')}` : ''}
           <div>${topicLesson.topic || t('grid.noTopic')}</div>
         </div>`
       : null}

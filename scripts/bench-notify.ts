@@ -342,13 +342,13 @@ async function main(): Promise<void> {
         killedAfter: killedAt,
         lost: tallyC.lost,
         duplicated: tallyC.duplicated,
-        recoveredAsSent: w2.stats.recoveredAsSent,
+        resentUncertain: w2.stats.resentUncertain, repeats: w2.stats.repeats,
         requeued: w2.stats.requeued,
         restartSeconds: Math.round((performance.now() - restart) / 100) / 10,
         tooManyRequests: fake.stats.tooManyRequests - limitedC,
       };
       log(
-        `C. after the restart: lost ${tallyC.lost}, duplicated ${tallyC.duplicated} (recovered as sent: ${w2.stats.recoveredAsSent}, requeued: ${w2.stats.requeued})`,
+        `C. after the restart: lost ${tallyC.lost}, duplicated ${tallyC.duplicated} (resent as possible repeats: ${w2.stats.resentUncertain}, requeued: ${w2.stats.requeued})`,
       );
     }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { onOutboxWrite } from '../domain/notices/outbox.js';
-import { type DueBuffer, DueReader } from './delivery/due.js';
+import { type DueBuffer, DueReader, takeTogether } from './delivery/due.js';
 import { Leadership } from './delivery/leadership.js';
 import { MessageSender } from './delivery/send-one.js';
 import {
@@ -16,7 +16,6 @@ import {
 } from './delivery/types.js';
 import { recoverExpired } from './outbox-worker.js';
 import { BotRateLimiter, TELEGRAM_LIMITS } from './rate-limit.js';
-import { JOINABLE } from './render.js';
 
 export { type DeliveryEvent, type DeliveryOptions, type DeliveryStats, WorkerKilled } from './delivery/types.js';
 
@@ -33,16 +32,15 @@ export { type DeliveryEvent, type DeliveryOptions, type DeliveryStats, WorkerKil
  *  3. waits for the rate limiter (30/s per bot, 1/s per chat), writes `sending`, calls Telegram,
  *     writes `sent`.
  *
- * Exactly once, as far as Telegram allows. Telegram has no idempotency key and cannot be asked
- * what was delivered, so a crash between the call and the `sent` write leaves a message whose
- * fate is unknown. The states make the window explicit and small:
+ * At least once, and exactly once whenever the outcome is known. Telegram has no idempotency key
+ * and cannot be asked what was delivered, so a crash during the call leaves a message whose fate
+ * is unknown. The states make the window explicit and small:
  *   - `claimed` (never attempted): after a crash it is sent again — nothing lost, nothing doubled;
- *   - `sending` (the call may have happened): after a crash it is recorded as sent
- *     (`uncertain: true`) and not sent again — at-most-once for this window. A duplicate "new mark 5"
- *     reads like a second mark; a lost one is still in the diary and the weekly digest. Urgent
- *     messages (school announcements) are the exception: resent, at-least-once.
- * The only loss left is a crash after `sending` was stored but before the request left the
- * process (one database round trip); the duplicate window (the whole Telegram call) is closed.
+ *   - `sending` (written right before the one HTTP request; a 429 puts it back to `claimed` while
+ *     it waits): after a crash it is sent again with a line marking it as a possible repeat, in
+ *     the recipient's language, under the same button token. Nothing is lost; a repeat is visible.
+ *   - `sent` (Telegram answered ok) or a definite refusal (4xx) is never sent again: 0 silent
+ *     duplicates. 5xx and network errors are uncertain too: retried as possible repeats.
  *
  * Errors: 429 → wait `retry_after` (the chat, and the bot for up to 5 s) and retry; 5xx and
  * network errors → back to the queue with exponential backoff; 403 → the chat is blocked: its
@@ -65,8 +63,9 @@ export class DeliveryWorker {
     failed: 0,
     blocked: 0,
     rateLimited: 0,
-    recoveredAsSent: 0,
+    resentUncertain: 0,
     requeued: 0,
+    repeats: 0,
   };
   private readonly db: Db;
   private readonly log: Logger;
@@ -340,12 +339,12 @@ export class DeliveryWorker {
 
   private async recover(bots: string[], now: Date): Promise<void> {
     const r = await recoverExpired(this.db, bots, now, this.id);
-    if (r.requeued + r.assumedSent + r.resent > 0) {
-      this.stats.recoveredAsSent += r.assumedSent;
-      this.stats.requeued += r.requeued + r.resent;
+    if (r.requeued + r.resent > 0) {
+      this.stats.resentUncertain += r.resent;
+      this.stats.requeued += r.requeued;
       this.refillWanted = true;
       this.log.warn({ ...r }, 'Recovered messages left by a stopped worker');
-      this.emit({ type: 'recovered', count: r.requeued + r.assumedSent + r.resent });
+      this.emit({ type: 'recovered', count: r.requeued + r.resent });
     }
   }
 
@@ -427,10 +426,7 @@ export class DeliveryWorker {
           chats.delete(key);
           continue;
         }
-        // Joinable notices of a chat go together; anything else goes alone.
-        const take = JOINABLE.has(first.kind)
-          ? b.candidates.filter((c) => JOINABLE.has(c.kind)).slice(0, this.maxBatchItems)
-          : [first];
+        const take = takeTogether(first, b.candidates, this.maxBatchItems);
         const taken = new Set(take.map((c) => String(c._id)));
         for (const id of taken) this.takenDuringRefill?.add(id);
         b.candidates = b.candidates.filter((c) => !taken.has(String(c._id)));

@@ -16,10 +16,21 @@ type Id = Types.ObjectId;
 
 export type Candidate = Pick<
   OutboxDoc,
-  '_id' | 'schoolId' | 'chatId' | 'kind' | 'priority' | 'rank' | 'notBefore' | 'botKey' | 'collapseKey'
+  '_id' | 'schoolId' | 'chatId' | 'kind' | 'priority' | 'rank' | 'notBefore' | 'botKey' | 'collapseKey' | 'repeat' | 'sendToken'
 >;
 
-const CANDIDATE_FIELDS = { schoolId: 1, chatId: 1, kind: 1, priority: 1, rank: 1, notBefore: 1, botKey: 1, collapseKey: 1 };
+const CANDIDATE_FIELDS = {
+  schoolId: 1,
+  chatId: 1,
+  kind: 1,
+  priority: 1,
+  rank: 1,
+  notBefore: 1,
+  botKey: 1,
+  collapseKey: 1,
+  repeat: 1,
+  sendToken: 1,
+};
 
 /** Schools with messages due now for these bots (the worker serves them in turn: fair order). */
 export async function dueSchools(db: Db, botKeys: string[], now: Date): Promise<Id[]> {
@@ -45,11 +56,21 @@ export async function dueOf(db: Db, botKeys: string[], schoolId: Id, now: Date, 
 
 export const leaseKeyOf = (token: string, id: Id | string) => `${token}:${id}`;
 
-/** Back in the queue: claimable again (the collapse slot is not restored; render dedupes). */
+/**
+ * Back in the queue: claimable again (the collapse slot is not restored; render dedupes). The
+ * token stays: the next claim sets a new one, except for a possible repeat, which keeps it.
+ */
 const requeueSet = (id: Id | string, extra: Record<string, unknown> = {}) => ({
   $set: { status: 'pending', claimKey: String(id), ...extra },
-  $unset: { leaseKey: 1, lockedBy: 1, lockedUntil: 1, sendToken: 1 },
+  $unset: { leaseKey: 1, lockedBy: 1, lockedUntil: 1 },
 });
+
+/**
+ * Back in the queue after an attempt whose fate is unknown (the request may have reached
+ * Telegram): sent again as a possible repeat, marked so in the recipient's language, with the
+ * same token, so the buttons of whichever copy arrived keep working (acknowledgements, receipts).
+ */
+const requeueUncertain = (id: Id | string, extra: Record<string, unknown> = {}) => requeueSet(id, { repeat: true, ...extra });
 
 /**
  * Claims one message: pending → claimed, with a lease and the token of the Telegram message it
@@ -59,7 +80,7 @@ const requeueSet = (id: Id | string, extra: Record<string, unknown> = {}) => ({
 export async function claim(
   db: Db,
   id: Id,
-  opts: { worker: string; token: string; now: Date; leaseMs: number },
+  opts: { worker: string; token: string; sendToken?: string; now: Date; leaseMs: number },
 ): Promise<OutboxDoc | undefined> {
   const { OutboxMessage } = db.models;
   const doc = (await OutboxMessage.findOneAndUpdate(
@@ -70,7 +91,7 @@ export async function claim(
         leaseKey: leaseKeyOf(opts.token, id),
         lockedBy: opts.worker,
         lockedUntil: new Date(opts.now.getTime() + opts.leaseMs),
-        sendToken: opts.token,
+        sendToken: opts.sendToken ?? opts.token,
       },
       $unset: { claimKey: 1, pendingKey: 1 },
       $inc: { attempts: 1 },
@@ -127,6 +148,15 @@ export async function markSending(
   );
 }
 
+/**
+ * Telegram refused the request for now (429): nothing was sent, so the message leaves `sending`
+ * while it waits — a crash during the wait is then a plain requeue, not an uncertain send.
+ */
+export async function backToClaimed(db: Db, ids: Id[], token: string, now: Date, leaseMs: number): Promise<void> {
+  const lockedUntil = new Date(now.getTime() + leaseMs);
+  await byLease(db, ids.map((id) => ({ leaseKey: leaseKeyOf(token, id), update: { $set: { status: 'claimed', lockedUntil } } })));
+}
+
 /** Delivered: `sent`, and what the recipient now knows about each thing (NoticeState). */
 export async function markSent(
   db: Db,
@@ -177,18 +207,22 @@ export async function cancel(db: Db, ids: Id[], token: string, reason: string): 
   await byLease(db, ids.map((id) => ({ leaseKey: leaseKeyOf(token, id), update: finish('cancelled', reason) })));
 }
 
-/** A retryable failure (5xx, network): back to pending after `retryAt`; given up after too many attempts. */
+/**
+ * A retryable failure: back to pending after `retryAt`; given up after too many attempts.
+ * `uncertain` (5xx, network: the request may have been carried out) sends it again as a possible repeat.
+ */
 export async function retryLater(
   db: Db,
   ids: Id[],
   token: string,
-  opts: { retryAt: Date; error: string; giveUp: boolean },
+  opts: { retryAt: Date; error: string; giveUp: boolean; uncertain?: boolean },
 ): Promise<void> {
+  const requeue = opts.uncertain ? requeueUncertain : requeueSet;
   await byLease(
     db,
     ids.map((id) => ({
       leaseKey: leaseKeyOf(token, id),
-      update: opts.giveUp ? finish('failed', opts.error) : requeueSet(id, { notBefore: opts.retryAt, lastError: opts.error }),
+      update: opts.giveUp ? finish('failed', opts.error) : requeue(id, { notBefore: opts.retryAt, lastError: opts.error }),
     })),
   );
 }
@@ -215,17 +249,16 @@ export async function dropChat(db: Db, chatId: number, botKey: string, error: st
 export interface Recovered {
   /** Claimed by a dead worker, never sent: back in the queue. */
   requeued: number;
-  /** `sending` when the worker died: assumed delivered (see delivery.ts). */
-  assumedSent: number;
-  /** `sending` urgent messages resent (at-least-once for them). */
+  /** `sending` when the worker died (the request may have reached Telegram): sent again, marked as a possible repeat. */
   resent: number;
 }
 
 /**
- * Messages a dead or replaced worker left behind. `claimed` is safe to send again. `sending` is the
- * ambiguous case — the Telegram call may or may not have happened, and Telegram cannot be asked —
- * resolved by policy: urgent messages are resent (a duplicate is better than a lost alarm), the
- * rest are recorded as sent (a duplicate mark message looks like a second mark).
+ * Messages a dead or replaced worker left behind. `claimed` was never attempted: back to the
+ * queue as it was. `sending` is the ambiguous case — the Telegram call may or may not have
+ * happened, and Telegram cannot be asked — resolved for delivery: it is sent again, marked as a
+ * possible repeat (at-least-once: a missed absence notice defeats the product, a marked repeat is
+ * harmless). A message whose fate is known (`sent`, a definite refusal) is never touched here.
  */
 export async function recoverExpired(db: Db, botKeys: string[], now: Date, leader: string): Promise<Recovered> {
   const { OutboxMessage } = db.models;
@@ -237,25 +270,14 @@ export async function recoverExpired(db: Db, botKeys: string[], now: Date, leade
       status: { $in: ['claimed', 'sending'] },
       $or: [{ lockedUntil: { $lt: now } }, { lockedBy: { $ne: leader } }],
     },
-    { status: 1, priority: 1, leaseKey: 1, collapseKey: 1, rendered: 1 },
-  ).lean()) as Array<Pick<OutboxDoc, '_id' | 'status' | 'priority' | 'leaseKey' | 'collapseKey' | 'rendered'>>;
-  const out: Recovered = { requeued: 0, assumedSent: 0, resent: 0 };
+    { status: 1, leaseKey: 1 },
+  ).lean()) as Array<Pick<OutboxDoc, '_id' | 'status' | 'leaseKey'>>;
+  const out: Recovered = { requeued: 0, resent: 0 };
   for (const doc of orphans) {
     if (!doc.leaseKey) continue;
-    const filter = { leaseKey: doc.leaseKey };
-    if (doc.status === 'claimed' || doc.priority === 'urgent') {
-      const res = await OutboxMessage.updateOne(filter, requeueSet(doc._id));
-      if (res.modifiedCount === 1) out[doc.status === 'claimed' ? 'requeued' : 'resent']++;
-      continue;
-    }
-    const res = await OutboxMessage.updateOne(filter, {
-      $set: { status: 'sent', sentAt: now, uncertain: true },
-      $unset: { leaseKey: 1, lockedBy: 1, lockedUntil: 1 },
-    });
-    if (res.modifiedCount === 1) {
-      out.assumedSent++;
-      await rememberTold(db, [{ collapseKey: doc.collapseKey, snapshot: doc.rendered }], now);
-    }
+    const uncertain = doc.status === 'sending';
+    const res = await OutboxMessage.updateOne({ leaseKey: doc.leaseKey }, uncertain ? requeueUncertain(doc._id) : requeueSet(doc._id));
+    if (res.modifiedCount === 1) out[uncertain ? 'resent' : 'requeued']++;
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { OutboxDoc } from '../db/models/notify.js';
+import { htmlLength, TELEGRAM_CAPTION_MAX, TELEGRAM_TEXT_MAX } from '../domain/shared/text-limits.js';
 import type { NoticeKind } from '../domain/shared/vocabulary.js';
 import type { RenderedMessage, RenderInput } from './render/common.js';
 import { renderAccountRebind } from './render/account.js';
@@ -33,8 +34,22 @@ export const JOINABLE: ReadonlySet<NoticeKind> = new Set(['mark', 'absence', 'ho
 export async function renderMessage(input: RenderInput): Promise<RenderedMessage> {
   const first = input.docs[0];
   if (!first) return { text: '', disableNotification: false, items: [], skipped: [], overflow: [] };
-  if (JOINABLE.has(first.kind as NoticeKind)) return renderJoined(input);
-  return renderSingle(input, first);
+  const out = JOINABLE.has(first.kind as NoticeKind) ? await renderJoined(input) : await renderSingle(input, first);
+  return markRepeat(input, out);
+}
+
+/**
+ * A message whose earlier attempt may have reached the chat (a crash while sending, a 5xx or a
+ * network error) goes again with a first line saying so, in the recipient's language: a repeat
+ * is never silent. A caption keeps Telegram's 1024 characters: without room, the line goes without it.
+ */
+function markRepeat(input: RenderInput, out: RenderedMessage): RenderedMessage {
+  const repeats = new Set(input.docs.filter((d) => d.repeat).map((d) => String(d._id)));
+  if (out.items.length === 0 || !out.items.some((i) => repeats.has(String(i.id)))) return out;
+  const text = `<i>${input.t('notify.possibleRepeat')}</i>\n\n${out.text}`;
+  const caption = Boolean(out.photo || out.document || out.voice);
+  if (htmlLength(text) > (caption ? TELEGRAM_CAPTION_MAX : TELEGRAM_TEXT_MAX)) return out;
+  return { ...out, text };
 }
 
 async function renderSingle(input: RenderInput, doc: OutboxDoc): Promise<RenderedMessage> {

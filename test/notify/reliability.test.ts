@@ -5,10 +5,12 @@ import { publishMessage } from '../../src/domain/notices/events.js';
 import { makeSchool } from '../support/fixtures.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import type { TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait.js';
 import { type FamilyWorld, familyWorld, giveMark, markAbsent, newWorker, received } from './world.js';
 
 /**
- * Delivery that keeps its promises: exactly once across a crash, Telegram's limits respected by
+ * Delivery that keeps its promises: at least once across a crash (a possible repeat is marked,
+ * a known send never repeated), Telegram's limits respected by
  * design (no 429 in a burst), 429/5xx/network errors retried, a blocked chat (403) handled, and
  * schools served in turn.
  */
@@ -32,38 +34,55 @@ async function allSettled() {
   expect(open).toBe(0);
 }
 
-describe('a worker crash', () => {
+describe('a worker crash: nothing lost, a possible repeat is marked, a known send is never repeated', () => {
   let generation = 0;
+  const MARK_RU = '🔁 Возможно, повтор';
+  const MARK_EN = '🔁 Possible repeat';
+  const marked = (text: string | undefined) => Boolean(text?.includes(MARK_RU) || text?.includes(MARK_EN));
+  type KillPoint = 'afterClaim' | 'beforeRequest' | 'inFlight' | 'afterAnswer';
 
-  async function crashAndRestart(crashAt: 'afterClaim' | 'afterSend') {
+  /**
+   * Four chats get one notice each; the worker sends one message at a time and dies at `at` while
+   * sending the first; a new worker takes over after the lease. The fake's log decides.
+   */
+  async function crashAndRestart(at: KillPoint, hold?: { chatId?: number }) {
     generation++;
-    const before = counts([...family(), w.motherB]);
+    const chats = [...family(), w.motherB];
+    const before = counts(chats);
     let crashed = false;
-    // One message at a time, so the crash happens at exactly this point of exactly one message
-    // (with several in flight, see delivery.ts for what a crash does to each state).
     const w1: DeliveryWorker = newWorker(t, {
       workerId: `crash-${generation}-1`,
       maxInFlight: 1,
       observer: (e) => {
-        if (crashAt === 'afterClaim' && e.type === 'claimed' && !crashed) {
+        const point = at === 'afterClaim' ? 'claimed' : at === 'beforeRequest' ? 'sending' : undefined;
+        if (e.type === point && !crashed) {
           crashed = true;
           w1.kill();
         }
       },
     });
+    // The process dies right after Telegram accepted the message, before `sent` is written.
     const off = t.fake.on((e) => {
-      // The process dies right after Telegram accepted the message, before `sent` is written.
-      if (crashAt === 'afterSend' && e.type === 'call' && e.call.method === 'sendMessage' && e.call.response?.ok && !crashed) {
+      if (at === 'afterAnswer' && e.type === 'call' && e.call.method === 'sendMessage' && e.call.response?.ok && !crashed) {
         crashed = true;
         w1.kill();
       }
     });
+    // In flight: Telegram has carried the request out, the answer has not come back yet.
+    const held = at === 'inFlight' ? t.fake.holdNext('sendMessage', hold) : undefined;
     await giveMark(db(), w.lessonA, w.s.familyA.studentId, 4, t.clock.now());
     await giveMark(db(), w.lessonB, w.s.familyB.studentId, 5, t.clock.now());
-    await w1.runUntilIdle(10_000);
+    const run = w1.runUntilIdle(10_000);
+    if (held) {
+      await held.reached;
+      crashed = true;
+      w1.kill();
+      held.release();
+    }
+    await run;
     off();
     expect(crashed).toBe(true);
-    const left = await db().models.OutboxMessage.countDocuments({ status: crashAt === 'afterSend' ? 'sending' : 'claimed' });
+    const left = await db().models.OutboxMessage.countDocuments({ status: at === 'afterClaim' ? 'claimed' : 'sending' });
     expect(left).toBeGreaterThanOrEqual(1);
 
     // A new process: it takes over once the dead one's leases ran out.
@@ -71,23 +90,96 @@ describe('a worker crash', () => {
     const w2 = newWorker(t, { workerId: `crash-${generation}-2` });
     await w2.runUntilIdle(20_000);
     await w2.stop();
-    const after = counts([...family(), w.motherB]);
-    // 0 lost, 0 duplicated: exactly one new message in each of the four chats.
-    expect(after.map((n, i) => n - (before[i] ?? 0))).toEqual([1, 1, 1, 1]);
     await allSettled();
-    return { w2 };
+    const got = chats.map((u, i) => received(u).slice(before[i]));
+    // 0 lost: every chat has its message.
+    for (const texts of got) expect(texts.length).toBeGreaterThanOrEqual(1);
+    // A chat that got two copies: the second says it may be a repeat, the first does not.
+    for (const texts of got.filter((x) => x.length > 1)) {
+      expect(texts).toHaveLength(2);
+      expect(marked(texts[0])).toBe(false);
+      expect(marked(texts[1])).toBe(true);
+    }
+    const all = got.flat();
+    return { w2, got, total: all.length, repeats: all.filter(marked).length };
   }
 
-  it('between sending and recording: after a restart nothing is lost and nothing is sent twice', async () => {
-    const { w2 } = await crashAndRestart('afterSend');
-    expect(w2.stats.recoveredAsSent).toBeGreaterThanOrEqual(1);
-    const uncertain = await db().models.OutboxMessage.countDocuments({ uncertain: true });
-    expect(uncertain).toBeGreaterThanOrEqual(1);
+  it('after the claim: sent once after the restart, not marked (it was never attempted)', async () => {
+    const r = await crashAndRestart('afterClaim');
+    expect(r.total).toBe(4);
+    expect(r.repeats).toBe(0);
+    expect(r.w2.stats.requeued).toBeGreaterThanOrEqual(1);
   });
 
-  it('between claiming and sending: the claimed message is sent after the restart', async () => {
-    const { w2 } = await crashAndRestart('afterClaim');
-    expect(w2.stats.requeued).toBeGreaterThanOrEqual(1);
+  it('between the `sending` write and the HTTP request: sent after the restart, marked as a possible repeat', async () => {
+    const r = await crashAndRestart('beforeRequest');
+    // The request never left: the chat gets one copy, marked (the worker cannot know).
+    expect(r.total).toBe(4);
+    expect(r.repeats).toBe(1);
+    expect(r.w2.stats.resentUncertain).toBe(1);
+  });
+
+  it('while the request is in flight: the chat gets it again, marked in its language, with the same buttons', async () => {
+    await db().models.Account.updateOne({ telegramId: w.motherB.id }, { $set: { locale: 'en' } });
+    const calls = t.fake.callsOf('sendMessage').length;
+    try {
+      const r = await crashAndRestart('inFlight', { chatId: w.motherB.id });
+      expect(r.total).toBe(5);
+      expect(r.repeats).toBe(1);
+      const [first, repeat] = r.got[3] ?? [];
+      expect(first).not.toContain(MARK_EN);
+      expect(repeat).toContain('🔁 Possible repeat: you may have received this already');
+      // The acknowledgement button of either copy acts on the same notice (one token).
+      const buttons = t.fake
+        .callsOf('sendMessage')
+        .slice(calls)
+        .filter((c) => c.params.chat_id === w.motherB.id)
+        .map((c) => JSON.stringify(c.params.reply_markup));
+      expect(buttons).toHaveLength(2);
+      expect(buttons[1]).toBe(buttons[0]);
+    } finally {
+      await db().models.Account.updateOne({ telegramId: w.motherB.id }, { $unset: { locale: 1 } });
+    }
+  });
+
+  it('after Telegram answered, before the record: sent again, marked; the others exactly once', async () => {
+    const r = await crashAndRestart('afterAnswer');
+    expect(r.total).toBe(5);
+    expect(r.repeats).toBe(1);
+    expect(r.got.filter((x) => x.length === 1).every((x) => !marked(x[0]))).toBe(true);
+  });
+
+  it('while waiting out a 429: the message is not left in `sending`, and goes once, unmarked', async () => {
+    const before = received(w.motherB).length;
+    t.fake.failNext('sendMessage', { code: 429, retryAfter: 2 });
+    let limited = false;
+    const w1: DeliveryWorker = newWorker(t, {
+      workerId: 'crash-429-1',
+      observer: (e) => {
+        if (e.type === 'rateLimited') limited = true;
+      },
+    });
+    await giveMark(db(), w.lessonB, w.s.familyB.studentId, 3, t.clock.now());
+    const run = w1.runUntilIdle(10_000);
+    await waitFor(() => (limited ? true : undefined), 5_000, 'the 429');
+    // Let the 429 be recorded (at most until the retry is due), then die during the wait.
+    const open = { chatId: w.motherB.id, status: 'claimed' as const };
+    await waitFor(async () => ((await db().models.OutboxMessage.countDocuments(open)) > 0 ? true : undefined), 1_500).catch(() => undefined);
+    w1.kill();
+    await run;
+    const crashed = limited;
+    expect(crashed).toBe(true);
+    const doc = await db().models.OutboxMessage.findOne({ chatId: w.motherB.id, status: { $in: ['claimed', 'sending'] } }).lean();
+    // A 429 is a definite "not sent": the uncertain window is the one HTTP request, not the wait.
+    expect(doc?.status).toBe('claimed');
+    t.clock.advance(65_000);
+    const w2 = newWorker(t, { workerId: 'crash-429-2' });
+    await w2.runUntilIdle(20_000);
+    await w2.stop();
+    const got = received(w.motherB).slice(before);
+    expect(got).toHaveLength(1);
+    expect(marked(got[0])).toBe(false);
+    await allSettled();
   });
 
   it('a graceful stop hands over at once: claimed messages go back, the next worker needs no wait', async () => {
@@ -135,6 +227,8 @@ describe('Telegram errors', () => {
     t.clock.advance(5_000);
     await t.app.delivery.runUntilIdle(20_000);
     expect(received(w.motherB).length).toBe(before + 1);
+    // Whether a request that failed this way went out is not known: the message says it may be a repeat.
+    expect(received(w.motherB).at(-1)).toContain('🔁 Возможно, повтор');
     await allSettled();
   });
 

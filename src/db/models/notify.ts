@@ -7,8 +7,9 @@ import { NOTICE_KINDS, OUTBOX_STATUSES, PRIORITIES, NOTIFY_MODES } from '../../d
  *
  *   pending ──claim (lease)──► claimed ──render, write `sending`──► sending ──Telegram ok──► sent
  *      ▲                          │                                   │
- *      └──── lease expired ───────┘          5xx / network: back to pending with a backoff;
- *                                            lease expired: ambiguous (see delivery.ts)
+ *      ├──── lease expired ───────┘   429: back to `claimed` while it waits (nothing was sent)
+ *      └──── lease expired, 5xx, network: the fate is unknown → pending again as a marked possible repeat
+ *                                            (at-least-once; see src/notify/delivery.ts)
  *   cancelled: nothing new to say at send time; dropped: the chat blocked us; failed: gave up.
  */
 
@@ -61,8 +62,11 @@ const outboxSchema = new Schema(
     rendered: { type: Schema.Types.Mixed },
     sentAt: { type: Date },
     messageId: { type: Number },
-    /** Recovered after a crash between sending and recording: assumed delivered (at-most-once). */
-    uncertain: { type: Boolean },
+    /**
+     * An attempt's fate is unknown (a crash while `sending`, a 5xx or network error): it is sent
+     * again with a line marking it as a possible repeat, under the same `sendToken` (at-least-once).
+     */
+    repeat: { type: Boolean },
     /**
      * Its sender recalled it (a private message, R3) while a worker held it: whoever records it as
      * sent afterwards deletes the copy from the chat (src/notify/delivery.ts).

@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { quietUntil } from '../../domain/notices/quiet-hours.js';
 import { defer, dueOf, dueSchools } from '../outbox-worker.js';
+import { JOINABLE } from '../render.js';
 import { type Batch, CACHE_MS, chatKey, type DeliveryEvent } from './types.js';
 
 /** School id → chat key → the chat's due messages. */
@@ -62,4 +63,15 @@ export class DueReader {
     this.quietCache.set(key, entry);
     return entry;
   }
+}
+
+/**
+ * What goes into one message with `first`: a possible repeat goes again as the message it repeats
+ * (the same token, nothing new joined to it); joinable notices of a chat go together; anything
+ * else goes alone.
+ */
+export function takeTogether(first: Batch['candidates'][number], candidates: Batch['candidates'], max: number): Batch['candidates'] {
+  if (first.repeat) return candidates.filter((c) => c.repeat && c.sendToken === first.sendToken).slice(0, max);
+  if (!JOINABLE.has(first.kind)) return [first];
+  return candidates.filter((c) => !c.repeat && JOINABLE.has(c.kind)).slice(0, max);
 }

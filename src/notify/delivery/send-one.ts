@@ -9,7 +9,7 @@ import { type Translate, translator } from '../../i18n.js';
 import { htmlLength, TELEGRAM_CAPTION_MAX } from '../../domain/shared/text-limits.js';
 import type { Logger } from '../../logger.js';
 import { markChatBlocked } from '../blocked.js';
-import { cancel, claim, dropChat, fail, markSending, markSent, retryLater, unclaim } from '../outbox-worker.js';
+import { backToClaimed, cancel, claim, dropChat, fail, markSending, markSent, retryLater, unclaim } from '../outbox-worker.js';
 import type { BotRateLimiter, Ticket } from '../rate-limit.js';
 import { RenderCache, renderMessage } from '../render.js';
 import { type Batch, CACHE_MS, type DeliveryEvent, type DeliveryStats } from './types.js';
@@ -52,11 +52,15 @@ export class MessageSender {
 
   async deliver(batch: Batch, ticket: Ticket, donePreparing: () => void): Promise<void> {
     const { db } = this.d;
+    // The lease token is always new (fencing); a possible repeat keeps the token of the message it
+    // repeats (the buttons of either copy then act on the same notices).
     const token = new Types.ObjectId().toHexString();
+    const first = batch.candidates[0];
+    const sendToken = first?.repeat && first.sendToken ? first.sendToken : token;
     const docs: OutboxDoc[] = [];
     for (const c of batch.candidates) {
       this.d.guard();
-      const doc = await claim(db, c._id, { worker: this.d.workerId, token, now: this.d.now(), leaseMs: this.d.leaseMs });
+      const doc = await claim(db, c._id, { worker: this.d.workerId, token, sendToken, now: this.d.now(), leaseMs: this.d.leaseMs });
       if (doc) docs.push(doc);
     }
     if (docs.length === 0) return;
@@ -68,7 +72,7 @@ export class MessageSender {
       t: this.translators[locale],
       locale,
       now: this.d.now(),
-      token,
+      token: sendToken,
       docs,
       cache: this.cache,
     });
@@ -95,18 +99,10 @@ export class MessageSender {
       return;
     }
     try {
-      this.d.guard();
-      const marked = await markSending(db, items, token, this.d.now(), this.d.leaseMs);
-      if (marked !== items.length) {
-        // Someone took these messages from us (we lost the lease): send nothing, change nothing of theirs.
-        this.d.log.warn({ chatId: batch.chatId, expected: items.length, marked }, 'Lost the claim before sending');
-        await retryLater(db, ids, token, { retryAt: this.d.now(), error: 'lost claim', giveUp: false });
-        return;
-      }
-      this.d.emit({ type: 'sending', ids: ids.map(String), chatId: batch.chatId });
       const api = this.d.bots[batch.botKey] as Api;
       for (let attempt = 0; ; attempt++) {
-        this.d.guard();
+        // `sending` only for the one request: the uncertain window after a crash is one HTTP call.
+        if (!(await this.toSending(batch, items, ids, token))) return;
         let message: Message;
         try {
           message = await this.send(api, batch.chatId, rendered);
@@ -119,6 +115,7 @@ export class MessageSender {
           release = await limiter.acquire(batch.chatId, () => this.d.halted());
           if (!release) {
             // Stopping while waiting out a 429: the message was not sent; back to the queue.
+            this.d.guard();
             await retryLater(db, ids, token, { retryAt: this.d.now(), error: '429 pending at shutdown', giveUp: false });
             return;
           }
@@ -130,6 +127,7 @@ export class MessageSender {
         await markSent(db, items, token, { now: this.d.now(), messageId: message.message_id });
         this.d.stats.messages++;
         this.d.stats.notices += items.length;
+        if (docs.some((d) => d.repeat)) this.d.stats.repeats++;
         this.d.emit({ type: 'sent', ids: ids.map(String), chatId: batch.chatId, messageId: message.message_id });
         await this.deleteIfRecalled(api, batch.chatId, docs, ids, message.message_id);
         return;
@@ -137,6 +135,21 @@ export class MessageSender {
     } finally {
       release?.();
     }
+  }
+
+  /** Writes `sending` right before the request; false (after putting them back) when the claim was lost. */
+  private async toSending(batch: Batch, items: ReadonlyArray<{ id: Types.ObjectId; snapshot?: unknown }>, ids: Types.ObjectId[], token: string): Promise<boolean> {
+    this.d.guard();
+    const marked = await markSending(this.d.db, items, token, this.d.now(), this.d.leaseMs);
+    if (marked === items.length) {
+      this.d.emit({ type: 'sending', ids: ids.map(String), chatId: batch.chatId });
+      this.d.guard();
+      return true;
+    }
+    // Someone took these messages from us (we lost the lease): send nothing, change nothing of theirs.
+    this.d.log.warn({ chatId: batch.chatId, expected: items.length, marked }, 'Lost the claim before sending');
+    await retryLater(this.d.db, ids, token, { retryAt: this.d.now(), error: 'lost claim', giveUp: false });
+    return false;
   }
 
   /**
@@ -200,7 +213,11 @@ export class MessageSender {
         this.d.stats.rateLimited++;
         this.d.emit({ type: 'rateLimited', chatId: batch.chatId });
         this.d.log.warn({ chatId: batch.chatId, retryAfter: seconds }, 'Telegram rate limit (429)');
-        if (attempt < MAX_429_RETRIES) return true;
+        // A 429 is a definite "not sent": out of `sending` while it waits, so a crash now is no repeat.
+        if (attempt < MAX_429_RETRIES) {
+          await backToClaimed(db, ids, token, now, this.d.leaseMs);
+          return true;
+        }
         await retryLater(db, ids, token, { retryAt: new Date(now.getTime() + seconds * 1000), error: '429', giveUp: false });
         return false;
       }
@@ -215,7 +232,8 @@ export class MessageSender {
       }
       if (e.error_code >= 500) {
         const giveUp = attempts >= this.d.maxAttempts;
-        await retryLater(db, ids, token, { retryAt: backoff(attempts), error: `${e.error_code}`, giveUp });
+        // The server failed somewhere along the way: whether the message went out is not known.
+        await retryLater(db, ids, token, { retryAt: backoff(attempts), error: `${e.error_code}`, giveUp, uncertain: true });
         this.d.stats[giveUp ? 'failed' : 'retried']++;
         this.d.emit({ type: giveUp ? 'failed' : 'retry', chatId: batch.chatId, ids: ids.map(String) });
         this.d.log.warn({ chatId: batch.chatId, code: e.error_code, attempts }, 'Telegram server error; will retry');
@@ -228,12 +246,13 @@ export class MessageSender {
       this.d.log.error({ chatId: batch.chatId, code: e.error_code, description: e.description }, 'Message refused by Telegram');
       return false;
     }
-    // Network: the request may not have reached Telegram; retried (at-least-once for this case).
+    // Network: the request may or may not have reached Telegram; sent again as a possible repeat.
     const giveUp = attempts >= this.d.maxAttempts;
     await retryLater(db, ids, token, {
       retryAt: backoff(attempts),
       error: e instanceof HttpError ? 'network' : String((e as Error)?.message ?? e).slice(0, 200),
       giveUp,
+      uncertain: true,
     });
     this.d.stats[giveUp ? 'failed' : 'retried']++;
     this.d.emit({ type: giveUp ? 'failed' : 'retry', chatId: batch.chatId, ids: ids.map(String) });

@@ -72,8 +72,12 @@ export interface DeliveryStats {
   failed: number;
   blocked: number;
   rateLimited: number;
-  recoveredAsSent: number;
+  /** Left in `sending` by a dead worker (fate unknown): queued again as possible repeats. */
+  resentUncertain: number;
+  /** Claimed by a dead worker, never attempted: queued again as they were. */
   requeued: number;
+  /** Messages sent with the possible-repeat line. */
+  repeats: number;
 }
 
 /** Names, languages and quiet hours read by the worker are kept this long. */

@@ -5,7 +5,7 @@
  * failing the user's `send`/`press` (an outage makes `bot.handleUpdate` reject on purpose:
  * UpdateNotHandledError, so the webhook answers 5xx).
  */
-import { type App, createApp } from '../../../src/app.js';
+import { type App, type AppOptions, createApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger, type Logger } from '../../../src/logger.js';
 import { TEST_BOT_INFO, TEST_TOKEN } from '../../support/bot-info.js';
@@ -26,6 +26,7 @@ export async function createFaultApp(opts: {
   clock?: TestClock;
   jobs?: boolean;
   runtime?: boolean;
+  web?: AppOptions['web'];
 }): Promise<FaultApp> {
   const config = loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...opts.env });
   const fake = opts.fake ?? new FakeBotApi({ botInfo: TEST_BOT_INFO });
@@ -38,6 +39,7 @@ export async function createFaultApp(opts: {
     now: clock.now,
     runtime: opts.runtime ?? false,
     jobs: opts.jobs ?? false,
+    web: opts.web ?? false,
   });
   await app.start();
   const failures = new Map<number, unknown>();

@@ -9,6 +9,7 @@
  *   seed:demo [--students N] [--school <id>] [--seed N]
  *   year show|period|remove-period|holiday|load|window --school <id> …   the calendar (commands/year.ts)
  *   year outcomes|close|confirm-timetable|archive|restore|pe-subject …     the year's end (commands/year-end.ts)
+ *   webapp-link --telegram-id <id> [--base <url>]          the Mini App in a browser with signed test init data
  *
  * One file per command in commands/; this file reads the arguments, picks the command and turns
  * what went wrong into an exit code. Output goes to stdout (`--json` for programs), problems to
@@ -26,6 +27,7 @@ import { importCommand } from './commands/import.js';
 import { inviteCommand } from './commands/invite.js';
 import { schoolCommand } from './commands/school.js';
 import { seedCommand } from './commands/seed-demo.js';
+import { webappLinkCommand } from './commands/webapp-link.js';
 import { yearCommand } from './commands/year.js';
 import { type CliIo, type Command, type Ctx, KIND_NAMES, langSchema, localeOf, textTranslator, UsageError } from './context.js';
 import { stopLocalDatabase } from './database.js';
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   invite: inviteCommand,
   'seed:demo': seedCommand,
   year: yearCommand,
+  'webapp-link': webappLinkCommand,
 };
 
 /** Runs one command; returns the exit code. Never throws for a user's mistake. */

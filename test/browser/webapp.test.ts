@@ -7,6 +7,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebapp } from '../../scripts/build-webapp.js';
+import { openAttendance, saveAttendance, toggleAttendance } from '../../src/domain/journal/attendance.js';
+import { setHomework } from '../../src/domain/journal/homework.js';
 import { recordMark } from '../../src/domain/journal/marks.js';
 import { signInitData } from '../../src/web/init-data.js';
 import { appUrl, chromiumPath, launchBrowser, phonePage, screenshot } from '../support/browser.js';
@@ -65,6 +67,15 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
       const lessonId = String(await lessonOn(db, f, f.russianSlot7, date));
       await recordMark(db, russian, { lessonId, studentId: child, value, workKind: 'classwork' }, new Date(`${date}T12:00:00Z`));
     }
+    // An absence (Н, as a teacher marks it) on 19 Nov and homework for this week, for the calendar and the homework list.
+    const absentOn = String(await lessonOn(db, f, f.mathSlot7, '2026-11-19'));
+    const at = new Date('2026-11-19T09:00:00Z');
+    const sheet = await openAttendance(db, teacher, absentOn, at);
+    const idx = sheet.students.find((s) => s.id === child)?.idx ?? -1;
+    await toggleAttendance(db, teacher, absentOn, sheet.version, idx, at);
+    await saveAttendance(db, teacher, absentOn, sheet.version, at);
+    const hwLesson = String(await lessonOn(db, f, f.mathSlot7, '2026-11-23'));
+    await setHomework(db, teacher, hwLesson, { text: '№ 245, 247; повторить формулы сокращённого умножения' }, new Date('2026-11-23T08:00:00Z'));
     browser = await launchBrowser();
   }, 180_000);
 
@@ -114,6 +125,8 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
 
   it('a parent sees the child’s marks as a chart with one line per subject, the calendar and the homework', { timeout: 90_000 }, async () => {
     const page = await phonePage(browser);
+    // The phone's calendar on the app's test day (the month the calendar opens on).
+    await page.clock.setFixedTime(t.clock.now());
     await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: PARENT_TG, first_name: 'Анна', language_code: 'ru' })));
     const chart = page.locator('[data-testid=marks-chart]');
     await chart.locator('canvas').waitFor({ timeout: 15_000 }).catch(async (err: unknown) => {
@@ -127,9 +140,13 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     await screenshot(page, 'family-chart');
     await page.getByRole('tab', { name: 'Пропуски' }).click();
     await page.waitForSelector('[data-testid=attendance] .cal-grid');
+    expect(await page.locator('.cal-day[data-date="2026-11-19"]').getAttribute('data-code')).toBe('Н');
+    await page.click('.cal-day[data-date="2026-11-19"]');
+    expect(await page.locator('.cal-detail').innerText()).toContain('Математика');
     await screenshot(page, 'family-attendance');
     await page.getByRole('tab', { name: 'Задания' }).click();
     await page.waitForSelector('[data-testid=homework] .month-nav');
+    expect(await page.locator('[data-testid=homework]').innerText()).toContain('формулы сокращённого умножения');
     await screenshot(page, 'family-homework');
     expect(page.errors).toEqual([]);
   });

@@ -6,21 +6,22 @@ import type { ChildHomework } from '../types.js';
 import { html } from '../ui.js';
 import { useApi, whenReady } from './load.js';
 
-/** A date `weeks` weeks from today (the server takes any date of the week it shows). */
-export function weekDate(weeks: number, today = new Date()) {
-  return new Date(today.getTime() + weeks * 7 * 86_400_000).toISOString().slice(0, 10);
+/** The date `days` days after the local date `iso` (the server takes any date of the week it shows). */
+export function shiftDate(iso: string, days: number) {
+  return new Date(Date.parse(`${iso}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 export function HomeworkList(props: { childId: string }) {
-  const [weeks, setWeeks] = useState(0);
-  const load = useApi<ChildHomework>(`/children/${encodeURIComponent(props.childId)}/homework${query({ week: weekDate(weeks) })}`);
+  // First the school's current week (the server's today, not the phone's), then a step back or forward from it.
+  const [week, setWeek] = useState<string | null>(null);
+  const load = useApi<ChildHomework>(`/children/${encodeURIComponent(props.childId)}/homework${query({ week })}`);
   return html`<section class="card homework" data-testid="homework">
     ${whenReady(load, (data) => {
       const days = [...new Set(data.items.map((i) => i.date))].sort();
       return html`<div class="month-nav">
-          <button type="button" class="icon-btn" aria-label=${t('family.prevWeek')} onClick=${() => setWeeks(weeks - 1)}>‹</button>
+          <button type="button" class="icon-btn" aria-label=${t('family.prevWeek')} onClick=${() => setWeek(shiftDate(data.week.from, -7))}>‹</button>
           <strong>${formatDate(data.week.from)} – ${formatDate(data.week.to)}</strong>
-          <button type="button" class="icon-btn" aria-label=${t('family.nextWeek')} onClick=${() => setWeeks(weeks + 1)}>›</button>
+          <button type="button" class="icon-btn" aria-label=${t('family.nextWeek')} onClick=${() => setWeek(shiftDate(data.week.from, 7))}>›</button>
         </div>
         ${days.length === 0 ? html`<p class="muted">${t('family.noHomework')}</p>` : null}
         ${days.map(

@@ -30,7 +30,7 @@ import { isSchoolDay } from '../src/domain/school/academic-year.js';
 import { systemActor } from '../src/domain/school/actor.js';
 import { addDays, isoWeekday } from '../src/domain/shared/calendar.js';
 import { createI18n, translator } from '../src/i18n.js';
-import { arg } from './bench-common.js';
+import { arg, seededInts } from './bench-common.js';
 
 const OUT = process.argv.includes('--out') ? String(process.argv[process.argv.indexOf('--out') + 1]) : '/tmp/report-samples';
 const WEEKS = arg('weeks', 8);
@@ -42,18 +42,15 @@ const HOMEWORK = ['§ 12, упр. 3–5', 'Выучить правило на с
 
 async function fillJournal(db: Db, schoolId: Types.ObjectId): Promise<void> {
   const { TimetableSlot, Person, Lesson, Mark, Absence, PeriodMark, AcademicYear, TeachingLoad } = db.models;
-  const year = await AcademicYear.findOne({ schoolId }).lean();
+  const [year, slots, students] = await Promise.all([
+    AcademicYear.findOne({ schoolId }).lean(),
+    TimetableSlot.find({ schoolId }).lean(),
+    Person.find({ schoolId, roles: 'student' }, { student: 1 }).lean(),
+  ]);
   if (!year) throw new Error('no year');
-  const slots = await TimetableSlot.find({ schoolId }).lean();
-  const students = await Person.find({ schoolId, roles: 'student' }, { student: 1 }).lean();
   const byClass = new Map<string, Types.ObjectId[]>();
   for (const s of students) byClass.set(String(s.student?.classId), [...(byClass.get(String(s.student?.classId)) ?? []), s._id]);
-  let seed = 11;
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    // The high bits: an LCG's low bits repeat with a short period.
-    return Math.floor(seed / 65536) % n;
-  };
+  const rand = seededInts(11);
   const last = addDays(year.startsOn, WEEKS * 7 - 1);
   for (let date = year.startsOn; date <= last; date = addDays(date, 1)) {
     if (!(await isSchoolDay(db, schoolId, date))) continue;

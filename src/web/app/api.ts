@@ -22,16 +22,28 @@ export function failureOf(err: unknown): { title: string; message: string } {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = fetch(`${BASE}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      Authorization: `tma ${initData()}`,
+      ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return answer<T>(res);
+}
+
+/** /me: the request index.html started before this script loaded when it was for the same init data. */
+export function fetchMe<T>(): Promise<T> {
+  const early = (window as unknown as { __sjbMe?: { initData: string; response: Promise<Response> } }).__sjbMe;
+  if (early && early.initData === initData()) return answer<T>(early.response);
+  return api<T>('/me');
+}
+
+async function answer<T>(pending: Promise<Response>): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(`${BASE}${path}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        Authorization: `tma ${initData()}`,
-        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
+    res = await pending;
   } catch {
     throw new ApiError(0, 'network', t('errors.network'));
   }

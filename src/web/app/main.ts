@@ -5,7 +5,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, failureOf } from './api.js';
+import { ApiError, failureOf, fetchMe } from './api.js';
 import { FamilyScreen } from './family/family.js';
 import { setLocale, t } from './i18n.js';
 import { GridScreen } from './teacher/grid.js';
@@ -38,7 +38,7 @@ function App() {
       ready();
       return;
     }
-    api<Me>('/me')
+    fetchMe<Me>()
       .then((me) => {
         setLocale(me.locale);
         setState({ kind: 'ready', me });

@@ -1,10 +1,9 @@
 import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { type AcademicYear, yearById } from '../school/academic-year.js';
 import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
 import { pairVisible } from './access.js';
-import { groupBy, namesOf, type ReportData } from './data.js';
-import type { CoverageFigures, CoverageRow } from './types.js';
+import { groupBy, namesOf, type ReportData, teacherNames } from './data.js';
+import type { CoverageFigures, CoverageRow, ReportScope } from './types.js';
 
 /**
  * Curriculum coverage (R27): per class (or group) × subject × teacher, the lessons held against
@@ -21,7 +20,7 @@ import type { CoverageFigures, CoverageRow } from './types.js';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-function schoolDays(year: AcademicYear, from: LocalDate, to: LocalDate): LocalDate[] {
+function schoolDays(year: Pick<ReportScope, 'holidays'> & { startsOn: LocalDate; endsOn: LocalDate }, from: LocalDate, to: LocalDate): LocalDate[] {
   const days: LocalDate[] = [];
   const start = from > year.startsOn ? from : year.startsOn;
   const end = to < year.endsOn ? to : year.endsOn;
@@ -39,12 +38,11 @@ export async function coverageFigures(db: Db, data: ReportData): Promise<Coverag
   const { scope } = data;
   const schoolId = new Types.ObjectId(scope.schoolId);
   const classIds = scope.classes.map((c) => new Types.ObjectId(c.classId));
-  const [year, slots, plan] = await Promise.all([
-    yearById(db, schoolId, scope.yearId),
+  const year = { startsOn: scope.yearStartsOn, endsOn: scope.yearEndsOn, holidays: scope.holidays };
+  const [slots, plan] = await Promise.all([
     db.models.TimetableSlot.find({ schoolId, classId: { $in: classIds }, draft: { $ne: true } }, { classId: 1, groupId: 1, subjectId: 1, teacherId: 1, weekday: 1, validFrom: 1, validTo: 1 }).lean(),
     db.models.PlanItem.find({ schoolId, classId: { $in: classIds } }, { classId: 1, groupId: 1, subjectId: 1, hours: 1, periodCode: 1 }).lean(),
   ]);
-  if (!year) return { yearShare: 0, rows: [] };
   const yearDays = schoolDays(year, year.startsOn, year.endsOn).length;
   const spanDays = data.until >= scope.from ? schoolDays(year, scope.from, data.until) : [];
   const yearShare = yearDays > 0 ? spanDays.length / yearDays : 0;
@@ -94,7 +92,9 @@ export async function coverageFigures(db: Db, data: ReportData): Promise<Coverag
     }
   }
   const plans = groupBy(plan, (p) => keyOf({ classId: String(p.classId), groupId: p.groupId ? String(p.groupId) : undefined, subjectId: String(p.subjectId) }));
-  const names = await namesOf(db, data, [...rows.values()].map((r) => r.teacherId));
+  const known = await teacherNames(db, data);
+  const others = [...rows.values()].map((r) => r.teacherId).filter((id) => !known.has(id));
+  const names = others.length ? new Map([...known, ...(await namesOf(db, scope.schoolId, others))]) : known;
   const out: CoverageRow[] = [];
   for (const { hoursPerYear, ...row } of rows.values()) {
     row.teacherName = names.get(row.teacherId) ?? '—';

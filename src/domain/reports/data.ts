@@ -7,6 +7,7 @@ import { fullName, studentsOfClass } from '../school/people.js';
 import { rulesOf, type SchoolRules } from '../school/rules.js';
 import type { LocalDate } from '../shared/calendar.js';
 import { NotFound } from '../shared/errors.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
 import { pairVisible } from './access.js';
 import type { ReportScope } from './types.js';
 
@@ -45,6 +46,8 @@ export interface ReportData {
   classes: Map<string, { name: string; grade: number }>;
   /** Students counted (see `rosterOf`), in class and name order. */
   students: RosterStudent[];
+  /** Students flagged PE-exempt by the import (R21, open-ended). */
+  peExempt: Set<string>;
   groups: Map<string, { id: string; name: string; classId: string; subjectId: string; studentIds: Set<string> }>;
   subjects: Map<string, { name: string; assessment: 'marks' | 'passfail'; pe: boolean }>;
   load: Array<{ classId: string; groupId?: string; subjectId: string; teacherId: string; hoursPerYear: number }>;
@@ -60,32 +63,46 @@ export interface ReportData {
  * The students counted at the end of the span: those of the classes still at the school, except
  * those who arrived after the span; those who have left count only when they left after it
  * (issue 14: "students who left before the period's end are not counted; those who arrived count").
+ * Also returns the students flagged PE-exempt by the import (R21).
  */
-async function rosterOf(db: Db, scope: ReportScope): Promise<RosterStudent[]> {
+async function rosterOf(db: Db, scope: ReportScope): Promise<{ students: RosterStudent[]; peExempt: Set<string> }> {
   const schoolId = oid(scope.schoolId);
   const classIds = scope.classes.map((c) => c.classId);
-  if (classIds.length === 0) return [];
-  const [studying, everyone] = await Promise.all([
-    studentsOfClass(db, schoolId, classIds),
-    studentsOfClass(db, schoolId, classIds, { includeLeft: true }),
-  ]);
-  const still = new Set(studying.map((s) => s.studentId));
+  if (classIds.length === 0) return { students: [], peExempt: new Set() };
+  const everyone = await studentsOfClass(db, schoolId, classIds, { includeLeft: true });
   const wanted = scope.studentId ? everyone.filter((s) => s.studentId === scope.studentId) : everyone;
   const ids = wanted.map((s) => oid(s.studentId));
   const [people, moves] = await Promise.all([
-    db.models.Person.find({ _id: { $in: ids } }, { student: 1 }).lean(),
+    db.models.Person.find({ _id: { $in: ids } }, { student: 1, active: 1 }).lean(),
     db.models.StudentMovement.find({ schoolId, studentId: { $in: ids }, date: { $gt: scope.to } }, { studentId: 1, kind: 1, toClassId: 1 }).lean(),
   ]);
+  const gone: readonly string[] = STUDYING_STATUS.$nin;
+  const still = new Set(people.filter((p) => p.active !== false && !gone.includes(p.student?.status ?? '')).map((p) => String(p._id)));
   const classOf = new Map(people.map((p) => [String(p._id), String(p.student?.classId)]));
   const leftAfter = new Set(moves.filter((m) => m.kind !== 'arrival').map((m) => String(m.studentId)));
   const arrivedAfter = new Set(
     moves.filter((m) => m.kind === 'arrival' || (m.kind === 'transfer' && classOf.get(String(m.studentId)) === String(m.toClassId))).map((m) => String(m.studentId)),
   );
   const order = new Map(classIds.map((id, i) => [id, i]));
-  return wanted
+  const students = wanted
     .filter((s) => (still.has(s.studentId) ? !arrivedAfter.has(s.studentId) : leftAfter.has(s.studentId)))
     .map((s) => ({ studentId: s.studentId, name: s.fullName, classId: classOf.get(s.studentId) ?? '' }))
     .sort((a, b) => (order.get(a.classId) ?? 0) - (order.get(b.classId) ?? 0));
+  return { students, peExempt: new Set(people.filter((p) => p.student?.peExempt).map((p) => String(p._id))) };
+}
+
+const MARK_FIELDS = { lessonId: 1, studentId: 1, classId: 1, subjectId: 1, value: 1, weight: 1, workKind: 1, date: 1, createdAt: 1 } as const;
+
+/**
+ * The current marks of the span: a class or a student by the students' index (studentId, subjectId,
+ * date); a grade level or the school by its classes and dates.
+ */
+function marksOf(db: Db, scope: ReportScope, studentIds: string[]) {
+  const span = { date: { $gte: scope.from, $lte: scope.to }, deletedAt: null };
+  if (scope.kind === 'student' || scope.kind === 'class') {
+    return db.models.Mark.find({ studentId: { $in: studentIds.map(oid) }, ...span }, MARK_FIELDS).lean();
+  }
+  return db.models.Mark.find({ schoolId: oid(scope.schoolId), classId: { $in: scope.classes.map((c) => oid(c.classId)) }, ...span }, MARK_FIELDS).lean();
 }
 
 export async function loadReportData(db: Db, scope: ReportScope): Promise<ReportData> {
@@ -95,9 +112,10 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
   const classIds = scope.classes.map((c) => oid(c.classId));
   const until = scope.to < scope.today ? scope.to : scope.today;
   const inClasses = { schoolId, classId: { $in: classIds } };
-  const [rule, students, groups, subjects, load, lessons, marks, absences] = await Promise.all([
+  const roster = await rosterOf(db, scope);
+  const students = roster.students;
+  const [rule, groups, subjects, load, lessons, marks, absences] = await Promise.all([
     assessmentRuleOf(db, schoolId),
-    rosterOf(db, scope),
     db.models.Group.find(inClasses, { name: 1, classId: 1, subjectId: 1, studentIds: 1 }).lean(),
     db.models.Subject.find({ schoolId }, { name: 1, assessment: 1, pe: 1 }).lean(),
     db.models.TeachingLoad.find(inClasses, { classId: 1, groupId: 1, subjectId: 1, teacherId: 1, hoursPerYear: 1 }).lean(),
@@ -105,12 +123,14 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
       { ...inClasses, date: { $gte: scope.from, $lte: until } },
       { date: 1, classId: 1, groupId: 1, subjectId: 1, teacherId: 1, substituteId: 1, status: 1, attendanceTakenAt: 1, topic: 1, homework: 1 },
     ).lean(),
-    db.models.Mark.find(
-      { ...inClasses, date: { $gte: scope.from, $lte: scope.to }, deletedAt: null },
-      { lessonId: 1, studentId: 1, classId: 1, subjectId: 1, value: 1, weight: 1, workKind: 1, date: 1, createdAt: 1 },
-    ).lean(),
+    marksOf(
+      db,
+      scope,
+      students.map((st) => st.studentId),
+    ),
     db.models.Absence.find({ ...inClasses, date: { $gte: scope.from, $lte: until } }, { lessonId: 1, studentId: 1, code: 1, date: 1 }).lean(),
   ]);
+  const classSet = new Set(scope.classes.map((c) => c.classId));
   const visible = lessons.filter((l) => pairVisible(scope, String(l.classId), String(l.subjectId)));
   const shown = new Set(visible.map((l) => String(l._id)));
   return {
@@ -119,6 +139,7 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
     rules: rulesOf(school),
     classes: new Map(scope.classes.map((c) => [c.classId, { name: c.name, grade: c.grade }])),
     students,
+    peExempt: roster.peExempt,
     groups: new Map(
       groups.map((g) => [String(g._id), { id: String(g._id), name: g.name, classId: String(g.classId), subjectId: String(g.subjectId), studentIds: new Set(g.studentIds.map(String)) }]),
     ),
@@ -146,7 +167,7 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
       homework: Boolean(l.homework?.text?.trim() || l.homework?.attachments?.length),
     })),
     marks: marks
-      .filter((m) => pairVisible(scope, String(m.classId), String(m.subjectId)))
+      .filter((m) => classSet.has(String(m.classId)) && pairVisible(scope, String(m.classId), String(m.subjectId)))
       .map((m) => ({
         lessonId: String(m.lessonId),
         studentId: String(m.studentId),
@@ -185,10 +206,23 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
 
 export const studentsByClass = (students: readonly RosterStudent[]) => groupBy(students, (s) => s.classId);
 
-/** Full names of these people (teachers), one query. */
-export async function namesOf(db: Db, data: ReportData, ids: Iterable<string>): Promise<Map<string, string>> {
+const namesCache = new WeakMap<ReportData, Promise<Map<string, string>>>();
+
+/** Full names of the teachers of the report (the load's, the lessons' and their substitutes'), one query per report. */
+export function teacherNames(db: Db, data: ReportData): Promise<Map<string, string>> {
+  let names = namesCache.get(data);
+  if (!names) {
+    const ids = new Set([...data.load.map((l) => l.teacherId), ...data.lessons.flatMap((l) => [l.teacherId, l.heldBy])]);
+    names = namesOf(db, data.scope.schoolId, ids);
+    namesCache.set(data, names);
+  }
+  return names;
+}
+
+/** Full names of these people, one query. */
+export async function namesOf(db: Db, schoolId: string, ids: Iterable<string>): Promise<Map<string, string>> {
   const wanted = [...new Set(ids)].filter((id) => /^[0-9a-f]{24}$/i.test(id)).map(oid);
   if (wanted.length === 0) return new Map();
-  const people = await db.models.Person.find({ schoolId: oid(data.scope.schoolId), _id: { $in: wanted } }, { firstName: 1, lastName: 1, middleName: 1 }).lean();
+  const people = await db.models.Person.find({ schoolId: oid(schoolId), _id: { $in: wanted } }, { firstName: 1, lastName: 1, middleName: 1 }).lean();
   return new Map(people.map((p) => [String(p._id), fullName(p)]));
 }

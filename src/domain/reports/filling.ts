@@ -1,6 +1,6 @@
 import type { Db } from '../../db/index.js';
 import { markDeadline, todayOf, workKindOf } from '../school/rules.js';
-import { groupBy, namesOf, type ReportData } from './data.js';
+import { groupBy, type ReportData, teacherNames } from './data.js';
 import type { FillingCell, FillingFigures, FillingRow } from './types.js';
 
 /**
@@ -40,7 +40,7 @@ export async function fillingFigures(db: Db, data: ReportData): Promise<FillingF
     }
     cells.set(key, cell);
   }
-  const names = await namesOf(db, data, [...cells.keys()].map((k) => k.split('|')[2] ?? ''));
+  const names = await teacherNames(db, data);
   const rows: FillingRow[] = [...cells].map(([key, cell]) => {
     const [classId = '', subjectId = '', teacherId = ''] = key.split('|');
     return {

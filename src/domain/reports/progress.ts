@@ -111,11 +111,11 @@ async function exemptPairs(db: Db, data: ReportData, entries: readonly Entry[]):
   if (pe.length === 0 || data.students.length === 0) return new Set();
   const ids = data.students.map((s) => new Types.ObjectId(s.studentId));
   const schoolId = new Types.ObjectId(data.scope.schoolId);
-  const [dated, flagged] = await Promise.all([
-    db.models.PeExemption.find({ schoolId, studentId: { $in: ids }, revokedAt: null, from: { $lte: data.scope.to }, to: { $gte: data.scope.from } }, { studentId: 1 }).lean(),
-    db.models.Person.find({ schoolId, _id: { $in: ids }, 'student.peExempt': true }, { _id: 1 }).lean(),
-  ]);
-  const exempt = new Set([...dated.map((e) => String(e.studentId)), ...flagged.map((p) => String(p._id))]);
+  const dated = await db.models.PeExemption.find(
+    { schoolId, studentId: { $in: ids }, revokedAt: null, from: { $lte: data.scope.to }, to: { $gte: data.scope.from } },
+    { studentId: 1 },
+  ).lean();
+  const exempt = new Set([...dated.map((e) => String(e.studentId)), ...data.peExempt]);
   const assessed = new Set(entries.filter((e) => !NA.has(e.value)).map((e) => `${e.studentId}|${e.subjectId}`));
   const out = new Set<string>();
   for (const studentId of exempt) for (const subjectId of pe) if (!assessed.has(`${studentId}|${subjectId}`)) out.add(`${studentId}|${subjectId}`);

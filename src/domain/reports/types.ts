@@ -37,6 +37,10 @@ export interface ReportScope {
   /** The span the figures cover (the period's dates, or the requested range). */
   from: LocalDate;
   to: LocalDate;
+  /** The year's dates and holidays (school days for coverage, the documents' calendars). */
+  yearStartsOn: LocalDate;
+  yearEndsOn: LocalDate;
+  holidays: Array<{ startsOn: LocalDate; endsOn: LocalDate }>;
   /** The school's local date when the scope was resolved: lessons after it are not "held" yet. */
   today: LocalDate;
   /** The classes in scope, sorted by grade and letter. */

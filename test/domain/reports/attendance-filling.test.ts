@@ -56,7 +56,7 @@ beforeAll(async () => {
   await Lesson.updateOne({ _id: monRus }, { $set: { attendanceTakenAt: taken, topic: '  ' } });
   await Lesson.updateOne({ _id: tueMath }, { $set: { substituteId: f.spareTeacherId, topic: 'Дроби 2' } });
   await Lesson.updateOne({ _id: wedMath }, { $set: { status: 'cancelled', topic: 'Не было' } });
-  const absent = (student: Types.ObjectId | undefined, lessonId: Types.ObjectId, date: string, code: string) =>
+  const absent = (student: Types.ObjectId | undefined, lessonId: Types.ObjectId, date: string, code: 'Н' | 'Б' | 'У') =>
     Absence.create({ schoolId: f.schoolId, lessonId, studentId: student, classId: f.class7.id, date, code });
   await absent(s[0], monMath, '2026-11-16', 'Б');
   await absent(s[0], monRus, '2026-11-16', 'Б');

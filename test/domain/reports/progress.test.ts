@@ -183,7 +183,7 @@ describe('progress figures from period marks', () => {
 describe('progress figures for a date range', () => {
   it('suggests each mark from the current marks by the assessment rule (R17)', async () => {
     const s = f.class8.studentIds;
-    const mark = async (student: Types.ObjectId, date: string, value: number, weight: number) => {
+    const mark = async (student: Types.ObjectId, date: string, value: 2 | 3 | 4 | 5, weight: number) => {
       const lessonId = await lessonOn(db, f, f.mathSlot8, date);
       await db.models.Mark.create({ schoolId: f.schoolId, lessonId, studentId: student, subjectId: f.mathId, classId: f.class8.id, date, value, workKind: 'classwork', weight, teacherId: f.teacherId });
     };

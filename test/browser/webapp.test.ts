@@ -152,6 +152,48 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     expect(page.errors).toEqual([]);
   });
 
+  it('a refused mark shows the server’s message (R13 deadline); a mark is changed and deleted from the sheet', { timeout: 90_000 }, async () => {
+    const db = t.app.db;
+    const student = String(f.class7.studentIds[2]);
+    // Friday's lesson on Monday: class work is past its 1-day deadline, a written test (5 days) is not.
+    const lessonId = String(await lessonOn(db, f, f.mathSlot7, '2026-11-20'));
+    const page = await phonePage(browser);
+    await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: TEACHER_TG, first_name: 'Учителева', language_code: 'ru' })));
+    const cell = page.locator(`td.cell button[data-student="${student}"][data-lesson="${lessonId}"]`);
+    await cell.click();
+    const sheet = page.locator('[data-testid=mark-sheet]');
+    await sheet.locator('button[data-value="3"]').click();
+    await sheet.locator('[data-action=save]').click();
+    await expect.poll(() => sheet.locator('.notice-error').textContent()).toContain('Срок выставления');
+    await screenshot(page, 'teacher-mark-refused');
+    expect(await cell.textContent()).toBe('');
+    expect(await db.models.Mark.countDocuments({ lessonId, studentId: student })).toBe(0);
+
+    await sheet.locator('select[name=workKind]').selectOption('control');
+    await sheet.locator('[data-action=save]').click();
+    await sheet.waitFor({ state: 'detached' });
+    await expect.poll(() => cell.textContent()).toContain('3');
+
+    await cell.click();
+    await sheet.locator('[data-action=edit]').click();
+    await sheet.locator('button[data-value="5"]').click();
+    await screenshot(page, 'teacher-mark-edit');
+    await sheet.locator('[data-action=save]').click();
+    await sheet.waitFor({ state: 'detached' });
+    await expect.poll(() => cell.textContent()).toContain('5');
+    expect(await db.models.Mark.findOne({ lessonId, studentId: student }).lean()).toMatchObject({ value: 5 });
+
+    await cell.click();
+    await sheet.locator('[data-action=delete]').click();
+    expect(await sheet.locator('[data-action=delete]').textContent()).toContain('Точно удалить?');
+    await sheet.locator('[data-action=delete]').click();
+    await sheet.waitFor({ state: 'detached' });
+    await expect.poll(() => cell.textContent()).toBe('');
+    expect(await db.models.Mark.countDocuments({ lessonId, studentId: student, deletedAt: null })).toBe(0);
+    // The refusal's 409 is the only thing the console reports.
+    expect(page.errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
+  });
+
   it('inside Telegram, Save is the main button: set up through the bridge, pressing it saves the mark', { timeout: 90_000 }, async () => {
     const page = await phonePage(browser);
     // A Telegram client on a phone: window.TelegramWebviewProxy takes the app's events; the client's own

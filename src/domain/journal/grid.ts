@@ -11,7 +11,7 @@ import { type AbsenceCode, MARK_VALUES } from '../shared/vocabulary.js';
 import { lessonRights } from './lesson-access.js';
 import { materializeSlotDays } from './lessons.js';
 import { isLocked } from './locks.js';
-import { periodMarkSheet } from './period-marks.js';
+import { periodMarkSheetWithFacts } from './period-marks.js';
 
 /**
  * The journal as a table (issue 15, the Mini App's grid): a class or group × subject for one
@@ -94,45 +94,31 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
       periods[0]);
   if (!period) throw new DomainError('marks.badPeriod');
 
-  // Who reads: as periodMarkSheet decides (teacher of the pair, class teacher, the office), and a
-  // substitute with a grant reads what the grant covers (R7), as the bot lets them open its lessons.
+  // Who reads, checked before anything is made: as periodMarkSheet decides (the teacher of the
+  // pair, the class teacher, the office) and a substitute with a grant for what it covers (R7), as
+  // the bot lets them open its lessons.
   const pair = pairKey(groupId ?? classId, subjectId);
   let reader = actor;
   if (!actor.teachesPairs.has(pair) && !readsWholeSchool(actor) && !actor.classTeacherOf.has(input.classId)) {
     if (!(await grantFor(db, actor, classId, subjectId, period.startsOn, period.endsOn))) throw new AccessDenied();
     reader = { ...actor, teachesPairs: new Set([...actor.teachesPairs, pair]) };
   }
-  const sheet = await periodMarkSheet(
+  const until: LocalDate = period.endsOn < today ? period.endsOn : today;
+  await materializePeriod(db, { schoolId, classId, groupId, subjectId }, period.startsOn, until, year.holidays);
+  // The sheet reads the period's lessons, marks and absences once; the grid shows the same ones.
+  const { sheet, facts } = await periodMarkSheetWithFacts(
     db,
     reader,
     { classId: input.classId, groupId: input.groupId ?? null, subjectId: input.subjectId, yearId: year.id, periodCode: period.code },
     now,
   );
-
-  const until: LocalDate = period.endsOn < today ? period.endsOn : today;
-  await materializePeriod(db, { schoolId, classId, groupId, subjectId }, period.startsOn, until, year.holidays);
-  const lessons = await db.models.Lesson.find({
-    schoolId,
-    classId,
-    subjectId,
-    groupId,
-    date: { $gte: period.startsOn, $lte: until },
-    status: 'scheduled',
-  })
-    .sort({ date: 1, lessonNo: 1 })
-    .lean();
-  const lessonIds = lessons.map((l) => l._id);
-  const [marks, absences] = lessonIds.length
-    ? await Promise.all([
-        db.models.Mark.find(
-          { lessonId: { $in: lessonIds }, deletedAt: null },
-          { lessonId: 1, studentId: 1, value: 1, workKind: 1, weight: 1, comment: 1 },
-        )
-          .sort({ createdAt: 1 })
-          .lean(),
-        db.models.Absence.find({ lessonId: { $in: lessonIds } }, { lessonId: 1, studentId: 1, code: 1 }).lean(),
-      ])
-    : [[], []];
+  // A class's grid: its whole-class lessons (a group's lessons are in the group's grid).
+  const lessons = facts.lessonDocs.filter((l) => String(l.groupId ?? '') === String(groupId ?? ''));
+  const inGrid = new Set(lessons.map((l) => String(l._id)));
+  const marks = facts.marks
+    .filter((m) => inGrid.has(String(m.lessonId)))
+    .sort((a, b) => +(a.createdAt ?? 0) - +(b.createdAt ?? 0));
+  const absences = facts.absences.filter((a) => inGrid.has(String(a.lessonId)));
 
   const cells: Grid['cells'] = {};
   const cellOf = (studentId: Id, lessonId: Id) => {

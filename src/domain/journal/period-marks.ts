@@ -164,24 +164,42 @@ async function periodFacts(db: Db, c: Context, studentIds: Id[], span: { startsO
     date: { $gte: span.startsOn, $lte: until },
     status: 'scheduled' as const,
   };
-  const lessons = await db.models.Lesson.find(lessonFilter, { _id: 1 }).lean();
-  const lessonIds = lessons.map((l) => l._id);
+  // Whole lesson documents: the Mini App's grid shows them (periodMarkSheetWithFacts).
+  const lessonDocs = await db.models.Lesson.find(lessonFilter).sort({ date: 1, lessonNo: 1 }).lean();
+  const lessonIds = lessonDocs.map((l) => l._id);
   const [marks, absences] = await Promise.all([
     db.models.Mark.find(
       { schoolId, subjectId: c.subject._id, studentId: { $in: studentIds }, date: { $gte: span.startsOn, $lte: span.endsOn }, deletedAt: null },
-      { studentId: 1, value: 1, weight: 1 },
+      { studentId: 1, value: 1, weight: 1, lessonId: 1, workKind: 1, comment: 1, createdAt: 1 },
     ).lean(),
-    lessonIds.length ? db.models.Absence.find({ lessonId: { $in: lessonIds }, studentId: { $in: studentIds } }, { studentId: 1, code: 1 }).lean() : [],
+    lessonIds.length
+      ? db.models.Absence.find({ lessonId: { $in: lessonIds }, studentId: { $in: studentIds } }, { studentId: 1, code: 1, lessonId: 1 }).lean()
+      : [],
   ]);
-  return { lessons: lessons.length, marks, absences };
+  return { lessons: lessonDocs.length, lessonDocs, marks, absences };
 }
+
+export type PeriodFacts = Awaited<ReturnType<typeof periodFacts>>;
 
 /** The teacher's period-mark screen for a class or group × subject (R17). */
 export async function periodMarkSheet(db: Db, actor: Actor, ref: PeriodRef, now: Date): Promise<PeriodSheet> {
+  return (await sheetOf(db, await contextOf(db, actor, ref, now))).sheet;
+}
+
+/**
+ * The sheet and what it was computed from: the period's lessons up to today, the marks and the
+ * absences — the Mini App's grid (domain/journal/grid.ts) shows them, so they are read once.
+ */
+export async function periodMarkSheetWithFacts(
+  db: Db,
+  actor: Actor,
+  ref: PeriodRef,
+  now: Date,
+): Promise<{ sheet: PeriodSheet; facts: PeriodFacts }> {
   return sheetOf(db, await contextOf(db, actor, ref, now));
 }
 
-async function sheetOf(db: Db, c: Context): Promise<PeriodSheet> {
+async function sheetOf(db: Db, c: Context): Promise<{ sheet: PeriodSheet; facts: PeriodFacts }> {
   const { ref } = c;
   const roster = await rosterOf(db, c);
   const ids = roster.map((s) => s.id);
@@ -227,7 +245,7 @@ async function sheetOf(db: Db, c: Context): Promise<PeriodSheet> {
     }
     return row;
   });
-  return {
+  const sheet: PeriodSheet = {
     ref,
     yearName: c.year.name,
     period: { code: c.period.code, kind: c.period.kind, startsOn: c.period.startsOn, endsOn: c.period.endsOn },
@@ -240,6 +258,7 @@ async function sheetOf(db: Db, c: Context): Promise<PeriodSheet> {
     reasonRequired: c.reasonRequired,
     rows,
   };
+  return { sheet, facts };
 }
 
 export interface PeriodMarkEntry {
@@ -275,7 +294,7 @@ export async function setPeriodMarks(
   const assessment: Assessment = c.subject.assessment === 'passfail' ? 'passfail' : 'marks';
   const parsed = entries.map((e) => ({ studentId: e.studentId, value: parsePeriodValue(e.value, assessment) }));
   // The same context: the sheet is not read and checked a second time.
-  const sheet = await sheetOf(db, c);
+  const { sheet } = await sheetOf(db, c);
   const rowOf = new Map(sheet.rows.map((r) => [r.studentId, r]));
   for (const e of parsed) if (!rowOf.has(e.studentId)) throw new AccessDenied();
   if (c.edit === 'deputy' && parsed.some((e) => rowOf.get(e.studentId)?.value !== undefined)) {

@@ -21,6 +21,7 @@ import {
   noticeStateModel,
   notifyPreferenceModel,
   outboxModel,
+  rateSlotModel,
 } from './models/notify.js';
 import { guardianshipModel, personModel, studentMovementModel } from './models/people.js';
 import { academicYearModel, schoolModel } from './models/school.js';
@@ -42,6 +43,7 @@ export function createModels(conn: Connection) {
     OutboxMessage: outboxModel(conn),
     NoticeState: noticeStateModel(conn),
     DeliveryLeader: deliveryLeaderModel(conn),
+    RateSlot: rateSlotModel(conn),
     NotifyPreference: notifyPreferenceModel(conn),
     Acknowledgement: acknowledgementModel(conn),
     AbsenceReport: absenceReportModel(conn),

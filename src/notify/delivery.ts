@@ -16,6 +16,7 @@ import {
 } from './delivery/types.js';
 import { recoverExpired } from './outbox-worker.js';
 import { BotRateLimiter, TELEGRAM_LIMITS } from './rate-limit.js';
+import { budgetOf, SharedBudget } from './shared-budget.js';
 
 export { type DeliveryEvent, type DeliveryOptions, type DeliveryStats, WorkerKilled } from './delivery/types.js';
 
@@ -71,6 +72,8 @@ export class DeliveryWorker {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly limiters = new Map<string, BotRateLimiter>();
+  /** The tokens' budgets shared with the other processes (undefined: `sharedBudget: false`). */
+  readonly budget: SharedBudget | undefined;
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly maxInFlight: number;
@@ -114,7 +117,9 @@ export class DeliveryWorker {
     this.due = new DueReader(this.db, opts.perSchool ?? 100, () => this.guard(), (e) => this.emit(e));
     this.maxBatchItems = opts.maxBatchItems ?? 20;
     const limits = { ...TELEGRAM_LIMITS, ...opts.limits };
-    for (const key of Object.keys(opts.bots)) this.limiters.set(key, new BotRateLimiter(limits));
+    // The token's 30 a second hold across processes: each limiter also takes a slot of the shared budget.
+    this.budget = opts.sharedBudget === false ? undefined : new SharedBudget(this.db, { ...budgetOf(limits), ...opts.sharedBudget }, (err) => this.log.warn({ err }, 'Could not give a rate slot back'));
+    for (const key of Object.keys(opts.bots)) this.limiters.set(key, new BotRateLimiter(limits).sharing(this.budget, key));
     this.sender = new MessageSender({
       db: this.db,
       log: this.log,

@@ -31,6 +31,9 @@ interface ChatState {
 
 export type Release = () => void;
 
+/** A slot of the token's budget shared by every process (src/notify/shared-budget.ts). */
+export type SharedTake = (kind: 'reply' | 'notice', halted: () => boolean) => Promise<Release | undefined>;
+
 /** A place in line for one message (taken in fair order when the message is chosen). */
 export interface Ticket {
   readonly chatId: number;
@@ -59,6 +62,7 @@ export class BotRateLimiter {
   /** Messages in the order they were chosen (round-robin across schools): slots go in this order. */
   private line: Ticket[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private shared: SharedTake | undefined;
 
   constructor(
     readonly limits: RateLimits = TELEGRAM_LIMITS,
@@ -158,10 +162,40 @@ export class BotRateLimiter {
     const firstOrdinary = this.line.findIndex((t) => !t.priority);
     if (firstOrdinary < 0) this.line.push(ticket);
     else this.line.splice(firstOrdinary, 0, ticket);
-    return new Promise((resolve) => {
+    const local = new Promise<Release | undefined>((resolve) => {
       ticket.resolve = resolve;
       this.pump();
     });
+    return this.shared ? local.then((r) => this.alsoShared(r, 'reply', () => false)) : local;
+  }
+
+  /** Every process's messages count against one budget (shared-budget.ts): slots of it for this token. */
+  sharing(budget: { take(botKey: string, kind: 'reply' | 'notice', halted: () => boolean): Promise<Release | undefined> } | undefined, botKey: string): this {
+    this.shared = budget ? (kind, halted) => budget.take(botKey, kind, halted) : undefined;
+    return this;
+  }
+
+  /**
+   * With this process's slot in hand, a slot of the token's shared budget too (the same rule
+   * across processes). Undefined, with the local slot given back, when `halted` first. Should the
+   * database fail, this process's own limit still holds: the message goes with the local slot.
+   */
+  async alsoShared(local: Release | undefined, kind: 'reply' | 'notice', halted: () => boolean): Promise<Release | undefined> {
+    if (!local || !this.shared) return local;
+    let shared: Release | undefined;
+    try {
+      shared = await this.shared(kind, halted);
+    } catch {
+      return local;
+    }
+    if (!shared) {
+      local();
+      return undefined;
+    }
+    return () => {
+      shared();
+      local();
+    };
   }
 
   /** A shortcut for a ticket that goes to the end of the line and waits (retries). */

@@ -1808,6 +1808,9 @@ export class FakeBotApi {
     }
 
     const sending = isSendingMethod(lower);
+    // Telegram counts a message when it receives the request: concurrent requests count at once
+    // (counted at the answer, 90 requests in flight together all passed a 30-a-second check).
+    let counted: { at: number; chatId: number | undefined } | undefined;
     if (sending && this.rateLimits) {
       const retry = this.checkRateLimit(params);
       if (retry !== undefined) {
@@ -1819,6 +1822,8 @@ export class FakeBotApi {
           parameters: { retry_after: retry },
         });
       }
+      counted = { at: this.limiterNow(), chatId: chatIdKey(params.chat_id) };
+      this.sendLog.push(counted);
     }
 
     try {
@@ -1830,12 +1835,11 @@ export class FakeBotApi {
         hold.reached(call);
         await hold.gate;
       }
-      if (sending) {
-        this.stats.delivered++;
-        if (this.rateLimits) this.sendLog.push({ at: this.limiterNow(), chatId: chatIdKey(params.chat_id) });
-      }
+      if (sending) this.stats.delivered++;
       return finish({ ok: true, result: result === undefined ? true : result });
     } catch (e) {
+      // A refused request is not a sent message.
+      if (counted) this.sendLog = this.sendLog.filter((x) => x !== counted);
       if (e instanceof TelegramApiError) {
         const response: ApiResponse = { ok: false, error_code: e.code, description: e.description };
         if (e.parameters) response.parameters = e.parameters;

@@ -118,6 +118,25 @@ const deliveryLeaderSchema = new Schema(
 );
 export const deliveryLeaderModel = (conn: Connection) => conn.model('DeliveryLeader', deliveryLeaderSchema);
 
+/**
+ * A bot token's budget of 30 messages a second, shared by every process (src/notify/shared-budget.ts):
+ * one document per slot (`<botKey>:<idx>`), held by one message from its request until a second
+ * after the answer (`freeAt`), fenced by `holder`. `replyAt`: an answer to a person used it lately.
+ */
+const rateSlotSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    bot: { type: String, required: true },
+    idx: { type: Number, required: true },
+    freeAt: { type: Date, required: true },
+    holder: { type: String },
+    replyAt: { type: Date },
+  },
+  { collection: 'rate_slots', versionKey: false },
+);
+rateSlotSchema.index({ bot: 1, freeAt: 1 });
+export const rateSlotModel = (conn: Connection) => conn.model('RateSlot', rateSlotSchema);
+
 
 /** A family member's choices for one child (a student's for themself): per kind, and the weekly digest. */
 const notifyPreferenceSchema = new Schema(

@@ -6,6 +6,7 @@ import type { Db } from '../../db/index.js';
 import type { Logger } from '../../logger.js';
 import type { Candidate } from '../outbox-worker.js';
 import type { RateLimits } from '../rate-limit.js';
+import type { SharedBudgetOptions } from '../shared-budget.js';
 
 /** What the delivery worker (src/notify/delivery.ts) and its parts share. */
 export interface DeliveryEvent {
@@ -26,6 +27,8 @@ export interface DeliveryOptions {
   /** The clock for due times, quiet hours and leases (tests move it). Rate limiting uses real time. */
   now?: () => Date;
   limits?: Partial<RateLimits>;
+  /** The token's budget shared by every process (src/notify/shared-budget.ts); false: this process's own only. */
+  sharedBudget?: Partial<SharedBudgetOptions> | false;
   /** How long a claimed message is ours (default 60 s); longer than any Telegram call may take. */
   leaseMs?: number;
   /** The bot leadership lease (default 20 s): how soon another process takes over after a crash. */

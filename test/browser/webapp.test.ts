@@ -194,7 +194,7 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     expect(page.errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
   });
 
-  it('inside Telegram, Save is the main button: set up through the bridge, pressing it saves the mark', { timeout: 90_000 }, async () => {
+  it('inside Telegram, Save is the main button and Back closes the sheet (through the bridge); the theme applies', { timeout: 90_000 }, async () => {
     const page = await phonePage(browser);
     // A Telegram client on a phone: window.TelegramWebviewProxy takes the app's events; the client's own
     // events come back through window.Telegram.WebView.receiveEvent (what @telegram-apps/bridge listens to).
@@ -211,6 +211,19 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     const student = String(f.class7.studentIds[1]);
     const lessonId = await page.locator('th.lesson-col').last().getAttribute('data-lesson');
     const cell = page.locator(`td.cell button[data-student="${student}"][data-lesson="${lessonId}"]`);
+    // Telegram's back button closes the sheet.
+    await cell.click();
+    await page.waitForSelector('[data-testid=mark-sheet]');
+    const backs = () =>
+      page.evaluate(() =>
+        (globalThis as unknown as { posted: Array<[string, { is_visible?: boolean }]> }).posted.filter(([type]) => type === 'web_app_setup_back_button'),
+      );
+    await expect.poll(async () => (await backs()).at(-1)?.[1]).toMatchObject({ is_visible: true });
+    await page.evaluate(() =>
+      (globalThis as unknown as { Telegram: { WebView: { receiveEvent: (type: string, data: unknown) => void } } }).Telegram.WebView.receiveEvent('back_button_pressed', null),
+    );
+    await page.waitForSelector('[data-testid=mark-sheet]', { state: 'detached' });
+    await expect.poll(async () => (await backs()).at(-1)?.[1]).toMatchObject({ is_visible: false });
     await cell.click();
     await page.click('[data-testid=mark-sheet] button[data-value="5"]');
     // No page button inside Telegram: the main button is set up instead.

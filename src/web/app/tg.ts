@@ -23,6 +23,7 @@ interface TelegramWebAppLike {
     hideProgress?(): void;
   };
   HapticFeedback?: { notificationOccurred(kind: 'error' | 'success' | 'warning'): void };
+  BackButton?: { show(): void; hide(): void; onClick(cb: () => void): void; offClick(cb: () => void): void };
 }
 
 const STORAGE_KEY = 'sjb.launch';
@@ -156,6 +157,28 @@ export function setMainButton(button: { text: string; onPress: () => void; busy?
       text: button?.text ?? '',
     }),
   );
+}
+
+let backHandler: (() => void) | undefined;
+let backListening = false;
+
+/** Telegram's back button (top left; Android's back key) calling `onPress`; `undefined` hides it. */
+export function setBackButton(onPress: (() => void) | undefined) {
+  if (!insideTelegram()) return;
+  const back = webApp()?.BackButton;
+  if (back) {
+    if (backHandler) back.offClick(backHandler);
+    backHandler = onPress;
+    if (!onPress) return back.hide();
+    back.onClick(onPress);
+    return back.show();
+  }
+  backHandler = onPress;
+  if (!backListening) {
+    backListening = true;
+    safePost(() => on('back_button_pressed', () => backHandler?.()));
+  }
+  safePost(() => postEvent('web_app_setup_back_button', { is_visible: Boolean(onPress) }));
 }
 
 /** A short vibration on a phone: success after a save, error when the server refused. */

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, clientKey } from '../api.js';
 import { formatDate, t } from '../i18n.js';
-import { haptic } from '../tg.js';
+import { haptic, setBackButton } from '../tg.js';
 import type { Grid, GridMark } from '../types.js';
 import { Notice, SaveButton, html } from '../ui.js';
 
@@ -39,7 +39,12 @@ export function MarkSheet(props: {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && props.onClose();
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    // Inside Telegram its back button (and Android's back key) closes the sheet.
+    setBackButton(props.onClose);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      setBackButton(undefined);
+    };
   }, [props.onClose]);
 
   const kindName = (code: string) => grid.workKinds.find((k) => k.code === code)?.name ?? code;

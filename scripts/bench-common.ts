@@ -1,4 +1,11 @@
 /** Small helpers shared by the benchmark scripts. */
+import pino from 'pino';
+import { type AppOptions, createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { startLocalMongo } from '../src/db/local-server.js';
+import { createLogger } from '../src/logger.js';
+import { TEST_BOT_INFO, TEST_TOKEN } from '../test/support/bot-info.js';
+import { FakeBotApi } from '../test/support/fake-bot-api.js';
 
 /** `--name N` from the command line: a positive number, else `def`. */
 export function arg(name: string, def: number): number {
@@ -24,4 +31,42 @@ export function seededInts(seed: number): (n: number) => number {
     s = (s * 1103515245 + 12345) % 2147483648;
     return Math.floor(s / 65536) % n;
   };
+}
+
+/**
+ * The real app for a benchmark, Telegram faked at the HTTP level: on MONGODB_URI when set (a real
+ * MongoDB gives index-backed timings), else a throw-away local stand-in (pessimistic: it ignores
+ * non-unique indexes), in a fresh database `<name>_<time>`. `monitor`: MongoDB command monitoring
+ * on (count commands with `app.db.conn.getClient().on('commandStarted', …)`). `stop` drops the
+ * database and stops everything.
+ */
+export async function startBenchApp(name: string, opts: { now: () => Date; monitor?: boolean; app?: AppOptions }) {
+  let uri = process.env.MONGODB_URI;
+  let stopMongo: (() => Promise<void>) | undefined;
+  let kind = 'external';
+  if (!uri) {
+    const local = await startLocalMongo({ persistent: false, offline: true, dbName: name, logger: pino({ level: 'warn' }) });
+    uri = local.uri;
+    kind = local.kind;
+    stopMongo = () => local.stop();
+  }
+  const target = uri.replace(/\/[^/?]*(\?|$)/, `/${name}_${Date.now().toString(36)}$1`);
+  const fake = new FakeBotApi({ botInfo: TEST_BOT_INFO });
+  const app = await createApp(loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test' }), {
+    mongoUri: opts.monitor ? `${target}${target.includes('?') ? '&' : '?'}monitorCommands=true` : target,
+    logger: createLogger('silent'),
+    client: { fetch: fake.fetch, apiRoot: 'http://fake-bot-api.local' },
+    botInfo: TEST_BOT_INFO,
+    now: opts.now,
+    runtime: false,
+    jobs: false,
+    ...opts.app,
+  });
+  await app.start();
+  const stop = async () => {
+    await app.db.conn.dropDatabase().catch(() => undefined);
+    await app.stop();
+    await stopMongo?.();
+  };
+  return { app, fake, kind, stop };
 }

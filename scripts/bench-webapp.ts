@@ -13,17 +13,11 @@
  * The last line is JSON.
  */
 import { performance } from 'node:perf_hooks';
-import pino from 'pino';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { startLocalMongo } from '../src/db/local-server.js';
-import { createLogger } from '../src/logger.js';
 import type { GridResponse } from '../src/web/api-types.js';
 import { signInitData } from '../src/web/init-data.js';
-import { TEST_BOT_INFO, TEST_TOKEN } from '../test/support/bot-info.js';
-import { FakeBotApi } from '../test/support/fake-bot-api.js';
+import { TEST_TOKEN } from '../test/support/bot-info.js';
 import { addSchoolYear, bindTelegram, buildJournalSchool } from '../test/support/journal-fixtures.js';
-import { arg, quantile } from './bench-common.js';
+import { arg, quantile, startBenchApp } from './bench-common.js';
 
 const REQUESTS = arg('requests', 50);
 const STUDENTS = arg('students', 30);
@@ -32,30 +26,11 @@ const NOW = new Date('2026-10-26T12:00:00Z');
 const TEACHER_TG = 4_242;
 
 async function main(): Promise<void> {
-  let uri = process.env.MONGODB_URI;
-  let stopMongo: (() => Promise<void>) | undefined;
-  let kind = 'external';
-  if (!uri) {
-    const local = await startLocalMongo({ persistent: false, offline: true, dbName: 'bench_webapp', logger: pino({ level: 'warn' }) });
-    uri = local.uri;
-    kind = local.kind;
-    stopMongo = () => local.stop();
-  }
-  const dbName = `bench_webapp_${Date.now().toString(36)}`;
-  const monitored = `${uri.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`)}${uri.includes('?') ? '&' : '?'}monitorCommands=true`;
-  const config = loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
-  const fake = new FakeBotApi({ botInfo: TEST_BOT_INFO });
-  const app = await createApp(config, {
-    mongoUri: monitored,
-    logger: createLogger('silent'),
-    client: { fetch: fake.fetch, apiRoot: 'http://fake-bot-api.local' },
-    botInfo: TEST_BOT_INFO,
+  const { app, kind, stop } = await startBenchApp('bench_webapp', {
     now: () => NOW,
-    runtime: false,
-    jobs: false,
-    web: { host: '127.0.0.1', port: 0 },
+    monitor: true,
+    app: { web: { host: '127.0.0.1', port: 0 } },
   });
-  await app.start();
   const { db } = app;
   let commands = 0;
   const client = db.conn.getClient();
@@ -159,9 +134,7 @@ async function main(): Promise<void> {
     );
     console.log(JSON.stringify(result));
   } finally {
-    await app.db.conn.dropDatabase().catch(() => undefined);
-    await app.stop();
-    await stopMongo?.();
+    await stop();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/index.js';
-import { markDeadline, todayOf, workKindOf } from '../school/rules.js';
+import { markDeadline, workKindOf } from '../school/rules.js';
+import { addDays, instantOf, type LocalDate } from '../shared/calendar.js';
 import { groupBy, type ReportData, teacherNames } from './data.js';
 import type { FillingCell, FillingFigures, FillingRow } from './types.js';
 
@@ -23,6 +24,16 @@ function addCell(into: FillingCell, from: FillingCell): void {
 export async function fillingFigures(db: Db, data: ReportData): Promise<FillingFigures> {
   const held = data.lessons.filter((l) => !l.cancelled);
   const marksByLesson = groupBy(data.marks, (m) => m.lessonId);
+  // R13 in the school's time: on time when entered before the midnight that ends the deadline's day (memoized per day).
+  const ends = new Map<string, number>();
+  const deadlineEnd = (day: LocalDate) => {
+    let end = ends.get(day);
+    if (end === undefined) {
+      end = instantOf(addDays(day, 1), 0, data.rules.timezone).getTime();
+      ends.set(day, end);
+    }
+    return end;
+  };
   const cells = new Map<string, FillingCell>();
   for (const l of held) {
     const key = `${l.classId}|${l.subjectId}|${l.heldBy}`;
@@ -33,7 +44,7 @@ export async function fillingFigures(db: Db, data: ReportData): Promise<FillingF
     if (l.homework) cell.withHomework += 1;
     for (const m of marksByLesson.get(l.id) ?? []) {
       const kind = workKindOf(data.rules, m.workKind) ?? { written: false };
-      const onTime = todayOf(data.rules, m.createdAt) <= markDeadline(l.date, kind, data.rules);
+      const onTime = m.createdAt.getTime() < deadlineEnd(markDeadline(l.date, kind, data.rules));
       cell.marks += 1;
       if (onTime) cell.marksOnTime += 1;
       else cell.marksLate += 1;

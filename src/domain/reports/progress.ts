@@ -94,9 +94,9 @@ function overallCell(studentIds: readonly string[], entries: readonly Entry[], d
 function subjectsOfStudents(data: ReportData, entries: readonly Entry[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const add = (studentId: string, subjectId: string) => out.set(studentId, (out.get(studentId) ?? new Set()).add(subjectId));
+  const loadOf = groupBy(data.load, (l) => l.classId);
   for (const s of data.students) {
-    for (const l of data.load) {
-      if (l.classId !== s.classId) continue;
+    for (const l of loadOf.get(s.classId) ?? []) {
       if (!l.groupId || data.groups.get(l.groupId)?.studentIds.has(s.studentId)) add(s.studentId, l.subjectId);
     }
   }
@@ -125,17 +125,20 @@ async function exemptPairs(db: Db, data: ReportData, entries: readonly Entry[]):
 async function periodEntries(db: Db, data: ReportData): Promise<Entry[]> {
   const { scope } = data;
   if (!scope.period || data.students.length === 0) return [];
+  // A class or a student: by the students' index; a grade level or the school: the period's marks of the school (its index), filtered here.
+  const few = scope.kind === 'student' || scope.kind === 'class';
   const marks = await db.models.PeriodMark.find(
     {
       schoolId: new Types.ObjectId(scope.schoolId),
       yearId: new Types.ObjectId(scope.yearId),
       periodCode: scope.period.code,
-      studentId: { $in: data.students.map((s) => new Types.ObjectId(s.studentId)) },
+      ...(few ? { studentId: { $in: data.students.map((s) => new Types.ObjectId(s.studentId)) } } : {}),
     },
     { studentId: 1, subjectId: 1, value: 1 },
   ).lean();
   const classOf = new Map(data.students.map((s) => [s.studentId, s.classId]));
   return marks
+    .filter((m) => classOf.has(String(m.studentId)))
     .filter((m) => !scope.pairs || scope.pairs.includes(`${classOf.get(String(m.studentId))}|${m.subjectId}`))
     .map((m) => ({ studentId: String(m.studentId), subjectId: String(m.subjectId), value: m.value }));
 }
@@ -176,10 +179,10 @@ function rangeEntries(data: ReportData): { entries: Entry[]; averages: Map<strin
   return { entries, averages };
 }
 
-function unitOf(id: string, name: string, students: RosterStudent[], entries: Entry[], data: ReportData, subjectsOf: Map<string, Set<string>>, exempt: Set<string>): UnitProgress {
+function unitOf(id: string, name: string, students: RosterStudent[], entries: Map<string, Entry[]>, data: ReportData, subjectsOf: Map<string, Set<string>>, exempt: Set<string>): UnitProgress {
   const ids = students.map((s) => s.studentId);
-  const inUnit = new Set(ids);
-  const mine = entries.filter((e) => inUnit.has(e.studentId) && !exempt.has(`${e.studentId}|${e.subjectId}`));
+  const mine = ids.flatMap((s) => (entries.get(s) ?? []).filter((e) => !exempt.has(`${s}|${e.subjectId}`)));
+  const bySubject = groupBy(mine, (e) => e.subjectId);
   const subjectIds = new Set<string>();
   for (const s of ids) for (const subj of subjectsOf.get(s) ?? []) subjectIds.add(subj);
   const subjects: SubjectProgress[] = [...subjectIds]
@@ -188,7 +191,7 @@ function unitOf(id: string, name: string, students: RosterStudent[], entries: En
       const roster = ids.filter((s) => subjectsOf.get(s)?.has(subjectId));
       const ex = roster.filter((s) => exempt.has(`${s}|${subjectId}`)).length;
       const counts = emptyCounts();
-      for (const e of mine) if (e.subjectId === subjectId) tally(counts, e.value);
+      for (const e of bySubject.get(subjectId) ?? []) tally(counts, e.value);
       const cell = subjectCell(roster.length - ex, ex, counts, info.assessment === 'passfail');
       return { subjectId, subjectName: info.name, assessment: info.assessment, ...cell };
     })
@@ -203,16 +206,17 @@ export async function progressFigures(db: Db, data: ReportData): Promise<Progres
   const entries = range ? range.entries : await periodEntries(db, data);
   const subjectsOf = subjectsOfStudents(data, entries);
   const exempt = await exemptPairs(db, data, entries);
-  const all = unitOf('school', '', data.students, entries, data, subjectsOf, exempt);
+  const byStudent = groupBy(entries, (e) => e.studentId);
+  const all = unitOf('school', '', data.students, byStudent, data, subjectsOf, exempt);
   const classes = scope.classes.map((c) =>
-    unitOf(c.classId, c.name, data.students.filter((s) => s.classId === c.classId), entries, data, subjectsOf, exempt),
+    unitOf(c.classId, c.name, data.students.filter((s) => s.classId === c.classId), byStudent, data, subjectsOf, exempt),
   );
   const gradeLevels = [...new Set(scope.classes.map((c) => c.grade))];
   const grades =
     scope.kind === 'grade' || scope.kind === 'school'
       ? gradeLevels.map((g) => {
           const inGrade = new Set(scope.classes.filter((c) => c.grade === g).map((c) => c.classId));
-          return unitOf(String(g), String(g), data.students.filter((s) => inGrade.has(s.classId)), entries, data, subjectsOf, exempt);
+          return unitOf(String(g), String(g), data.students.filter((s) => inGrade.has(s.classId)), byStudent, data, subjectsOf, exempt);
         })
       : [];
   const students: StudentProgress[] =
@@ -221,7 +225,7 @@ export async function progressFigures(db: Db, data: ReportData): Promise<Progres
           const marks: Record<string, string> = {};
           const averages: Record<string, number> = {};
           for (const subj of subjectsOf.get(s.studentId) ?? []) if (exempt.has(`${s.studentId}|${subj}`)) marks[subj] = 'exempt';
-          for (const e of entries) if (e.studentId === s.studentId && !exempt.has(`${s.studentId}|${e.subjectId}`)) marks[e.subjectId] = e.value;
+          for (const e of byStudent.get(s.studentId) ?? []) if (!exempt.has(`${s.studentId}|${e.subjectId}`)) marks[e.subjectId] = e.value;
           for (const [k, v] of range?.averages ?? []) if (k.startsWith(`${s.studentId}|`)) averages[k.slice(s.studentId.length + 1)] = v;
           const values = Object.values(marks).filter((v) => v !== 'exempt');
           const success = values.length > 0 && values.every((v) => v === '3' || v === '4' || v === '5' || v === 'К');

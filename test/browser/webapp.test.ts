@@ -6,12 +6,11 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebapp } from '../../scripts/build-webapp.js';
 import { openAttendance, saveAttendance, toggleAttendance } from '../../src/domain/journal/attendance.js';
 import { setHomework } from '../../src/domain/journal/homework.js';
 import { recordMark } from '../../src/domain/journal/marks.js';
 import { signInitData } from '../../src/web/init-data.js';
-import { appUrl, chromiumPath, launchBrowser, phonePage, screenshot } from '../support/browser.js';
+import { appUrl, chromiumPath, ensureWebapp, launchBrowser, phonePage, screenshot } from '../support/browser.js';
 import { TEST_TOKEN, type TestApp, createTestApp } from '../support/harness.js';
 import {
   type JournalFixture,
@@ -37,7 +36,7 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
   let child: string;
 
   beforeAll(async () => {
-    await buildWebapp({ quiet: true });
+    await ensureWebapp();
     t = await createTestApp({ web: true });
     base = t.app.web!.url;
     const db = t.app.db;

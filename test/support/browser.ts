@@ -6,12 +6,21 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { buildWebapp } from '../../scripts/build-webapp.js';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
 /** The Chromium binary to drive, or undefined when the machine has none (the tests then skip, saying so). */
 export function chromiumPath(): string | undefined {
   return CANDIDATES.find((p): p is string => Boolean(p) && existsSync(p as string));
+}
+
+let built: Promise<unknown> | undefined;
+
+/** Builds the Mini App (dist/webapp, what the web server serves) once per test process, from the current source. */
+export function ensureWebapp(): Promise<unknown> {
+  built ??= buildWebapp({ quiet: true });
+  return built;
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -83,9 +83,16 @@ export async function weeklyLettersPdf(data: WeeklyLetters, t: Translate, locale
     paragraph(pdf, t('sheets.letter.none'), pdf.newPage(), { size: 11 });
     return pdf.finish(pageLabel(t));
   }
+  // Each family gets its own pages: they are numbered within the letter ("стр. 1 из 1"), not the bundle.
+  const starts: number[] = [];
   for (const letter of data.letters) {
     pdf.newPage({ details: details(letter) });
+    starts.push(pdf.doc.bufferedPageRange().count - 1);
     letterPage(pdf, letter, t, locale);
   }
-  return pdf.finish(pageLabel(t));
+  return pdf.finish((n, total) => {
+    const k = starts.findLastIndex((start) => start <= n - 1);
+    const start = starts[k] ?? 0;
+    return t('sheets.page', { n: n - start, total: (starts[k + 1] ?? total) - start });
+  });
 }

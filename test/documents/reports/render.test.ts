@@ -191,7 +191,18 @@ describe('the weekly letters (R25)', () => {
     expect(text[4]).toContain(`Ученик: ${names[4]}`);
     expect(text[4]).toContain('Б — по болезни');
     expect(text[4]).toContain('Неделя: 09.11.2026 — 15.11.2026');
-    expect(text[4]).toContain('стр. 5 из 30');
+    // Numbered within each family's letter, not across the bundle.
+    expect(text[4]).toContain('стр. 1 из 1');
+    expect(text[4]).not.toContain('из 30');
+    // A long letter runs on to a second page, numbered within the letter; the next letter starts its own page.
+    const [first, second] = data.letters as [WeeklyLetters['letters'][number], WeeklyLetters['letters'][number]];
+    const long = await weeklyLettersPdf({ head, letters: [{ ...first, homework: [...first.homework, ...first.homework, ...first.homework] }, second] }, t);
+    const longText = pageTexts(long);
+    expect(longText).toHaveLength(3);
+    expect(longText[0]).toContain('стр. 1 из 2');
+    expect(longText[1]).toContain('стр. 2 из 2');
+    expect(longText[2]).toContain(`Ученик: ${names[1]}`);
+    expect(longText[2]).toContain('стр. 1 из 1');
     const none = await weeklyLettersPdf({ head, letters: [] }, t);
     expect(pages(none)).toBe(1);
     expect(pageTexts(none)[0]).toContain('Писем нет');
@@ -230,9 +241,11 @@ describe("the report card and the class teacher's report", () => {
     const wb = await readXlsx(await quarterReportXlsx(data, t));
     const [progress, attendance] = wb.worksheets as [ExcelJS.Worksheet, ExcelJS.Worksheet];
     expect(rowValues(progress, 6).slice(0, 3)).toEqual(['Предмет', 'Учеников', 'Аттест.']);
-    expect(rowValues(progress, 7).slice(0, 4)).toEqual(['Алгебра', '30', '30', '0']);
+    // Figures are numbers in the spreadsheet, not text.
+    expect(rowValues(progress, 7)).toEqual(['Алгебра', 30, 30, 0, 10, 20, 0, 0, 100, 66.7, 61.2, 3.87]);
     expect(rowValues(progress, 6 + SUBJECTS.length + 1)[0]).toBe('Всего по классу');
     expect(rowValues(attendance, 7).slice(0, 3)).toEqual(['№', 'Ученик', 'Уроков']);
+    expect(rowValues(attendance, 8)).toEqual([1, names[0], 300, 1, 2, 0, 3, 0, 1, 0, 1, 1]);
     expect(attendance.rowCount).toBe(7 + 30 + 1);
   });
 });

@@ -10,6 +10,7 @@ import { classYearSummary } from '../../../src/domain/reports/sheets/summary.js'
 import { paperFamilies, weeklyLetter, weeklyLettersForClass } from '../../../src/domain/reports/sheets/weekly-letter.js';
 import type { Actor } from '../../../src/domain/school/actor.js';
 import { AccessDenied } from '../../../src/domain/shared/errors.js';
+import type { PERIOD_MARK_VALUES } from '../../../src/domain/shared/vocabulary.js';
 import { testMongoUri } from '../../support/db.js';
 import { actorFor, addSchoolYear, bindTelegram, buildJournalSchool, type JournalFixture, lessonOn } from '../../support/journal-fixtures.js';
 
@@ -44,7 +45,7 @@ async function absent(i: number, date: string, code: 'Н' | 'Б' | 'У', subject
   await db.models.Absence.create({ schoolId: f.schoolId, lessonId, studentId: student(i), classId: f.class7.id, date, code });
 }
 
-async function periodMark(i: number, subjectId: Types.ObjectId, periodCode: string, value: string) {
+async function periodMark(i: number, subjectId: Types.ObjectId, periodCode: string, value: (typeof PERIOD_MARK_VALUES)[number]) {
   await db.models.PeriodMark.create({ schoolId: f.schoolId, yearId, periodCode, studentId: student(i), subjectId, value });
 }
 

@@ -20,6 +20,8 @@ import type { BotContext, BotDeps } from '../context.js';
  *    write the person was told was not saved. A write already sent when the deadline passed cannot
  *    be recalled: then the answer says "may not have been saved" instead (honest, and rare: the
  *    database must stall in the middle of that very write).
+ *  - Nor does it say anything after the person was told (its Bot API calls are refused): no late
+ *    diary or "saved" after "not saved, try again".
  *  - An update that failed this way is not acknowledged as handled: the guard rethrows
  *    `UpdateNotHandledError`, the webhook answers 5xx (Telegram sends it again), polling has
  *    told the person and moves on (bot.catch ignores the error: the runner's offset has moved).
@@ -33,6 +35,8 @@ interface UpdateScope {
   writesInFlight: number;
   /** A write failed on the network after it was sent: the database may have applied it. */
   writeUncertain: boolean;
+  /** The person has been told: a late handler says nothing more (no diary after "not saved"). */
+  silenced: boolean;
 }
 
 const scopes = new AsyncLocalStorage<UpdateScope>();
@@ -112,7 +116,11 @@ export interface OutageGuardOptions {
 export function outageGuard(deps: BotDeps, opts: OutageGuardOptions = {}): MiddlewareFn<BotContext> {
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   return async (ctx, next) => {
-    const scope: UpdateScope = { updateId: ctx.update.update_id, expired: false, writesInFlight: 0, writeUncertain: false };
+    const scope: UpdateScope = { updateId: ctx.update.update_id, expired: false, writesInFlight: 0, writeUncertain: false, silenced: false };
+    ctx.api.config.use((prev, method, payload, signal) => {
+      if (scope.silenced) return Promise.reject(new DeadlinePassedError(method, 'bot-api'));
+      return prev(method, payload, signal);
+    });
     const work = scopes.run(scope, () => next());
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
@@ -139,6 +147,7 @@ export function outageGuard(deps: BotDeps, opts: OutageGuardOptions = {}): Middl
     const mayHaveSaved = scope.writesInFlight > 0 || scope.writeUncertain;
     deps.logger.warn({ updateId: scope.updateId, reason, mayHaveSaved }, 'Update not handled: the database is unavailable');
     await tellUnavailable(ctx, deps, mayHaveSaved);
+    scope.silenced = true;
     throw new UpdateNotHandledError(scope.updateId, reason, { cause });
   };
 }

@@ -53,6 +53,8 @@ const textsOf = (u: TestUser) => u.messages().map((m) => m.content ?? '');
 describe('a frozen database (SIGSTOP)', () => {
   it('a mark tap, /start and /diary are answered within 5 s in the person’s language; nothing is saved later', { timeout: 90_000 }, async () => {
     await openMarkValues(w.mathTeacher);
+    await w.motherA.send('/diary'); // her account is current: a late /diary would only read
+    const diaryBefore = textsOf(w.motherA).length;
     const marksBefore = await db().models.Mark.countDocuments({});
     const ruNewcomer = t.world.user({ firstName: 'Новичок', languageCode: 'ru' });
     const enNewcomer = t.world.user({ firstName: 'Newcomer', languageCode: 'en' });
@@ -88,6 +90,9 @@ describe('a frozen database (SIGSTOP)', () => {
     // The handlers that waited on the frozen socket go on now: none of them may save the mark.
     await new Promise((r) => setTimeout(r, 4_000));
     expect(await db().models.Mark.countDocuments({})).toBe(marksBefore);
+    // Nor do they speak after the person was told: no late diary under "not saved, try again".
+    expect(textsOf(w.motherA)).toHaveLength(diaryBefore + 1);
+    expect(textsOf(ruNewcomer)).toHaveLength(1);
     for (const err of t.failures.values()) expect(err).toBeInstanceOf(UpdateNotHandledError);
     expect(t.failures.size).toBe(5);
 

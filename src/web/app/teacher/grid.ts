@@ -89,7 +89,7 @@ export function GridScreen(props: { me: Me }) {
           />`
         : null}
     </div>
-    ${flash ? html`<${Notice} kind="ok" text=${flash} />` : null}
+    ${flash ? html`<div class="toast"><${Notice} kind="ok" text=${flash} /></div>` : null}
     ${load.kind === 'loading' ? html`<${Loading} />` : null}
     ${load.kind === 'error' ? html`<${ErrorScreen} title=${load.title} message=${load.message} />` : null}
     ${grid ? html`<${GridTable} grid=${grid} scroller=${scroller} topicOf=${topicOf} onTopic=${setTopicOf} onCell=${setOpen} />` : null}

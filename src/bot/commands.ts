@@ -14,15 +14,16 @@ export const GUEST_COMMANDS = ['start', 'help', 'language'] as const;
  */
 export const ROLE_COMMANDS: Record<Role, readonly string[]> = {
   // Announcements to a class, a grade level or the whole school (issue 6).
-  admin: ['invite', 'journal', 'periodmarks', 'calendar', 'history', 'announce', 'outcomes', 'newyear'],
+  admin: ['invite', 'journal', 'periodmarks', 'calendar', 'history', 'announce', 'outcomes', 'newyear', 'reports'],
   // R5: students' outcomes at the year's end.
   secretary: ['outcomes'],
   // The journal (issue 4): a class's journal, absence reasons (R20), history (R31), substitutes' access (R7).
-  deputy: ['journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'newyear'],
+  // /reports (issue 14): figures and documents for staff (R26–R28), the report card and the weekly letter for families.
+  deputy: ['journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'newyear', 'reports'],
   // The journal from a phone (issue 4): today's lessons, the plan (КТП, R8).
-  teacher: ['today', 'periodmarks', 'plan', 'acks', 'write', 'inbox', 'officehours'],
+  teacher: ['today', 'periodmarks', 'plan', 'acks', 'write', 'inbox', 'officehours', 'reports'],
   // The diary and notifications (issue 5, R24).
-  parent: ['children', 'diary', 'absent', 'notifications', 'write', 'inbox'],
+  parent: ['children', 'diary', 'absent', 'notifications', 'write', 'inbox', 'reports'],
   student: ['diary', 'notifications', 'write', 'inbox'],
 };
 

@@ -35,6 +35,7 @@ import { messagingFeature } from './features/messaging/messaging.js';
 import { announcementsFeature } from './features/messaging/announcements.js';
 import { todayFeature } from './features/journal/today.js';
 import { topicFeature } from './features/journal/plan.js';
+import { reportsFeature } from './features/reports/reports.js';
 import { unhandledFeature } from './features/unhandled.js';
 import { journalConversations } from './conversations/index.js';
 import type { InFlight } from './in-flight.js';
@@ -153,6 +154,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   // The year's end (R5, R7) and PE exemptions (R21).
   guarded.use(yearEndFeature());
 
+  // Reports and printed documents (issue 14, R25–R29): figures, files, built in the background.
+  guarded.use(reportsFeature());
   guarded.use(importFeature());
   guarded.use(unhandledFeature());
 

@@ -121,7 +121,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const { url, secret } = config.webhook;
     const webhook = config.mode === 'webhook' && url && secret ? webhookHandler(bot, { url, secret, db, logger }) : undefined;
     const listen = typeof opts.web === 'object' ? opts.web : undefined;
-    app.web = await startWebServer(deps, { webhook, listen });
+    try {
+      app.web = await startWebServer(deps, { webhook, listen });
+    } catch (err) {
+      // Webhook mode needs it; in polling mode the bot runs on without the Mini App (a busy port).
+      if (webhook) throw err;
+      logger.error({ err, port: listen?.port ?? config.web.port }, 'The web server could not start: the Mini App is unavailable');
+    }
   };
   const app: App = {
     config,

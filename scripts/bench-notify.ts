@@ -6,16 +6,19 @@
  *   npm run bench:notify                       # 10,000 notifications to 3,000 parents (~7–8 min)
  *   npm run bench:notify -- --count 2000       # smaller
  *   options: --count N --parents N --schools N --samples N
- *            --kill-count N (0: no crash run) --kill-at send|random (default send)
+ *            --kill-count N (notifications of the crash run; 0: none) --kills N (default 5)
  *
  * Runs, on one throw-away database (MONGODB_URI if set, else a local server):
  *   A. throughput: N mark notifications published at once (the grace window off), then delivered;
  *      every notification is its own message here (joining off) so the count is N messages;
  *   B. latency: with the queue idle, a mark is saved and published; the time until the parent's
  *      chat has the message;
- *   C. a crash: the worker is killed midway (as a dead process: no further writes) — by default at
- *      the worst moment, right after Telegram accepted a message and before the worker recorded
- *      it — and a new one takes over after the leadership lease; lost and duplicated are counted.
+ *   C. crashes: while N notifications (default 3,000) are delivered, the worker is killed --kills
+ *      times (as a dead process: no further writes), each time at another point — right after
+ *      Telegram accepted a message and before the worker recorded it; between the `sending` write
+ *      and the HTTP request; at a random moment — and a new worker takes over after the leadership
+ *      lease. From the fake's log: lost (a chat got fewer than it should), repeats (extra copies
+ *      carrying the possible-repeat line) and silent duplicates (extra copies without it; must be 0).
  * The last line printed is a JSON object with the figures.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,7 +32,7 @@ import { createDb, type Db } from '../src/db/index.js';
 import { startLocalMongo } from '../src/db/local-server.js';
 import { CONSENT_VERSION } from '../src/domain/school/people.js';
 import { createI18n } from '../src/i18n.js';
-import { DeliveryWorker } from '../src/notify/delivery.js';
+import { type DeliveryOptions, DeliveryWorker } from '../src/notify/delivery.js';
 import { publishEvent } from '../src/domain/notices/events.js';
 import { localDate } from '../src/domain/shared/calendar.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
@@ -42,15 +45,14 @@ const { values } = parseArgs({
     schools: { type: 'string', default: '10' },
     'kill-count': { type: 'string' },
     samples: { type: 'string', default: '60' },
-    'kill-at': { type: 'string', default: 'send' },
+    kills: { type: 'string', default: '5' },
   },
 });
-/** 'send': the moment Telegram has accepted a message and the worker has not yet recorded it; 'random'. */
-const KILL_AT = values['kill-at'] === 'random' ? 'random' : 'send';
 const COUNT = Math.max(2, Number(values.count));
 const PARENTS = Math.max(2, Math.min(Number(values.parents), COUNT));
 const SCHOOLS = Math.max(1, Number(values.schools));
-const KILL_COUNT = values['kill-count'] !== undefined ? Number(values['kill-count']) : Math.min(1000, Math.ceil(COUNT / 5));
+const KILL_COUNT = values['kill-count'] !== undefined ? Number(values['kill-count']) : Math.min(3000, Math.ceil(COUNT / 3));
+const KILLS = Math.max(0, Number(values.kills));
 const SAMPLES = Math.max(5, Number(values.samples));
 const TOKEN = '123456789:BENCH_TOKEN_abcdefghijklmnopqrstuvwxyz';
 
@@ -157,22 +159,102 @@ async function publishMany(db: Db, families: Family[], notifications: number): P
   return expected;
 }
 
+const REPEAT_MARK = '🔁';
+type KillPoint = 'answer' | 'sending' | 'random';
+const KILL_POINTS: KillPoint[] = ['answer', 'sending', 'random'];
+
+/** Delivers KILL_COUNT notifications while killing the worker KILLS times; counts from the fake's log. */
+async function killPhase(
+  db: Db,
+  fake: FakeBotApi,
+  families: Family[],
+  makeWorker: (id: string, observer: DeliveryOptions['observer']) => DeliveryWorker,
+): Promise<Record<string, unknown>> {
+  const callsC = fake.callsOf('sendMessage').length;
+  const limitedC = fake.stats.tooManyRequests;
+  const expected = await publishMany(db, families, KILL_COUNT);
+  const total = [...expected.values()].reduce((a, b) => a + b, 0);
+  let sent = 0;
+  const kills: Array<{ at: KillPoint; after: number; left: Record<string, number> }> = [];
+  const started = performance.now();
+  for (let k = 0; k <= KILLS; k++) {
+    let killed = false;
+    const point = KILL_POINTS[k % KILL_POINTS.length] as KillPoint;
+    const due = k < KILLS ? (total * (k + 1)) / (KILLS + 1) : Number.POSITIVE_INFINITY;
+    const w: DeliveryWorker = makeWorker(`bench-C${k}`, (e) => {
+      if (e.type === 'sent') sent++;
+      if (point === 'sending' && e.type === 'sending' && !killed && sent >= due) {
+        killed = true;
+        w.kill();
+      }
+    });
+    const off = fake.on((e) => {
+      if (point === 'answer' && !killed && sent >= due && e.type === 'call' && e.call.method === 'sendMessage' && e.call.response?.ok) {
+        killed = true;
+        w.kill();
+      }
+    });
+    w.start();
+    if (k === KILLS) {
+      await waitDrained(db, total * 200 + 60_000);
+      off();
+      await w.stop();
+      break;
+    }
+    while (!killed && sent < due) await sleep(10);
+    if (point === 'random') {
+      await sleep(Math.random() * 300);
+      killed = true;
+      w.kill();
+    }
+    while (!killed) await sleep(5);
+    off();
+    await w.stop(); // a dead worker releases nothing
+    const open = await db.models.OutboxMessage.aggregate<{ _id: string; n: number }>([
+      { $match: { status: { $in: ['claimed', 'sending'] } } },
+      { $group: { _id: '$status', n: { $sum: 1 } } },
+    ]);
+    kills.push({ at: point, after: sent, left: Object.fromEntries(open.map((o) => [o._id, o.n])) });
+    log(`C. kill ${k + 1}/${KILLS} (${point}) after ${sent}/${total} messages; left behind: ${JSON.stringify(kills.at(-1)?.left)}`);
+  }
+  const t = tally(fake, callsC, expected);
+  const out = {
+    notifications: total,
+    kills,
+    lost: t.lost,
+    repeats: t.repeats,
+    silentDuplicates: t.silent,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    tooManyRequests: fake.stats.tooManyRequests - limitedC,
+  };
+  log(`C. after ${KILLS} kills: lost ${t.lost}, marked repeats ${t.repeats}, silent duplicates ${t.silent} (${total} notifications)`);
+  return out;
+}
+
 function tally(fake: FakeBotApi, since: number, expected: Map<number, number>) {
-  const got = new Map<number, number>();
+  const got = new Map<number, { n: number; marked: number }>();
   for (const call of fake.callsOf('sendMessage').slice(since)) {
     if (!call.response?.ok) continue;
     const chat = Number(call.params.chat_id);
-    got.set(chat, (got.get(chat) ?? 0) + 1);
+    const g = got.get(chat) ?? { n: 0, marked: 0 };
+    g.n++;
+    if (String(call.params.text ?? '').includes(REPEAT_MARK)) g.marked++;
+    got.set(chat, g);
   }
   let lost = 0;
   let duplicated = 0;
+  let repeats = 0;
+  let silent = 0;
   for (const [chat, n] of expected) {
-    const g = got.get(chat) ?? 0;
-    if (g < n) lost += n - g;
-    if (g > n) duplicated += g - n;
+    const g = got.get(chat) ?? { n: 0, marked: 0 };
+    if (g.n < n) lost += n - g.n;
+    if (g.n > n) duplicated += g.n - n;
+    repeats += g.marked;
+    // An extra copy is silent unless the chat got as many marked ones.
+    silent += Math.max(0, g.n - n - g.marked);
   }
-  for (const [chat, g] of got) if (!expected.has(chat)) duplicated += g;
-  return { lost, duplicated, received: [...got.values()].reduce((a, b) => a + b, 0) };
+  for (const [chat, g] of got) if (!expected.has(chat)) duplicated += g.n;
+  return { lost, duplicated, repeats, silent, received: [...got.values()].reduce((a, b) => a + b.n, 0) };
 }
 
 async function waitDrained(db: Db, timeoutMs: number): Promise<void> {
@@ -197,7 +279,7 @@ async function main(): Promise<void> {
   const fake = new FakeBotApi({ token: TOKEN });
   fake.enforceRateLimits({ perSecond: 30, perChatPerSecond: 1 });
   const api = () => new Api(TOKEN, { fetch: fake.fetch, apiRoot: 'http://fake-telegram.local' });
-  const makeWorker = (id: string) =>
+  const makeWorker = (id: string, observer?: DeliveryOptions['observer']) =>
     new DeliveryWorker({
       db,
       logger,
@@ -209,6 +291,7 @@ async function main(): Promise<void> {
       maxBatchItems: 1,
       pollMs: 200,
       leaderLeaseMs: 3_000,
+      observer,
     });
   let result: Record<string, unknown> = {};
   try {
@@ -283,73 +366,11 @@ async function main(): Promise<void> {
     log(`B. saved mark → message, idle queue: p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms (${latency.samples} samples)`);
     await workerA.stop();
 
-    // ── C. crash and restart ──
+    // ── C. crashes and restarts ──
     let crash: Record<string, unknown> | undefined;
-    if (KILL_COUNT > 0) {
+    if (KILL_COUNT > 0 && KILLS > 0) {
       await sleep(1_200);
-      const callsC = fake.callsOf('sendMessage').length;
-      const limitedC = fake.stats.tooManyRequests;
-      const expectedC = await publishMany(db, families, KILL_COUNT);
-      const total = [...expectedC.values()].reduce((a, b) => a + b, 0);
-      let sent = 0;
-      const w1 = new DeliveryWorker({
-        db,
-        logger,
-        i18n,
-        defaultLocale: 'ru',
-        bots: { default: api() },
-        workerId: 'bench-C1',
-        maxBatchItems: 1,
-        pollMs: 200,
-        leaderLeaseMs: 3_000,
-        observer: (e) => {
-          if (e.type === 'sent') sent++;
-        },
-      });
-      let killed = false;
-      const stopKilling = fake.on((e) => {
-        // Right after Telegram accepted a message, before the worker could write `sent`.
-        if (KILL_AT === 'send' && !killed && sent >= total / 2 && e.type === 'call' && e.call.method === 'sendMessage' && e.call.response?.ok) {
-          killed = true;
-          w1.kill();
-        }
-      });
-      w1.start();
-      while (!killed && sent < total / 2) await sleep(20);
-      if (KILL_AT === 'random') {
-        await sleep(Math.random() * 200);
-        killed = true;
-        w1.kill();
-      }
-      while (!killed) await sleep(5);
-      stopKilling();
-      const killedAt = sent;
-      await w1.stop(); // a dead worker releases nothing
-      const openAtKill = await db.models.OutboxMessage.aggregate<{ _id: string; n: number }>([
-        { $match: { status: { $in: ['claimed', 'sending'] } } },
-        { $group: { _id: '$status', n: { $sum: 1 } } },
-      ]);
-      log(`C. killed the worker (${KILL_AT === 'send' ? 'between a send and its record' : 'at a random moment'}) after ${killedAt}/${total} messages; left behind: ${JSON.stringify(Object.fromEntries(openAtKill.map((o) => [o._id, o.n])))}`);
-      const w2 = makeWorker('bench-C2');
-      const restart = performance.now();
-      w2.start();
-      await waitDrained(db, total * 200 + 60_000);
-      await w2.stop();
-      const tallyC = tally(fake, callsC, expectedC);
-      crash = {
-        notifications: total,
-        killAt: KILL_AT,
-        killedAfter: killedAt,
-        lost: tallyC.lost,
-        duplicated: tallyC.duplicated,
-        resentUncertain: w2.stats.resentUncertain, repeats: w2.stats.repeats,
-        requeued: w2.stats.requeued,
-        restartSeconds: Math.round((performance.now() - restart) / 100) / 10,
-        tooManyRequests: fake.stats.tooManyRequests - limitedC,
-      };
-      log(
-        `C. after the restart: lost ${tallyC.lost}, duplicated ${tallyC.duplicated} (resent as possible repeats: ${w2.stats.resentUncertain}, requeued: ${w2.stats.requeued})`,
-      );
+      crash = await killPhase(db, fake, families, (id, observer) => makeWorker(id, observer));
     }
 
     result = {

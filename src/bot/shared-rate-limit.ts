@@ -18,8 +18,10 @@ export function isSendingMethod(method: string): boolean {
  * The bot's answers to people using it share the token's budget with the outbox's broadcasts
  * (src/notify/rate-limit.ts): an answer goes ahead of every queued notification but waits for a
  * free slot, so a deputy's screens during a whole-school announcement do not push the bot past
- * 30 a second (a 429 for everyone). Only in the process that runs the delivery worker; a process
- * that only answers updates has nothing to share with.
+ * 30 a second (a 429 for everyone). The limiter then takes a slot of the token's budget shared
+ * by every process through MongoDB (src/notify/shared-budget.ts), so answers from any number of
+ * processes and the leader's notices stay within 30 a second together. Every process that runs
+ * the delivery worker (the default) does this; one started without it has nothing to share with.
  */
 export function sharedRateLimit(limiter: () => BotRateLimiter | undefined): Transformer {
   return async (prev, method, payload, signal) => {

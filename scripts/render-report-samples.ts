@@ -105,25 +105,39 @@ async function main(): Promise<void> {
     if (!cls) throw new Error('no class');
     const classId = String(cls._id);
     const load = await db.models.TeachingLoad.findOne({ schoolId: school._id, classId: cls._id }, { subjectId: 1 }).lean();
-    const files: Array<[string, Promise<Buffer>]> = [];
-    const summary = await classYearSummary(db, admin, classId, {}, NOW);
-    files.push(['summary.pdf', summarySheetPdf(summary, t)], ['summary.xlsx', summarySheetXlsx(summary, t)]);
-    const journal = await classJournalDocument(db, admin, { classId, subjectId: String(load?.subjectId), periodCode: 'q1' }, NOW);
-    files.push(['journal.pdf', journalDocumentPdf(journal, t)], ['journal.xlsx', journalDocumentXlsx(journal, t)]);
-    const letters = await weeklyLettersForClass(db, admin, classId, {}, NOW);
-    files.push(['letters.pdf', weeklyLettersPdf(letters, t)]);
-    const first = summary.students[0];
-    if (first) files.push(['report-card.pdf', reportCardPdf(await studentReportCard(db, admin, first.studentId, { periodCode: 'q1' }, NOW), t)]);
-    const quarter = await classTeacherReport(db, admin, classId, { periodCode: 'q1' }, NOW);
-    files.push(['quarter.pdf', quarterReportPdf(quarter, t)], ['quarter.xlsx', quarterReportXlsx(quarter, t)]);
-    files.push(['quarter-en.pdf', quarterReportPdf(quarter, translator(i18n, 'en'), 'en')]);
+    const files: Array<[string, Buffer]> = [];
+    const timings: string[] = [];
+    // Each document timed from the request to the file (data + rendering).
+    const timed = async <T>(label: string, build: () => Promise<T>, render: (data: T) => Array<[string, Promise<Buffer>]>): Promise<T> => {
+      const t0 = performance.now();
+      const data = await build();
+      const t1 = performance.now();
+      for (const [name, buffer] of render(data)) files.push([name, await buffer]);
+      timings.push(`${label}: data ${Math.round(t1 - t0)} ms, files ${Math.round(performance.now() - t1)} ms`);
+      return data;
+    };
+    const summary = await timed('summary sheet', () => classYearSummary(db, admin, classId, {}, NOW), (d) => [['summary.pdf', summarySheetPdf(d, t)], ['summary.xlsx', summarySheetXlsx(d, t)]]);
+    const journal = await timed(
+      'class journal',
+      () => classJournalDocument(db, admin, { classId, subjectId: String(load?.subjectId), periodCode: 'q1' }, NOW),
+      (d) => [['journal.pdf', journalDocumentPdf(d, t)], ['journal.xlsx', journalDocumentXlsx(d, t)]],
+    );
+    const letters = await timed('weekly letters', () => weeklyLettersForClass(db, admin, classId, {}, NOW), (d) => [['letters.pdf', weeklyLettersPdf(d, t)]]);
+    const first = summary.students[0]?.studentId ?? '';
+    await timed('report card', () => studentReportCard(db, admin, first, { periodCode: 'q1' }, NOW), (d) => [['report-card.pdf', reportCardPdf(d, t)]]);
+    await timed(
+      "class teacher's report",
+      () => classTeacherReport(db, admin, classId, { periodCode: 'q1' }, NOW),
+      (d) => [['quarter.pdf', quarterReportPdf(d, t)], ['quarter.xlsx', quarterReportXlsx(d, t)], ['quarter-en.pdf', quarterReportPdf(d, translator(i18n, 'en'), 'en')]],
+    );
     for (const [name, buffer] of files) {
       const out = path.join(OUT, name);
-      writeFileSync(out, await buffer);
+      writeFileSync(out, buffer);
       if (name.endsWith('.pdf')) execFileSync('pdftoppm', ['-png', '-r', '60', out, out.replace(/\.pdf$/, '')]);
     }
     console.log(`${cls.name}: ${summary.students.length} students, ${summary.subjects.length} subjects, ${journal.lessons.length} lessons, ${letters.letters.length} letters`);
-    console.log(readdirSync(OUT).sort().join('\n'));
+    console.log(timings.join('\n'));
+    console.log(`heap used ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB; files in ${OUT}: ${readdirSync(OUT).length}`);
   } finally {
     await conn.dropDatabase().catch(() => undefined);
     await conn.close();

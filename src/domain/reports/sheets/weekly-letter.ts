@@ -1,8 +1,8 @@
 import type { Db } from '../../../db/index.js';
-import { homeworkOf } from '../../diary/diary.js';
+import { type DiaryHomework, homeworkOf } from '../../diary/diary.js';
 import { type Names, openStudent, type Opened, subjectNames } from '../../diary/reader.js';
 import type { Actor } from '../../school/actor.js';
-import { toObjectId } from '../../school/people.js';
+import { fullName, toObjectId } from '../../school/people.js';
 import { addDays, isLocalDate, type LocalDate, weekStart } from '../../shared/calendar.js';
 import { DomainError } from '../../shared/errors.js';
 import { roster, type SheetHead, sheetHead, sheetScope } from './common.js';
@@ -37,38 +37,71 @@ function weekOf(date: LocalDate | undefined, today: LocalDate): { from: LocalDat
   return { from, to: addDays(from, 6), friday: addDays(from, 4) };
 }
 
-async function letterOf(db: Db, o: Opened, week: { from: LocalDate; to: LocalDate; friday: LocalDate }): Promise<WeeklyLetter> {
+type Week = { from: LocalDate; to: LocalDate; friday: LocalDate };
+
+/**
+ * The letters of several students of one class, read in bulk: the week's marks and absences with
+ * one query each; the homework once per set of groups (R6: students in the same groups share it).
+ */
+async function lettersOf(db: Db, actor: Actor, students: Array<{ studentId: string; name: string }>, week: Week, now: Date): Promise<WeeklyLetter[]> {
+  if (students.length === 0) return [];
+  const ids = students.map((s) => toObjectId(s.studentId));
   const range = { $gte: week.from, $lte: week.to };
-  const [marks, absences] = await Promise.all([
-    db.models.Mark.find({ studentId: o.id, date: range, deletedAt: null }, { subjectId: 1, date: 1, value: 1, workKind: 1, createdAt: 1 }).lean(),
-    db.models.Absence.find({ studentId: o.id, date: range }, { lessonId: 1, date: 1, code: 1 }).lean(),
+  const [marks, absences, groups] = await Promise.all([
+    db.models.Mark.find({ studentId: { $in: ids }, date: range, deletedAt: null }, { studentId: 1, subjectId: 1, date: 1, value: 1, workKind: 1, createdAt: 1 }).lean(),
+    db.models.Absence.find({ studentId: { $in: ids }, date: range }, { studentId: 1, lessonId: 1, date: 1, code: 1 }).lean(),
+    db.models.Group.find({ schoolId: actor.schoolId, studentIds: { $in: ids } }, { studentIds: 1 }).lean(),
   ]);
   const lessons = await db.models.Lesson.find({ _id: { $in: absences.map((a) => a.lessonId) } }, { subjectId: 1, lessonNo: 1 }).lean();
   const lessonById = new Map(lessons.map((l) => [String(l._id), l]));
-  const names = await subjectNames(db, o.schoolId, [...marks.map((m) => String(m.subjectId)), ...lessons.map((l) => String(l.subjectId))]);
-  // The homework the diary shows on the week's Friday for the next seven days (R22, R24).
-  const homework = await homeworkOf(db, { ...o, student: { ...o.student, today: week.friday } }, 'week');
-  return {
-    studentId: o.student.studentId,
-    name: o.student.fullName,
-    weekFrom: week.from,
-    weekTo: week.to,
-    marks: marks
-      .sort((a, b) => a.date.localeCompare(b.date) || +(a.createdAt ?? 0) - +(b.createdAt ?? 0))
-      .map((m) => ({
-        date: m.date,
-        subject: names.get(String(m.subjectId)) ?? '—',
-        value: m.value,
-        workKind: o.workKinds.get(m.workKind)?.name ?? { ru: m.workKind, en: m.workKind },
-      })),
-    absences: absences
-      .map((a) => {
-        const l = lessonById.get(String(a.lessonId));
-        return { date: a.date, subject: names.get(String(l?.subjectId)) ?? '—', ...(l?.lessonNo != null ? { lessonNo: l.lessonNo } : {}), code: a.code ?? 'Н' };
-      })
-      .sort((a, b) => a.date.localeCompare(b.date) || (a.lessonNo ?? 0) - (b.lessonNo ?? 0)),
-    homework: homework.map((h) => ({ dueOn: h.dueOn, subject: h.subject, text: h.text })),
+  const groupKey = (studentId: string) =>
+    groups
+      .filter((g) => g.studentIds.some((id) => String(id) === studentId))
+      .map((g) => String(g._id))
+      .sort()
+      .join(',');
+  // The homework the diary shows on the week's Friday for the next seven days (R22, R24), and the
+  // school's names of the kinds of work, read through the diary's own opening (access R4, consent R32).
+  const opened = new Map<string, Promise<{ o: Opened; homework: DiaryHomework[] }>>();
+  const diaryOf = (studentId: string) => {
+    const key = groupKey(studentId);
+    let hit = opened.get(key);
+    if (!hit) {
+      hit = openStudent(db, actor, studentId, now).then(async (o) => ({ o, homework: await homeworkOf(db, { ...o, student: { ...o.student, today: week.friday } }, 'week') }));
+      opened.set(key, hit);
+    }
+    return hit;
   };
+  const first = await diaryOf(students[0]?.studentId ?? '');
+  const names = await subjectNames(db, first.o.schoolId, [...marks.map((m) => String(m.subjectId)), ...lessons.map((l) => String(l.subjectId))]);
+  const letters: WeeklyLetter[] = [];
+  for (const s of students) {
+    const { o, homework } = await diaryOf(s.studentId);
+    letters.push({
+      studentId: s.studentId,
+      name: s.name,
+      weekFrom: week.from,
+      weekTo: week.to,
+      marks: marks
+        .filter((m) => String(m.studentId) === s.studentId)
+        .sort((a, b) => a.date.localeCompare(b.date) || +(a.createdAt ?? 0) - +(b.createdAt ?? 0))
+        .map((m) => ({
+          date: m.date,
+          subject: names.get(String(m.subjectId)) ?? '—',
+          value: m.value,
+          workKind: o.workKinds.get(m.workKind)?.name ?? { ru: m.workKind, en: m.workKind },
+        })),
+      absences: absences
+        .filter((a) => String(a.studentId) === s.studentId)
+        .map((a) => {
+          const l = lessonById.get(String(a.lessonId));
+          return { date: a.date, subject: names.get(String(l?.subjectId)) ?? '—', ...(l?.lessonNo != null ? { lessonNo: l.lessonNo } : {}), code: a.code ?? 'Н' };
+        })
+        .sort((a, b) => a.date.localeCompare(b.date) || (a.lessonNo ?? 0) - (b.lessonNo ?? 0)),
+      homework: homework.map((h) => ({ dueOn: h.dueOn, subject: h.subject, text: h.text })),
+    });
+  }
+  return letters;
 }
 
 /** One student's letter: for the family (their own child), the class teacher, the deputy and the admin. */
@@ -77,8 +110,8 @@ export async function weeklyLetter(db: Db, actor: Actor, studentId: string, opts
   const cls = scope.classes[0];
   if (!cls) throw new DomainError('reports.noYear');
   const head = await sheetHead(db, scope, cls.classId, now);
-  const o = await openStudent(db, actor, studentId, now);
-  return { head, letters: [await letterOf(db, o, weekOf(opts.weekOf, head.madeOn))] };
+  const person = await db.models.Person.findById(toObjectId(studentId), { lastName: 1, firstName: 1, middleName: 1 }).lean();
+  return { head, letters: await lettersOf(db, actor, [{ studentId, name: person ? fullName(person) : '' }], weekOf(opts.weekOf, head.madeOn), now) };
 }
 
 /**
@@ -106,11 +139,6 @@ export async function weeklyLettersForClass(db: Db, actor: Actor, classId: strin
   const head = await sheetHead(db, scope, cls.classId, now);
   const students = await roster(db, toObjectId(scope.schoolId), toObjectId(cls.classId));
   const paper = await paperFamilies(db, scope.schoolId, students.map((s) => s.studentId));
-  const week = weekOf(opts.weekOf, head.madeOn);
-  const letters: WeeklyLetter[] = [];
-  for (const s of students) {
-    if (!paper.has(s.studentId)) continue;
-    letters.push(await letterOf(db, await openStudent(db, actor, s.studentId, now), week));
-  }
-  return { head, letters };
+  const selected = students.filter((s) => paper.has(s.studentId)).map((s) => ({ studentId: s.studentId, name: s.name }));
+  return { head, letters: await lettersOf(db, actor, selected, weekOf(opts.weekOf, head.madeOn), now) };
 }

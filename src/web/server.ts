@@ -7,6 +7,9 @@ import { apiError, errorHandler } from './errors.js';
 import { childrenRoutes } from './routes/children.js';
 import { journalRoutes } from './routes/journal.js';
 import { meRoutes } from './routes/me.js';
+import { officePeopleRoutes } from './routes/office-people.js';
+import { reportRoutes } from './routes/office-reports.js';
+import { officeRoutes } from './routes/office.js';
 import { staticHandler, WEBAPP_DIR } from './static.js';
 import type { WebhookHandler } from './webhook.js';
 
@@ -38,6 +41,9 @@ export function createWebApp(deps: WebDeps, opts: Pick<WebServerOptions, 'webhoo
   meRoutes(api, deps);
   journalRoutes(api, deps);
   childrenRoutes(api, deps);
+  officeRoutes(api, deps);
+  officePeopleRoutes(api, deps);
+  reportRoutes(api, deps);
   api.all('*', (c) => apiError(c, 404, 'not_found', c.get('session').t('web.errors.notFound'), 'web.errors.notFound'));
   app.route('/app/api', api);
 

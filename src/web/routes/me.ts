@@ -29,6 +29,7 @@ export function meRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
       teaching,
       children,
       isOffice: readsWholeSchool(actor),
+      classTeacherOf: [...actor.classTeacherOf].sort(),
     };
     return c.json(body);
   });

@@ -1,7 +1,5 @@
-import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
-import { pairVisible } from './access.js';
 import { groupBy, namesOf, type ReportData, teacherNames } from './data.js';
 import type { CoverageFigures, CoverageRow, ReportScope } from './types.js';
 
@@ -36,13 +34,7 @@ const keyOf = (r: { classId: string; groupId?: string | null; subjectId: string 
 
 export async function coverageFigures(db: Db, data: ReportData): Promise<CoverageFigures> {
   const { scope } = data;
-  const schoolId = new Types.ObjectId(scope.schoolId);
-  const classIds = scope.classes.map((c) => new Types.ObjectId(c.classId));
   const year = { startsOn: scope.yearStartsOn, endsOn: scope.yearEndsOn, holidays: scope.holidays };
-  const [slots, plan] = await Promise.all([
-    db.models.TimetableSlot.find({ schoolId, classId: { $in: classIds }, draft: { $ne: true } }, { classId: 1, groupId: 1, subjectId: 1, teacherId: 1, weekday: 1, validFrom: 1, validTo: 1 }).lean(),
-    db.models.PlanItem.find({ schoolId, classId: { $in: classIds } }, { classId: 1, groupId: 1, subjectId: 1, hours: 1, periodCode: 1 }).lean(),
-  ]);
   const yearDays = schoolDays(year, year.startsOn, year.endsOn).length;
   const spanDays = data.until >= scope.from ? schoolDays(year, scope.from, data.until) : [];
   const yearShare = yearDays > 0 ? spanDays.length / yearDays : 0;
@@ -80,18 +72,14 @@ export async function coverageFigures(db: Db, data: ReportData): Promise<Coverag
     row.hoursPerYear = (row.hoursPerYear ?? 0) + l.hoursPerYear;
   }
   for (const l of data.lessons) if (!l.cancelled) rowOf(l).held += 1;
-  const byWeekday = groupBy(
-    slots.filter((s) => pairVisible(scope, String(s.classId), String(s.subjectId))),
-    (s) => String(s.weekday),
-  );
+  const byWeekday = groupBy(data.slots, (s) => String(s.weekday));
   for (const d of spanDays) {
     for (const s of byWeekday.get(String(isoWeekday(d))) ?? []) {
       if (s.validFrom > d || (s.validTo && s.validTo < d)) continue;
-      const r = { classId: String(s.classId), ...(s.groupId ? { groupId: String(s.groupId) } : {}), subjectId: String(s.subjectId), teacherId: String(s.teacherId) };
-      rowOf(r).timetabled += 1;
+      rowOf(s).timetabled += 1;
     }
   }
-  const plans = groupBy(plan, (p) => keyOf({ classId: String(p.classId), groupId: p.groupId ? String(p.groupId) : undefined, subjectId: String(p.subjectId) }));
+  const plans = groupBy(data.plan, keyOf);
   const known = await teacherNames(db, data);
   const others = [...rows.values()].map((r) => r.teacherId).filter((id) => !known.has(id));
   const names = others.length ? new Map([...known, ...(await namesOf(db, scope.schoolId, others))]) : known;

@@ -46,8 +46,14 @@ export interface ReportData {
   classes: Map<string, { name: string; grade: number }>;
   /** Students counted (see `rosterOf`), in class and name order. */
   students: RosterStudent[];
-  /** Students flagged PE-exempt by the import (R21, open-ended). */
+  /** Students exempt from PE at some time in the span (R21): a dated exemption, or the import's open-ended flag. */
   peExempt: Set<string>;
+  /** The period's marks (a period scope), of the students counted and the pairs in view. */
+  periodMarks: Array<{ studentId: string; subjectId: string; value: string }>;
+  /** Confirmed timetable slots of the classes (coverage's `timetabled`). */
+  slots: Array<{ classId: string; groupId?: string; subjectId: string; teacherId: string; weekday: number; validFrom: LocalDate; validTo?: LocalDate }>;
+  /** The calendar-thematic plan's topics of the classes (R8–R10). */
+  plan: Array<{ classId: string; groupId?: string; subjectId: string; hours: number; periodCode?: string }>;
   groups: Map<string, { id: string; name: string; classId: string; subjectId: string; studentIds: Set<string> }>;
   subjects: Map<string, { name: string; assessment: 'marks' | 'passfail'; pe: boolean }>;
   load: Array<{ classId: string; groupId?: string; subjectId: string; teacherId: string; hoursPerYear: number }>;
@@ -114,7 +120,9 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
   const inClasses = { schoolId, classId: { $in: classIds } };
   const roster = await rosterOf(db, scope);
   const students = roster.students;
-  const [rule, groups, subjects, load, lessons, marks, absences] = await Promise.all([
+  const ids = students.map((st) => oid(st.studentId));
+  const few = scope.kind === 'student' || scope.kind === 'class';
+  const [rule, groups, subjects, load, lessons, marks, absences, periodMarks, exemptions, slots, plan] = await Promise.all([
     assessmentRuleOf(db, schoolId),
     db.models.Group.find(inClasses, { name: 1, classId: 1, subjectId: 1, studentIds: 1 }).lean(),
     db.models.Subject.find({ schoolId }, { name: 1, assessment: 1, pe: 1 }).lean(),
@@ -129,7 +137,23 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
       students.map((st) => st.studentId),
     ),
     db.models.Absence.find({ ...inClasses, date: { $gte: scope.from, $lte: until } }, { lessonId: 1, studentId: 1, code: 1, date: 1 }).lean(),
+    // A class or a student: by the students' index; a grade level or the school: the period's marks of the school, filtered below.
+    scope.period && ids.length
+      ? db.models.PeriodMark.find(
+          { schoolId, yearId: oid(scope.yearId), periodCode: scope.period.code, ...(few ? { studentId: { $in: ids } } : {}) },
+          { studentId: 1, subjectId: 1, value: 1 },
+        ).lean()
+      : [],
+    ids.length
+      ? db.models.PeExemption.find({ schoolId, studentId: { $in: ids }, revokedAt: null, from: { $lte: scope.to }, to: { $gte: scope.from } }, { studentId: 1 }).lean()
+      : [],
+    db.models.TimetableSlot.find(
+      { ...inClasses, draft: { $ne: true } },
+      { classId: 1, groupId: 1, subjectId: 1, teacherId: 1, weekday: 1, validFrom: 1, validTo: 1 },
+    ).lean(),
+    db.models.PlanItem.find(inClasses, { classId: 1, groupId: 1, subjectId: 1, hours: 1, periodCode: 1 }).lean(),
   ]);
+  const classOf = new Map(students.map((st) => [st.studentId, st.classId]));
   const classSet = new Set(scope.classes.map((c) => c.classId));
   const visible = lessons.filter((l) => pairVisible(scope, String(l.classId), String(l.subjectId)));
   const shown = new Set(visible.map((l) => String(l._id)));
@@ -139,7 +163,28 @@ export async function loadReportData(db: Db, scope: ReportScope): Promise<Report
     rules: rulesOf(school),
     classes: new Map(scope.classes.map((c) => [c.classId, { name: c.name, grade: c.grade }])),
     students,
-    peExempt: roster.peExempt,
+    peExempt: new Set([...roster.peExempt, ...exemptions.map((e) => String(e.studentId))]),
+    periodMarks: periodMarks
+      .filter((m) => classOf.has(String(m.studentId)) && pairVisible(scope, classOf.get(String(m.studentId)) ?? '', String(m.subjectId)))
+      .map((m) => ({ studentId: String(m.studentId), subjectId: String(m.subjectId), value: m.value })),
+    slots: slots
+      .filter((sl) => pairVisible(scope, String(sl.classId), String(sl.subjectId)))
+      .map((sl) => ({
+        classId: String(sl.classId),
+        ...(sl.groupId ? { groupId: String(sl.groupId) } : {}),
+        subjectId: String(sl.subjectId),
+        teacherId: String(sl.teacherId),
+        weekday: sl.weekday,
+        validFrom: sl.validFrom,
+        validTo: sl.validTo ?? undefined,
+      })),
+    plan: plan.map((i) => ({
+      classId: String(i.classId),
+      ...(i.groupId ? { groupId: String(i.groupId) } : {}),
+      subjectId: String(i.subjectId),
+      hours: i.hours,
+      periodCode: i.periodCode ?? undefined,
+    })),
     groups: new Map(
       groups.map((g) => [String(g._id), { id: String(g._id), name: g.name, classId: String(g.classId), subjectId: String(g.subjectId), studentIds: new Set(g.studentIds.map(String)) }]),
     ),

@@ -20,8 +20,8 @@ export { SOU_WEIGHTS } from './progress.js';
 /** All four figures for a scope already resolved (the documents and jobs that resolved it themselves). */
 export async function reportFor(db: Db, scope: ReportScope): Promise<Report> {
   const data = await loadReportData(db, scope);
-  const [progress, filling, coverage] = await Promise.all([progressFigures(db, data), fillingFigures(db, data), coverageFigures(db, data)]);
-  return { scope, progress, attendance: attendanceFigures(data), filling, coverage };
+  const [filling, coverage] = await Promise.all([fillingFigures(db, data), coverageFigures(db, data)]);
+  return { scope, progress: progressFigures(data), attendance: attendanceFigures(data), filling, coverage };
 }
 
 /** Any scope: a student, a class, a grade level, the school; a period or a date range. */

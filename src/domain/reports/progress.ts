@@ -1,5 +1,3 @@
-import { Types } from 'mongoose';
-import type { Db } from '../../db/index.js';
 import { type AbsenceCounts, suggestPeriodMark } from '../journal/assessment.js';
 import { weightedAverage } from '../journal/averages.js';
 import { groupBy, lessonConcerns, type ReportData, type RosterStudent, studentsByClass } from './data.js';
@@ -105,42 +103,13 @@ function subjectsOfStudents(data: ReportData, entries: readonly Entry[]): Map<st
   return out;
 }
 
-/** Students exempt from a PE subject in the span (R21): a PE exemption overlapping it, or the import's flag, and no 2–5 or К in it. */
-async function exemptPairs(db: Db, data: ReportData, entries: readonly Entry[]): Promise<Set<string>> {
+/** Students exempt from a PE subject in the span (R21: `data.peExempt`) with no 2–5 or К in it: `studentId|subjectId`. */
+function exemptPairs(data: ReportData, entries: readonly Entry[]): Set<string> {
   const pe = [...data.subjects].filter(([, s]) => s.pe).map(([id]) => id);
-  if (pe.length === 0 || data.students.length === 0) return new Set();
-  const ids = data.students.map((s) => new Types.ObjectId(s.studentId));
-  const schoolId = new Types.ObjectId(data.scope.schoolId);
-  const dated = await db.models.PeExemption.find(
-    { schoolId, studentId: { $in: ids }, revokedAt: null, from: { $lte: data.scope.to }, to: { $gte: data.scope.from } },
-    { studentId: 1 },
-  ).lean();
-  const exempt = new Set([...dated.map((e) => String(e.studentId)), ...data.peExempt]);
   const assessed = new Set(entries.filter((e) => !NA.has(e.value)).map((e) => `${e.studentId}|${e.subjectId}`));
   const out = new Set<string>();
-  for (const studentId of exempt) for (const subjectId of pe) if (!assessed.has(`${studentId}|${subjectId}`)) out.add(`${studentId}|${subjectId}`);
+  for (const studentId of data.peExempt) for (const subjectId of pe) if (!assessed.has(`${studentId}|${subjectId}`)) out.add(`${studentId}|${subjectId}`);
   return out;
-}
-
-async function periodEntries(db: Db, data: ReportData): Promise<Entry[]> {
-  const { scope } = data;
-  if (!scope.period || data.students.length === 0) return [];
-  // A class or a student: by the students' index; a grade level or the school: the period's marks of the school (its index), filtered here.
-  const few = scope.kind === 'student' || scope.kind === 'class';
-  const marks = await db.models.PeriodMark.find(
-    {
-      schoolId: new Types.ObjectId(scope.schoolId),
-      yearId: new Types.ObjectId(scope.yearId),
-      periodCode: scope.period.code,
-      ...(few ? { studentId: { $in: data.students.map((s) => new Types.ObjectId(s.studentId)) } } : {}),
-    },
-    { studentId: 1, subjectId: 1, value: 1 },
-  ).lean();
-  const classOf = new Map(data.students.map((s) => [s.studentId, s.classId]));
-  return marks
-    .filter((m) => classOf.has(String(m.studentId)))
-    .filter((m) => !scope.pairs || scope.pairs.includes(`${classOf.get(String(m.studentId))}|${m.subjectId}`))
-    .map((m) => ({ studentId: String(m.studentId), subjectId: String(m.subjectId), value: m.value }));
 }
 
 /** A date range: the mark the assessment rule suggests from the range's current marks and absences (R17). */
@@ -200,12 +169,12 @@ function unitOf(id: string, name: string, students: RosterStudent[], entries: Ma
   return { id, name, overall: overallCell(withSubjects, mine, data), subjects };
 }
 
-export async function progressFigures(db: Db, data: ReportData): Promise<ProgressFigures> {
+export function progressFigures(data: ReportData): ProgressFigures {
   const { scope } = data;
   const range = scope.period ? undefined : rangeEntries(data);
-  const entries = range ? range.entries : await periodEntries(db, data);
+  const entries = range ? range.entries : data.periodMarks;
   const subjectsOf = subjectsOfStudents(data, entries);
-  const exempt = await exemptPairs(db, data, entries);
+  const exempt = exemptPairs(data, entries);
   const byStudent = groupBy(entries, (e) => e.studentId);
   const all = unitOf('school', '', data.students, byStudent, data, subjectsOf, exempt);
   const classes = scope.classes.map((c) =>

@@ -92,15 +92,14 @@ export function makeUpdates(seed: number, count: number, pool: FuzzPool & { pref
     ])();
   const user = (uid: number): Record<string, unknown> =>
     pick([
-      () => ({ id: uid, is_bot: false, first_name: 'Fuzz', language_code: pick(['ru', 'en', 'de', undefined]) }),
+      ...Array.from({ length: 8 }, () => () => ({ id: uid, is_bot: false, first_name: 'Fuzz', language_code: pick(['ru', 'en', 'de', undefined]) })),
       () => ({ id: uid, is_bot: false, first_name: 'Fuzz', language_code: 42 }),
       () => ({ id: String(uid), is_bot: false, first_name: 'Fuzz' }),
       () => ({ id: uid, is_bot: true, first_name: 'Robot' }),
     ])();
   const chat = (uid: number): unknown =>
     pick([
-      () => ({ id: uid, type: 'private', first_name: 'Fuzz' }),
-      () => ({ id: uid, type: 'private', first_name: 'Fuzz' }),
+      ...Array.from({ length: 8 }, () => () => ({ id: uid, type: 'private', first_name: 'Fuzz' })),
       () => ({ id: -1_000_000_000_000 - uid, type: 'supergroup', title: 'Class chat' }),
       () => undefined,
       () => ({ id: 'x', type: 'private' }),

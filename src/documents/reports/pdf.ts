@@ -135,25 +135,42 @@ interface Widths {
   least: number[];
 }
 
-/** The widths at a font size. Headers are bold and wrap by word; a group's label must fit over its columns. */
-function measure(doc: PDFKit.PDFDocument, spec: TableSpec, size: number): Widths {
-  doc.font('Bold').fontSize(size);
+/** The text widths of a table at font size 1: a width at any size is this times the size. */
+interface TextWidths {
+  headerWords: number[];
+  groupWords: Map<string, number>;
+  longest: number[];
+  longestWords: number[];
+}
+
+function textWidths(doc: PDFKit.PDFDocument, spec: TableSpec): TextWidths {
+  doc.font('Bold').fontSize(1);
   const headerWords = spec.columns.map((c) => longestWord(doc, c.header));
   const groupWords = new Map<string, number>();
   for (const c of spec.columns) if (c.group && !groupWords.has(c.group)) groupWords.set(c.group, longestWord(doc, c.group));
-  doc.font('Regular').fontSize(size);
-  const padded = (w: number, c: Column) => Math.max(Math.ceil(w + PAD * 2 + 1), c.minWidth ?? 0);
+  doc.font('Regular').fontSize(1);
+  const cells = (i: number) => spec.rows.map((r) => r[i] ?? '');
+  return {
+    headerWords,
+    groupWords,
+    longest: spec.columns.map((_, i) => Math.max(headerWords[i] ?? 0, ...cells(i).map((s) => textWidth(doc, s)))),
+    longestWords: spec.columns.map((c, i) => (c.wrap ? Math.max(headerWords[i] ?? 0, ...cells(i).map((s) => longestWord(doc, s))) : 0)),
+  };
+}
+
+/** The widths at a font size. Headers are bold and wrap by word; a group's label must fit over its columns. */
+function measure(spec: TableSpec, tw: TextWidths, size: number): Widths {
+  const padded = (w: number, c: Column) => Math.max(Math.ceil(w * size + PAD * 2 + 1), c.minWidth ?? 0);
   const want: number[] = [];
   const least: number[] = [];
   spec.columns.forEach((c, i) => {
-    const cells = spec.rows.map((r) => r[i] ?? '');
-    const longest = Math.max(headerWords[i] ?? 0, ...cells.map((s) => textWidth(doc, s)));
-    want.push(padded(c.wrap ? Math.min(longest, c.maxWidth ?? 160) : longest, c));
-    least.push(c.wrap && !c.fixed ? padded(Math.min(Math.max(headerWords[i] ?? 0, ...cells.map((s) => longestWord(doc, s))), c.maxWidth ?? 160), c) : (want[i] ?? 0));
+    const cap = (c.maxWidth ?? 160) / size;
+    want.push(padded(c.wrap ? Math.min(tw.longest[i] ?? 0, cap) : (tw.longest[i] ?? 0), c));
+    least.push(c.wrap && !c.fixed ? padded(Math.min(tw.longestWords[i] ?? 0, cap), c) : (want[i] ?? 0));
   });
-  for (const [group, word] of groupWords) {
+  for (const [group, word] of tw.groupWords) {
     const members = spec.columns.flatMap((c, i) => (c.group === group ? [i] : []));
-    const extra = (word + PAD * 2 + 1 - members.reduce((a, i) => a + (want[i] ?? 0), 0)) / members.length;
+    const extra = (word * size + PAD * 2 + 1 - members.reduce((a, i) => a + (want[i] ?? 0), 0)) / members.length;
     if (extra <= 0) continue;
     for (const i of members) {
       want[i] = (want[i] ?? 0) + extra;
@@ -175,8 +192,9 @@ export function layoutTable(doc: PDFKit.PDFDocument, spec: TableSpec, width: num
   const fixed = spec.columns.flatMap((c, i) => (c.fixed ? [i] : []));
   const moving = spec.columns.flatMap((c, i) => (c.fixed ? [] : [i]));
   const one = [[...fixed, ...moving]];
+  const tw = textWidths(doc, spec);
   for (let size = max; size >= min; size -= 0.5) {
-    const { want, least } = measure(doc, spec, size);
+    const { want, least } = measure(spec, tw, size);
     if (sum(want) <= width) return { size, widths: stretch(spec, want, width), bands: one };
     if (sum(least) <= width) {
       // Give the wrapping columns what is left, in proportion to what they lose.
@@ -185,7 +203,7 @@ export function layoutTable(doc: PDFKit.PDFDocument, spec: TableSpec, width: num
     }
   }
   // Split: the fixed columns on every band, the others in order, a group never cut.
-  const widths = measure(doc, spec, min).least;
+  const widths = measure(spec, tw, min).least;
   const room = Math.max(width - sum(widths, fixed), 40);
   const bands: number[][] = [];
   let band: number[] = [];

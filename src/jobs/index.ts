@@ -4,6 +4,8 @@ import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
 import { runMaintenance } from './maintenance.js';
 import { defineNotifyJobs, NOTIFY_JOBS } from './notify.js';
 import { definePeriodMarkJobs, PERIOD_MARK_JOBS } from './period-marks.js';
+import { defineReportRequestJobs, REPORT_REQUEST_JOBS } from './report-requests.js';
+import { defineReportJobs, REPORT_JOBS } from './reports.js';
 
 /** Job names in one place, so a typo cannot schedule a job nobody defined. */
 export const JOBS = {
@@ -12,6 +14,8 @@ export const JOBS = {
   ...JOURNAL_JOBS,
   ...PERIOD_MARK_JOBS,
   ...NOTIFY_JOBS,
+  ...REPORT_JOBS,
+  ...REPORT_REQUEST_JOBS,
 } as const;
 
 /**
@@ -38,4 +42,7 @@ export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
   await definePeriodMarkJobs(agenda, deps);
   // Notifications: weekly digests and outbox expiry (delivery is the app's worker, not a job).
   await defineNotifyJobs(agenda, deps);
+  // Reports (issue 14): weekly, monthly and period-end reports; requests left by a stopped process.
+  await defineReportJobs(agenda, deps);
+  await defineReportRequestJobs(agenda, deps);
 }

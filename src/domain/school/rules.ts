@@ -31,6 +31,8 @@ export const schoolSettingsPatch = z
     inviteTtlDays: z.number().int().min(1).max(365),
     /** R17: the assessment rule that suggests period marks (journal/assessment.ts). */
     assessment: z.object({ roundFrom: z.number().min(0.1).max(0.9), minMarks: z.number().int().min(0).max(20) }).partial(),
+    /** Issue 14 (R26–R28): the automatic reports, each on unless turned off (jobs/reports.ts). */
+    reports: z.object({ weekly: z.boolean(), monthly: z.boolean(), periodEnd: z.boolean() }).partial(),
   })
   .partial()
   .strict();
@@ -47,6 +49,8 @@ export interface SchoolSettingsView {
   inviteTtlDays?: number;
   /** R17: rounding threshold and the minimum number of marks to assess. */
   assessment: { roundFrom: number; minMarks: number };
+  /** The automatic reports: weekly to class teachers, monthly to the deputy, at a period's end to the administration. */
+  reports: { weekly: boolean; monthly: boolean; periodEnd: boolean };
 }
 
 /** Stored settings, as far as they are set (older or partial documents). */
@@ -59,6 +63,7 @@ export interface StoredSettings {
   quietHours?: { from?: string | null; to?: string | null } | null;
   inviteTtlDays?: number | null;
   assessment?: { roundFrom?: number | null; minMarks?: number | null } | null;
+  reports?: { weekly?: boolean | null; monthly?: boolean | null; periodEnd?: boolean | null } | null;
 }
 
 /** The school's rules with the regulation defaults filled in (one place for the defaults). */
@@ -73,6 +78,7 @@ export function settingsOf(school: { settings?: StoredSettings | null }): School
     quietHours: { from: s.quietHours?.from ?? '21:00', to: s.quietHours?.to ?? '08:00' },
     ...(typeof s.inviteTtlDays === 'number' ? { inviteTtlDays: s.inviteTtlDays } : {}),
     assessment: { roundFrom: s.assessment?.roundFrom ?? 0.5, minMarks: s.assessment?.minMarks ?? 3 },
+    reports: { weekly: s.reports?.weekly ?? true, monthly: s.reports?.monthly ?? true, periodEnd: s.reports?.periodEnd ?? true },
   };
 }
 
@@ -98,6 +104,7 @@ export async function updateSchoolSettings(
   const patch: Record<string, unknown> = { ...parsed.data };
   // A part of the assessment rule keeps the other part as it was.
   if (parsed.data.assessment) patch.assessment = { ...before.assessment, ...parsed.data.assessment };
+  if (parsed.data.reports) patch.reports = { ...before.reports, ...parsed.data.reports };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     if (JSON.stringify(before[key as keyof SchoolSettingsView]) === JSON.stringify(value)) continue;
@@ -105,7 +112,8 @@ export async function updateSchoolSettings(
     changed.push(key);
   }
   if (changed.length === 0) return { settings: before, changed };
-  await db.models.School.updateOne({ _id: actor.schoolId }, { $set: set });
+  // strict: false — `settings.reports` is kept although the school model does not declare it (the patch is zod-checked above).
+  await db.models.School.updateOne({ _id: actor.schoolId }, { $set: set }, { strict: false });
   const after = { ...before, ...patch } as SchoolSettingsView;
   await appendAudit(db, actor, now, {
     action: 'school.settings',

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, failureOf, fetchMe } from './api.js';
 import { FamilyScreen } from './family/family.js';
 import { setLocale, t } from './i18n.js';
+import { OfficeScreen, showsOffice } from './office/office.js';
 import { GridScreen } from './teacher/grid.js';
 import { applyTheme, initData, ready, userLanguage } from './tg.js';
 import type { Me } from './types.js';
@@ -25,6 +26,7 @@ interface ScreenEntry {
 export const SCREENS: ScreenEntry[] = [
   { id: 'grid', label: () => t('tabs.grid'), shows: (me) => me.teaching.length > 0, view: GridScreen },
   { id: 'family', label: () => t('tabs.family'), shows: (me) => me.children.length > 0, view: FamilyScreen },
+  { id: 'office', label: () => t('tabs.office'), shows: showsOffice, view: OfficeScreen },
 ];
 
 type State = { kind: 'loading' } | { kind: 'error'; title?: string; message: string; hint?: string } | { kind: 'ready'; me: Me };

@@ -1,0 +1,16 @@
+/** The office API's shapes (src/web/api-types.ts, type-only). */
+export type {
+  OfficeGrant,
+  OfficeMoveResponse,
+  OfficePeriodItem,
+  OfficeResponse as OfficeData,
+  OfficeSettings,
+  OfficeSlot,
+  OfficeStudent,
+  OfficeSubstitution,
+  OfficeWorkKind,
+  ReportFigureRow,
+  ReportFillingRow,
+  ReportOptionsResponse as ReportOptions,
+  ReportResponse as ReportData,
+} from '../../api-types.js';

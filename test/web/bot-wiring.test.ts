@@ -4,7 +4,7 @@
  * nothing changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/harness.js';
+import { createTestApp } from '../support/harness.js';
 import { addSchoolYear, bindTelegram, buildJournalSchool } from '../support/journal-fixtures.js';
 import type { TestUser } from '../support/users.js';
 

@@ -97,8 +97,15 @@ describe.skipIf(!chromium)('the office in the Mini App (issue 15)', () => {
     await page.waitForSelector('[data-testid="office-settings"] input[name="lockAfterDays"]');
     await page.fill('input[name="lockAfterDays"]', '10');
     await page.fill('input[name="writtenWorkDueDays"]', '4');
+    const answered = page.waitForResponse((r) => r.url().endsWith('/app/api/office/settings'));
     await page.locator('[data-testid="office-settings"] [data-action="save"]').click();
     await page.getByText('Правила сохранены.').waitFor();
+    await answered;
+    // The confirmation stays once the screen has the new rules, and there is nothing left to save.
+    await page.waitForTimeout(500);
+    expect(await page.getByText('Правила сохранены.').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid="office-settings"] [data-action="save"]').isDisabled()).toBe(true);
+    expect(await page.inputValue('input[name="lockAfterDays"]')).toBe('10');
     const school = await t.app.db.models.School.findById(f.schoolId).lean();
     expect(school?.settings?.lockAfterDays).toBe(10);
     expect(school?.settings?.writtenWorkDueDays).toBe(4);

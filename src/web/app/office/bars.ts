@@ -41,7 +41,7 @@ function options(labels: string[], series: BarSeries[], width: number): uPlot.Op
         splits: () => labels.map((_, i) => i),
         values: (_u, splits) => splits.map((i) => shortLabel(labels[i] ?? '', chars)),
       },
-      { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 36, splits: () => [0, 25, 50, 75, 100], values: (_u, s) => s.map((v) => `${v}%`) },
+      { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 44, splits: () => [0, 25, 50, 75, 100], values: (_u, s) => s.map((v) => `${v}%`) },
     ],
     series: [
       {},

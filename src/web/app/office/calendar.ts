@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { whenReady } from '../family/load.js';
-import { formatDate, t } from '../i18n.js';
+import { capitalize, formatDate, t } from '../i18n.js';
 import { html } from '../ui.js';
 import { Input, OutcomeNotice, ReadOnlyNote, useAction } from './common.js';
 import type { OfficeData, OfficePeriodItem } from './types.js';
@@ -34,7 +34,7 @@ function Calendar(props: { data: OfficeData; office: OfficeState }) {
       ${year.periods.map(
         (p) => html`<li data-period=${p.code}>
           <div class="period-row">
-            <strong>${p.name}</strong>
+            <strong>${capitalize(p.name)}</strong>
             <span class="muted">${span(p.startsOn, p.endsOn)}${p.grades.length ? ` · ${t('office.calendar.grades', { grades: gradesText(p.grades) })}` : ''}</span>
           </div>
           ${p.kind === 'year' ? null : html`<div class=${`window window-${p.window.state}`} data-window=${p.window.state}>

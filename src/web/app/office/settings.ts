@@ -9,7 +9,7 @@ import { whenReady } from '../family/load.js';
 import { locale, t } from '../i18n.js';
 import { SaveButton, html } from '../ui.js';
 import { Input, OutcomeNotice, ReadOnlyNote, useAction } from './common.js';
-import type { OfficeData, OfficeSettings, OfficeWorkKind } from './types.js';
+import type { OfficeData, OfficeSettings, OfficeSettingsResponse, OfficeWorkKind, OfficeWorkKindsResponse } from './types.js';
 import type { OfficeState } from './use-office.js';
 
 const NUMBERS = [
@@ -21,8 +21,9 @@ const NUMBERS = [
 ] as const;
 
 export function SettingsView(props: { office: OfficeState }) {
-  return whenReady(props.office.load, (data) => html`<${SettingsForm} key=${JSON.stringify(data.settings)} data=${data} office=${props.office} />
-    <${WorkKinds} key=${JSON.stringify(data.workKinds)} data=${data} office=${props.office} />`);
+  // The forms keep their state (and the confirmation) when the data is replaced by the server's answer.
+  return whenReady(props.office.load, (data) => html`<${SettingsForm} data=${data} office=${props.office} />
+    <${WorkKinds} data=${data} office=${props.office} />`);
 }
 
 type Draft = Record<string, string>;
@@ -54,18 +55,18 @@ function SettingsForm(props: { data: OfficeData; office: OfficeState }) {
   const patch = settingsPatch(settings, draft);
   const field = (key: string) => (value: string) => setDraft({ ...draft, [key]: value });
   const save = () =>
-    action.run(
-      () => api('/office/settings', { method: 'PATCH', body: patch }),
-      t('office.settings.saved'),
-      () => void props.office.reload(),
-    );
+    action.run(async () => {
+      const answer = await api<OfficeSettingsResponse>('/office/settings', { method: 'PATCH', body: patch });
+      props.office.set({ ...props.data, settings: answer.settings });
+      setDraft(draftOf(answer.settings));
+    }, t('office.settings.saved'));
   return html`<section class="card" data-testid="office-settings">
     <h2 class="office-h2">${t('office.settings.title')}</h2>
     ${can.settings ? null : html`<${ReadOnlyNote} />`}
-    <div class="form-grid">
+    <div class="form-grid settings-grid">
       ${NUMBERS.map(([k, min, max]) => html`<${Input} type="number" name=${k} min=${String(min)} max=${String(max)} label=${t(`office.settings.${k}`)} value=${draft[k] ?? ''} disabled=${!can.settings} onInput=${field(k)} />`)}
-      <${Input} type="time" name="quietFrom" label=${t('office.settings.quietFrom')} value=${draft.quietFrom ?? ''} disabled=${!can.settings} onInput=${field('quietFrom')} />
-      <${Input} type="time" name="quietTo" label=${t('office.settings.quietTo')} value=${draft.quietTo ?? ''} disabled=${!can.settings} onInput=${field('quietTo')} />
+      <${Input} name="quietFrom" placeholder=${t('office.settings.quietHint')} label=${t('office.settings.quietFrom')} value=${draft.quietFrom ?? ''} disabled=${!can.settings} onInput=${field('quietFrom')} />
+      <${Input} name="quietTo" placeholder=${t('office.settings.quietHint')} label=${t('office.settings.quietTo')} value=${draft.quietTo ?? ''} disabled=${!can.settings} onInput=${field('quietTo')} />
       <${Input} type="number" step="0.05" min="0.1" max="0.9" name="roundFrom" label=${t('office.settings.roundFrom')} value=${draft.roundFrom ?? ''} disabled=${!can.settings} onInput=${field('roundFrom')} />
       <${Input} type="number" min="0" max="20" name="minMarks" label=${t('office.settings.minMarks')} value=${draft.minMarks ?? ''} disabled=${!can.settings} onInput=${field('minMarks')} />
     </div>
@@ -81,7 +82,12 @@ function WorkKinds(props: { data: OfficeData; office: OfficeState }) {
   const lang = locale();
   const change = (i: number, next: Partial<OfficeWorkKind>) => setKinds(kinds.map((k, j) => (j === i ? { ...k, ...next } : k)));
   const dirty = JSON.stringify(kinds) !== JSON.stringify(props.data.workKinds);
-  const save = () => action.run(() => api('/office/work-kinds', { method: 'PUT', body: kinds }), t('office.kinds.saved'), () => void props.office.reload());
+  const save = () =>
+    action.run(async () => {
+      const answer = await api<OfficeWorkKindsResponse>('/office/work-kinds', { method: 'PUT', body: kinds });
+      props.office.set({ ...props.data, workKinds: answer.workKinds });
+      setKinds(answer.workKinds);
+    }, t('office.kinds.saved'));
   return html`<section class="card" data-testid="office-kinds">
     <h2 class="office-h2">${t('office.kinds.title')}</h2>
     <p class="muted small">${t('office.kinds.hint')}</p>

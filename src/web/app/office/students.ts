@@ -70,7 +70,7 @@ function Students(props: { data: OfficeData }) {
                 <button type="button" class=${`student-row${picked?.id === s.id ? ' picked' : ''}${s.studying ? '' : ' left'}`} data-student=${s.id}
                   onClick=${() => { setPicked(s); setMode(s.studying ? 'transfer' : 'return'); setToClassId(s.studying ? (others[0]?.id ?? '') : classId); action.clear(); }}>
                   <span class="student-name">${s.name}</span>
-                  <span class="muted small">${s.studying ? t('office.moves.parents', { count: s.parents }) : t('office.moves.left')}</span>
+                  <span class="muted small">${s.studying ? (s.parents > 0 ? t('office.moves.parents', { count: s.parents }) : t('office.moves.noParents')) : t('office.moves.left')}</span>
                 </button>
                 ${picked?.id === s.id ? html`<div class="move-form" data-testid="move-form">
                   ${s.studying

@@ -9,6 +9,7 @@
  *   seed:demo [--students N] [--school <id>] [--seed N]
  *   year show|period|remove-period|holiday|load|window --school <id> …   the calendar (commands/year.ts)
  *   year outcomes|close|confirm-timetable|archive|restore|pe-subject …     the year's end (commands/year-end.ts)
+ *   report <kind> --school <id> [--class 5А] [--period q1] --format json|xlsx|pdf [--out FILE]   reports (commands/report.ts)
  *   webapp-link --telegram-id <id> [--base <url>]          the Mini App in a browser with signed test init data
  *
  * One file per command in commands/; this file reads the arguments, picks the command and turns
@@ -25,6 +26,7 @@ import { DomainError } from '../domain/shared/errors.js';
 import { createI18n } from '../i18n.js';
 import { importCommand } from './commands/import.js';
 import { inviteCommand } from './commands/invite.js';
+import { reportCommand } from './commands/report.js';
 import { schoolCommand } from './commands/school.js';
 import { seedCommand } from './commands/seed-demo.js';
 import { webappLinkCommand } from './commands/webapp-link.js';
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   invite: inviteCommand,
   'seed:demo': seedCommand,
   year: yearCommand,
+  report: reportCommand,
   'webapp-link': webappLinkCommand,
 };
 

@@ -14,9 +14,21 @@ export const SETTINGS_OPTIONS = {
   'invite-ttl-days': { type: 'string' },
   'round-from': { type: 'string' },
   'min-marks': { type: 'string' },
+  // Issue 14: the automatic reports (jobs/reports.ts), on or off.
+  'weekly-reports': { type: 'string' },
+  'monthly-reports': { type: 'string' },
+  'period-reports': { type: 'string' },
 } as const;
 
+const onOff = z.enum(['on', 'off']).optional();
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
+
+/** on/off options to the `reports` switches given (undefined: none given). */
+function switches(given: Record<string, 'on' | 'off' | undefined>): Record<string, boolean> | undefined {
+  const set = Object.entries(given).filter(([, v]) => v !== undefined);
+  return set.length ? Object.fromEntries(set.map(([k, v]) => [k, v === 'on'])) : undefined;
+}
 
 /** `school settings --school <id> [--lock-days N] …`: shows the school's rules, or changes them (audited). */
 export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>): Promise<number> {
@@ -35,6 +47,9 @@ export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>):
       'invite-ttl-days': int(1, 365),
       'round-from': z.coerce.number().min(0.1).max(0.9).optional(),
       'min-marks': int(0, 20),
+      'weekly-reports': onOff,
+      'monthly-reports': onOff,
+      'period-reports': onOff,
     }),
     values,
   );
@@ -54,6 +69,7 @@ export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>):
               Object.entries({ roundFrom: input['round-from'], minMarks: input['min-marks'] }).filter(([, v]) => v !== undefined),
             )
           : undefined,
+      reports: switches({ weekly: input['weekly-reports'], monthly: input['monthly-reports'], periodEnd: input['period-reports'] }),
     }).filter(([, v]) => v !== undefined),
   );
   return withDb(ctx, async (db, d) => {
@@ -76,6 +92,7 @@ export async function schoolSettings(ctx: Ctx, values: Record<string, unknown>):
         ? st('cli.out.settings.inviteTtlDefault')
         : st('cli.out.settings.inviteTtlDays', { n: settings.inviteTtlDays }),
       st('cli.out.settings.assessment', settings.assessment),
+      st('cli.out.settings.reports', Object.fromEntries(Object.entries(settings.reports).map(([k, v]) => [k, st(v ? 'cli.out.on' : 'cli.out.off')]))),
     ];
     if (Object.keys(patch).length > 0) lines.push(changed.length ? st('cli.out.settingsChanged', { n: changed.length }) : st('cli.out.settingsUnchanged'));
     ctx.io.out(`${lines.join('\n')}\n`);

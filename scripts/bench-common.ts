@@ -1,5 +1,7 @@
 /** Small helpers shared by the benchmark scripts. */
 import pino from 'pino';
+import { connectMongo } from '../src/db/connection.js';
+import { createDb, type Db } from '../src/db/index.js';
 import { type AppOptions, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startLocalMongo } from '../src/db/local-server.js';
@@ -69,4 +71,28 @@ export async function startBenchApp(name: string, opts: { now: () => Date; monit
     await stopMongo?.();
   };
   return { app, fake, kind, stop };
+}
+
+/**
+ * A throw-away database for a benchmark: MONGODB_URI, else a local server (the stand-in where
+ * mongod cannot be downloaded); dropped, closed and stopped after `run`. `kind` names the server.
+ */
+export async function withBenchDb<T>(name: string, run: (db: Db, kind: string) => Promise<T>): Promise<T> {
+  let uri = process.env.MONGODB_URI;
+  let stop: (() => Promise<void>) | undefined;
+  let kind = 'external';
+  if (!uri) {
+    const local = await startLocalMongo({ persistent: false, offline: true, dbName: name, logger: pino({ level: 'warn' }) });
+    uri = local.uri;
+    kind = local.kind;
+    stop = () => local.stop();
+  }
+  const conn = await connectMongo(uri.replace(/\/[^/?]*(\?|$)/, `/${name}_${Date.now().toString(36)}$1`));
+  try {
+    return await run(await createDb(conn), kind);
+  } finally {
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+    await stop?.();
+  }
 }

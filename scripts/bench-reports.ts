@@ -12,16 +12,13 @@
  * MONGODB_URI, else a throw-away local server (the stand-in where mongod cannot be downloaded).
  */
 import type { Types } from 'mongoose';
-import pino from 'pino';
-import { connectMongo } from '../src/db/connection.js';
-import { createDb, type Db } from '../src/db/index.js';
-import { startLocalMongo } from '../src/db/local-server.js';
+import type { Db } from '../src/db/index.js';
 import { seedDemoSchool } from '../src/domain/demo/seed.js';
 import { buildReport } from '../src/domain/reports/index.js';
 import { isSchoolDay } from '../src/domain/school/academic-year.js';
 import { systemActor } from '../src/domain/school/actor.js';
 import { addDays, isoWeekday } from '../src/domain/shared/calendar.js';
-import { arg, quantile } from './bench-common.js';
+import { arg, quantile, seededInts, withBenchDb } from './bench-common.js';
 
 const STUDENTS = arg('students', 550);
 const MARKS = arg('marks', 2);
@@ -38,11 +35,7 @@ async function journalQuarter(db: Db, schoolId: Types.ObjectId): Promise<{ lesso
   const students = await Person.find({ schoolId, roles: 'student' }, { student: 1 }).lean();
   const byClass = new Map<string, Types.ObjectId[]>();
   for (const s of students) byClass.set(String(s.student?.classId), [...(byClass.get(String(s.student?.classId)) ?? []), s._id]);
-  let seed = 11;
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const rand = seededInts(11);
   const counts = { lessons: 0, marks: 0, absences: 0, periodMarks: 0 };
   for (let date = q1.startsOn; date <= q1.endsOn; date = addDays(date, 1)) {
     if (!(await isSchoolDay(db, schoolId, date))) continue;
@@ -94,19 +87,7 @@ async function journalQuarter(db: Db, schoolId: Types.ObjectId): Promise<{ lesso
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
 async function main(): Promise<void> {
-  const quiet = pino({ level: 'warn' });
-  let uri = process.env.MONGODB_URI;
-  let stop: (() => Promise<void>) | undefined;
-  let kind = 'external';
-  if (!uri) {
-    const local = await startLocalMongo({ persistent: false, offline: true, dbName: 'bench_reports', logger: quiet });
-    uri = local.uri;
-    kind = local.kind;
-    stop = () => local.stop();
-  }
-  const conn = await connectMongo(uri.replace(/\/[^/?]*(\?|$)/, `/bench_reports_${Date.now().toString(36)}$1`));
-  try {
-    const db = await createDb(conn);
+  await withBenchDb('bench_reports', async (db, kind) => {
     const seeded = await seedDemoSchool(db, { students: STUDENTS, now: SEEDED_AT });
     const schoolId = (await db.models.School.findById(seeded.schoolId, { _id: 1 }).lean())!._id;
     const t0 = performance.now();
@@ -147,11 +128,7 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({ kind, students, classes: classes.length, ...journal, classP50Ms: Math.round(p50), classP99Ms: Math.round(p99), rangeMs: Math.round(rangeMs), schoolMs: Math.round(schoolMs), heapMb, rssMb }),
     );
-  } finally {
-    await conn.dropDatabase().catch(() => undefined);
-    await conn.close();
-    await stop?.();
-  }
+  });
 }
 
 void main().catch((e) => {

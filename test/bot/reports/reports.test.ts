@@ -2,7 +2,9 @@ import ExcelJS from 'exceljs';
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../../src/bot/callbacks/index.js';
-import { reportGoCb } from '../../../src/bot/callbacks/reports.js';
+import { REPORT_KIND_CODES, reportGoCb } from '../../../src/bot/callbacks/reports.js';
+import { REPORT_KINDS } from '../../../src/domain/reports/catalog.js';
+import { reportApiOf, resumeStaleRequests, STALE_MS } from '../../../src/jobs/report-requests.js';
 import type { Db } from '../../../src/db/index.js';
 import { reportTasks } from '../../../src/domain/reports/tasks.js';
 import { bind } from '../../notify/world.js';
@@ -140,5 +142,39 @@ describe('/reports', () => {
     expect(subjects).not.toContain('Математика');
     await new Promise((r) => setTimeout(r, 100));
     expect(docs(russianTeacher)).toHaveLength(1);
+  });
+
+  it('a request left building by a stopped process is taken over by reports:resume, and the file arrives', async () => {
+    const chatId = classTeacher.id;
+    const progress = await t.app.bot.api.sendMessage(chatId, '⏳ Строю отчёт… 10%');
+    const old = new Date(t.clock.now().getTime() - STALE_MS - 1000);
+    await reportTasks(db()).create({
+      _id: 'req:stopped',
+      type: 'request',
+      schoolId: String(f.schoolId),
+      personId: String(f.classTeacherId),
+      status: 'building',
+      kind: 'summary-sheet',
+      params: { scope: 'class', classId: String(f.class7.id) },
+      format: 'xlsx',
+      chatId,
+      messageId: progress.message_id,
+      locale: 'ru',
+      attempts: 1,
+      heartbeatAt: old,
+      createdAt: old,
+    });
+    const before = docs(classTeacher).length;
+    const api = reportApiOf(t.app.deps);
+    if (!api) throw new Error('no Api for the report jobs');
+    expect(await resumeStaleRequests(t.app.deps, api)).toBe(1);
+    expect(docs(classTeacher)).toHaveLength(before + 1);
+    expect(docs(classTeacher).at(-1)?.filename).toBe('summary-sheet-7Б-year.xlsx');
+    expect(await reportTasks(db()).countDocuments({ _id: 'req:stopped' })).toBe(0);
+    expect(await resumeStaleRequests(t.app.deps, api)).toBe(0);
+  });
+
+  it('the buttons name the kinds in the domain’s order', () => {
+    expect(REPORT_KIND_CODES).toHaveLength(REPORT_KINDS.length);
   });
 });

@@ -203,6 +203,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < 20; i++) {
     await teacher.send('/today');
     today.push(last);
+    if (trace && i === 1) console.log(`/today commands:\n  ${lastTrace.join('\n  ')}`);
   }
 
   const savedMarks = await db.models.Mark.countDocuments({ schoolId });

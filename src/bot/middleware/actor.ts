@@ -1,6 +1,7 @@
 import type { MiddlewareFn } from 'grammy';
+import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { loadActor } from '../../domain/school/actor.js';
+import { type ActorFacts, actorFromFacts, loadActor } from '../../domain/school/actor.js';
 import type { BotContext } from '../context.js';
 
 /**
@@ -18,23 +19,35 @@ export function findBoundPersons(db: Db, telegramId: number) {
     .exec();
 }
 
-export type BoundPersons = Awaited<ReturnType<typeof findBoundPersons>>;
+/** A bound person; `facts` when it was read with the account (middleware/locale.ts): no further query. */
+export type BoundPerson = {
+  _id: Types.ObjectId;
+  schoolId: Types.ObjectId;
+  roles: string[];
+  telegramId?: number | null;
+  active?: boolean | null;
+  facts?: ActorFacts;
+};
+export type BoundPersons = BoundPerson[];
 
 export function actorMiddleware(): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     ctx.profiles = [];
     const from = ctx.from;
     if (from && !from.is_bot) {
-      // Started by the locale middleware together with the account read (they do not depend on each other).
-      const persons = await (ctx.boundPersons ?? findBoundPersons(ctx.deps.db, from.id));
+      // Read by the locale middleware together with the account (one read per update, not two).
+      const persons: BoundPersons = await (ctx.boundPersons ?? findBoundPersons(ctx.deps.db, from.id));
       ctx.boundPersons = undefined;
       ctx.profiles = persons.map((p) => ({ personId: String(p._id), schoolId: String(p.schoolId), roles: p.roles }));
       if (persons.length > 0) {
-        // The locale middleware already read the account (one read per update, not two).
         const current =
           persons.find((p) => ctx.currentPersonId !== undefined && String(p._id) === ctx.currentPersonId) ??
           persons[0];
-        if (current) ctx.actor = await loadActor(ctx.deps.db, current._id, from.id, current);
+        if (current) {
+          ctx.actor = current.facts
+            ? actorFromFacts(current, current.facts, from.id)
+            : await loadActor(ctx.deps.db, current._id, from.id, current);
+        }
       }
     }
     await next();

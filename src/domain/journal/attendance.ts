@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { ABSENCE_CODES, type AbsenceCode } from '../shared/vocabulary.js';
-import { publishEvent } from '../notices/events.js';
+import { publishEvents } from '../notices/events.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
@@ -9,11 +9,11 @@ import { isLocalDate, type LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { setAbsenceCode } from './absence-reason.js';
 import { assertCanEditLesson } from './lesson-access.js';
-import { type LessonBrief, lessonBrief, lessonForEdit, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { type LessonBrief, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { type AttendanceDraftLean, bundleForEdit, type LessonBundle } from './lesson-bundle.js';
 import { loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { toObjectId } from '../school/people.js';
-import { reportedReason } from '../diary/absence-reports.js';
-import { exemptInLesson } from './exemptions.js';
+import { exemptOn } from './exemptions.js';
 
 /**
  * Attendance (R19, R20). A teacher toggles present↔absent in a draft kept in MongoDB, then Save
@@ -46,16 +46,25 @@ export interface AttendanceSheet {
 
 const editorOf = (actor: Actor): Id => actor.personId ?? actor.schoolId;
 
-async function checkEdit(db: Db, actor: Actor, lessonId: string, now: Date, reason?: string, draft = true) {
-  const { lesson, rules, check } = await lessonForEdit(db, actor, lessonId, now, { what: 'attendance', reason, draft });
-  const brief = await lessonBrief(db, lesson, rules);
-  const roster = await lessonRoster(db, lesson);
-  const exempt = await exemptInLesson(db, lesson, roster.map((s) => s.id));
-  return { lesson, rules, check, brief, roster, exempt };
+/**
+ * The lesson, its access check (R7, R13, R14, R30), its names, the actor's draft and the saved
+ * absences in one round trip (lesson-bundle.ts); R21 exemptions are read only for a PE lesson.
+ */
+async function checkEdit(db: Db, actor: Actor, lessonId: string, now: Date, opts: { reason?: string; draft?: boolean; reports?: boolean } = {}) {
+  const { bundle, lesson, rules, check, brief } = await bundleForEdit(
+    db,
+    actor,
+    lessonId,
+    now,
+    { what: 'attendance', reason: opts.reason, draft: opts.draft ?? true },
+    { draft: true, absences: true, reports: opts.reports },
+  );
+  return { bundle, lesson, rules, check, brief, saved: bundle.absences };
 }
 
-async function savedAbsences(db: Db, lessonId: Id) {
-  return db.models.Absence.find({ lessonId }, { studentId: 1, code: 1 }).lean();
+/** R21: of these students, those exempt in this lesson (none unless its subject is PE: no query then). */
+function exemptIn(db: Db, bundle: LessonBundle, ids: ReadonlyArray<Id | string>): Promise<Set<string>> {
+  return bundle.names.pe ? exemptOn(db, bundle.lesson.schoolId, ids, bundle.lesson.date) : Promise.resolve(new Set());
 }
 
 function sheetOf(
@@ -93,12 +102,13 @@ function sheetOf(
  * draft from what is saved (everyone present when attendance was never taken).
  */
 export async function openAttendance(db: Db, actor: Actor, lessonId: string, now: Date): Promise<AttendanceSheet> {
-  const { lesson, brief, roster, exempt } = await checkEdit(db, actor, lessonId, now);
+  const { bundle, lesson, brief, saved } = await checkEdit(db, actor, lessonId, now);
   const { AttendanceDraft } = db.models;
+  const roster = await lessonRoster(db, lesson);
   const ids = roster.map((s) => s.id);
+  const exempt = await exemptIn(db, bundle, ids);
   const version = rosterVersion(ids);
-  const saved = await savedAbsences(db, lesson._id);
-  const existing = await AttendanceDraft.findOne({ lessonId: lesson._id, editorId: editorOf(actor) }).lean();
+  const existing = bundle.draft;
   if (existing && existing.rosterVersion === version) {
     const rebased = rebaseDraft(existing, saved);
     if (rebased) {
@@ -154,8 +164,8 @@ function rebaseDraft(
   return { absent, baseAbsent: saved.map((a) => a.studentId) };
 }
 
-async function currentDraft(db: Db, actor: Actor, lessonId: Id, version: string) {
-  const draft = await db.models.AttendanceDraft.findOne({ lessonId, editorId: editorOf(actor) }).lean();
+function currentDraft(bundle: LessonBundle, version: string): AttendanceDraftLean {
+  const draft = bundle.draft;
   // A button from an older roster (or a draft saved meanwhile): make the teacher look again.
   if (!draft || draft.rosterVersion !== version) throw new DomainError('attendance.stale');
   return draft;
@@ -170,16 +180,17 @@ export async function toggleAttendance(
   idx: number,
   now: Date,
 ): Promise<AttendanceSheet> {
-  const { lesson, brief, exempt } = await checkEdit(db, actor, lessonId, now);
-  const draft = await currentDraft(db, actor, lesson._id, version);
+  const { bundle, lesson, brief, saved } = await checkEdit(db, actor, lessonId, now);
+  const draft = currentDraft(bundle, version);
   if (!Number.isInteger(idx) || idx < 0 || idx >= draft.roster.length) throw new DomainError('attendance.stale');
+  const exempt = await exemptIn(db, bundle, draft.roster);
   if (exempt.has(String(draft.roster[idx]))) throw new DomainError('pe.exemptNoAbsence');
   const absent = new Set(draft.absent);
   if (absent.has(idx)) absent.delete(idx);
   else absent.add(idx);
   const next = [...absent].sort((a, b) => a - b);
   await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: next } });
-  return sheetOf(brief, lesson, { ...draft, absent: next }, await savedAbsences(db, lesson._id), exempt);
+  return sheetOf(brief, lesson, { ...draft, absent: next }, saved, exempt);
 }
 
 /** "Everyone present": clears the draft's absences. */
@@ -190,10 +201,11 @@ export async function everyonePresent(
   version: string,
   now: Date,
 ): Promise<AttendanceSheet> {
-  const { lesson, brief, exempt } = await checkEdit(db, actor, lessonId, now);
-  const draft = await currentDraft(db, actor, lesson._id, version);
+  const { bundle, lesson, brief, saved } = await checkEdit(db, actor, lessonId, now);
+  const draft = currentDraft(bundle, version);
+  const exempt = await exemptIn(db, bundle, draft.roster);
   await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: [] } });
-  return sheetOf(brief, lesson, { ...draft, absent: [] }, await savedAbsences(db, lesson._id), exempt);
+  return sheetOf(brief, lesson, { ...draft, absent: [] }, saved, exempt);
 }
 
 export interface SaveResult {
@@ -211,10 +223,10 @@ export async function saveAttendance(
   now: Date,
   reason?: string,
 ): Promise<SaveResult> {
-  const { lesson, check, brief, exempt } = await checkEdit(db, actor, lessonId, now, reason, false);
-  const draft = await currentDraft(db, actor, lesson._id, version);
+  const { bundle, lesson, check, brief, saved } = await checkEdit(db, actor, lessonId, now, { reason, draft: false, reports: true });
+  const draft = currentDraft(bundle, version);
+  const exempt = await exemptIn(db, bundle, draft.roster);
   const { Absence, Lesson, AttendanceDraft } = db.models;
-  const saved = await savedAbsences(db, lesson._id);
   const savedBy = new Map(saved.map((a) => [String(a.studentId), a]));
   const absentIds = new Set(draft.absent.map((i) => String(draft.roster[i])));
   const rosterIds = new Set(draft.roster.map(String));
@@ -227,8 +239,10 @@ export async function saveAttendance(
     (a) => rosterIds.has(String(a.studentId)) && !absentIds.has(String(a.studentId)) && base.has(String(a.studentId)),
   );
   // A parent's absence report the class teacher confirmed gives the reason at once (Б or У, R20).
+  // (The confirmed reports covering the lesson's date came with the lesson: reportedReason's query.)
+  const reported = new Map(bundle.reports.map((r) => [String(r.studentId), r.code as AbsenceCode | null | undefined]));
   const codeOf = new Map<string, AbsenceCode>();
-  for (const id of toMark) codeOf.set(id, (await reportedReason(db, toObjectId(id), lesson.date)) ?? 'Н');
+  for (const id of toMark) codeOf.set(id, reported.get(id) ?? 'Н');
   const ops: Parameters<typeof Absence.bulkWrite>[0] = [
     ...toMark.map((id) => ({
       updateOne: {
@@ -271,13 +285,17 @@ export async function saveAttendance(
     })),
   ]);
   await AttendanceDraft.deleteOne({ _id: draft._id });
-  for (const id of toMark) {
-    await publishEvent(db, { kind: 'absence.marked', schoolId: lesson.schoolId, studentId: toObjectId(id), lessonId: lesson._id, at: now });
-  }
-  for (const a of toClear) {
-    await publishEvent(db, { kind: 'absence.cleared', schoolId: lesson.schoolId, studentId: a.studentId, lessonId: lesson._id, at: now });
-  }
-  const after = await savedAbsences(db, lesson._id);
+  // R23: the families of every changed student, read once for the whole save.
+  await publishEvents(db, [
+    ...toMark.map((id) => ({ kind: 'absence.marked' as const, schoolId: lesson.schoolId, studentId: toObjectId(id), lessonId: lesson._id, at: now })),
+    ...toClear.map((a) => ({ kind: 'absence.cleared' as const, schoolId: lesson.schoolId, studentId: a.studentId, lessonId: lesson._id, at: now })),
+  ]);
+  // What is saved now, from what was read and written (no read after the write).
+  const cleared = new Set(toClear.map((a) => String(a._id)));
+  const after = [
+    ...saved.filter((a) => !cleared.has(String(a._id))),
+    ...toMark.map((id) => ({ studentId: toObjectId(id), code: codeOf.get(id) ?? 'Н' })),
+  ];
   // The sheet as saved now, with other editors' changes merged in.
   const afterIds = new Set(after.map((a) => String(a.studentId)));
   const merged = { ...draft, absent: draft.roster.flatMap((id, i) => (afterIds.has(String(id)) ? [i] : [])) };

@@ -8,6 +8,7 @@ import { markDeadline, type SchoolRules, type WorkKind } from '../school/rules.j
 import { isLocked } from './locks.js';
 import { shortName } from '../school/people.js';
 import { assertDateWritable } from '../year/read-only.js';
+import type { EditFacts } from './lesson-bundle.js';
 
 /**
  * Who may do what with one lesson. Every journal use case calls `assertCanEditLesson` itself, so a
@@ -47,7 +48,8 @@ export interface LessonRights {
 
 const NONE: LessonRights = { read: false, edit: false, cancel: false, history: false, reasons: false };
 
-export async function lessonRights(db: Db, actor: Actor, lesson: LessonRef): Promise<LessonRights> {
+/** `facts`: read with the lesson (lesson-bundle.ts) — the same rules, no further query. */
+export async function lessonRights(db: Db, actor: Actor, lesson: LessonRef, facts?: EditFacts): Promise<LessonRights> {
   if (String(lesson.schoolId) !== String(actor.schoolId)) return NONE;
   if (isAdmin(actor)) return { read: true, edit: true, cancel: true, history: true, reasons: true };
   const deputy = actor.roles.has('deputy');
@@ -55,7 +57,7 @@ export async function lessonRights(db: Db, actor: Actor, lesson: LessonRef): Pro
   const classTeacher = actor.classTeacherOf.has(classId);
   const rights: LessonRights = {
     read: readsWholeSchool(actor) || classTeacher || actor.teachesClassIds.has(classId),
-    edit: await isLessonEditor(db, actor, lesson),
+    edit: await isLessonEditor(db, actor, lesson, facts),
     cancel: deputy,
     history: deputy,
     reasons: deputy || classTeacher,
@@ -64,10 +66,11 @@ export async function lessonRights(db: Db, actor: Actor, lesson: LessonRef): Pro
   return rights;
 }
 
-async function isLessonEditor(db: Db, actor: Actor, lesson: LessonRef): Promise<boolean> {
+async function isLessonEditor(db: Db, actor: Actor, lesson: LessonRef, facts?: EditFacts): Promise<boolean> {
   const me = actor.personId ? String(actor.personId) : undefined;
   if (!me || !actor.roles.has('teacher')) return false;
   if (String(lesson.teacherId) === me || (lesson.substituteId && String(lesson.substituteId) === me)) return true;
+  if (facts) return (Boolean(lesson.slotId) && facts.substitute) || facts.grant;
   if (lesson.slotId) {
     const substitute = await db.models.Substitution.exists({ slotId: lesson.slotId, date: lesson.date, substituteId: me });
     if (substitute) return true;
@@ -112,6 +115,8 @@ export interface EditOptions {
   newMarkKind?: WorkKind;
   /** R18: the class teacher enters marks for a student taught at home, in any subject, weekly. */
   homeStudentOfClassTeacher?: boolean;
+  /** Read with the lesson in one round trip (lesson-bundle.ts); without them the check reads its own. */
+  facts?: EditFacts;
 }
 
 /**
@@ -126,8 +131,9 @@ export async function assertCanEditLesson(
 ): Promise<{ lockedOverride: boolean }> {
   if (String(lesson.schoolId) !== String(actor.schoolId)) throw new AccessDenied();
   // R30: a lesson of a closed year is read-only for everyone, the admin included.
-  await assertDateWritable(db, lesson.schoolId, lesson.date);
-  const rights = await lessonRights(db, actor, lesson);
+  if (!opts.facts) await assertDateWritable(db, lesson.schoolId, lesson.date);
+  else if (opts.facts.archivedYear) throw new DomainError('year.readOnly', { name: opts.facts.archivedYear.name });
+  const rights = await lessonRights(db, actor, lesson, opts.facts);
   const allowed = opts.what === 'reasons' ? rights.reasons : rights.edit || Boolean(opts.homeStudentOfClassTeacher);
   if (!allowed) {
     if (opts.what === 'reasons') throw new DomainError('journal.notYourClass');

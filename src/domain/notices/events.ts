@@ -138,13 +138,51 @@ async function studentsOfLesson(db: Db, schoolId: Id, lessonId: Id): Promise<Id[
 }
 
 export async function publishEvent(db: Db, event: JournalEvent): Promise<void> {
-  const rules = await schoolRules(db, event.schoolId);
+  await publishEvents(db, [event]);
+}
+
+/**
+ * Several events of one save (an attendance sheet's absences): the families of all their students
+ * are read once (issue 12: round trips per tap), then each event is planned and written as
+ * `publishEvent` would, under the same keys.
+ */
+export async function publishEvents(db: Db, events: readonly JournalEvent[]): Promise<void> {
+  const first = events[0];
+  if (!first) return;
+  const rules = await schoolRules(db, first.schoolId);
   if (!rules) return;
-  const plan = await planOf(db, event, rules);
-  if (!plan || plan.studentIds.length === 0) return;
-  const recipients = await familyRecipients(db, event.schoolId, plan.studentIds, event.at);
-  if (recipients.length === 0) return;
-  const prefs = await preferencesOf(db, recipients);
+  const plans: Array<{ event: JournalEvent; plan: Plan }> = [];
+  for (const event of events) {
+    if (String(event.schoolId) !== String(first.schoolId)) throw new Error('publishEvents: one school at a time');
+    const plan = await planOf(db, event, rules);
+    if (plan && plan.studentIds.length > 0) plans.push({ event, plan });
+  }
+  // One read of the families per moment (a save's events share theirs): a recipient must have been
+  // bound before the event (joining mid-year never floods), as familyRecipients checks.
+  let written = 0;
+  for (const at of new Set(plans.map((p) => p.event.at.getTime()))) {
+    const batch = plans.filter((p) => p.event.at.getTime() === at);
+    const studentIds = [...new Map(batch.flatMap((p) => p.plan.studentIds).map((id) => [String(id), id])).values()];
+    const everyone = await familyRecipients(db, first.schoolId, studentIds, new Date(at));
+    if (everyone.length === 0) continue;
+    const prefs = await preferencesOf(db, everyone);
+    for (const { event, plan } of batch) {
+      const ofPlan = new Set(plan.studentIds.map(String));
+      const recipients = everyone.filter((r) => ofPlan.has(String(r.studentId)));
+      written += await enqueuePlan(db, event, plan, rules, recipients, prefs);
+    }
+  }
+  if (written > 0) signalOutbox(db);
+}
+
+async function enqueuePlan(
+  db: Db,
+  event: JournalEvent,
+  plan: Plan,
+  rules: SchoolRules,
+  recipients: Recipient[],
+  prefs: Awaited<ReturnType<typeof preferencesOf>>,
+): Promise<number> {
   const notBefore = dueAt(event.at, rules, plan.graceMs, plan.priority);
   let written = 0;
   for (const r of recipients) {
@@ -167,7 +205,7 @@ export async function publishEvent(db: Db, event: JournalEvent): Promise<void> {
     }, { fresh: plan.once });
     written++;
   }
-  if (written > 0) signalOutbox(db);
+  return written;
 }
 
 /**

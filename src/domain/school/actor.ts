@@ -44,6 +44,89 @@ export function systemActor(schoolId: Id, via: 'cli' | 'job' | 'import' = 'cli')
 
 type ActorPerson = { _id: Id; schoolId: Id; roles: string[]; telegramId?: number | null; active?: boolean | null };
 
+/** What a bound person's actor is derived from (one read: see `boundPersonsLookup`). */
+export interface ActorFacts {
+  led: Array<{ _id: Id }>;
+  children: Array<{ studentId: Id }>;
+  load: Array<{ classId: Id; groupId?: Id | null; subjectId: Id }>;
+}
+
+const byPersonInSchool = (field: string) => ({
+  $match: { $expr: { $and: [{ $eq: [`$${field}`, '$$pid'] }, { $eq: ['$schoolId', '$$sid'] }] } },
+});
+
+/**
+ * One aggregation stage (for a pipeline over `accounts`): the persons bound to the account's
+ * Telegram id, each with the facts its actor is derived from (classes led, children, teaching
+ * load) — what `loadActor` reads in four queries, in the same round trip as the account itself.
+ * Equality matches inside `$lookup` pipelines use the indexes on a real MongoDB (5.0+).
+ */
+export function boundPersonsLookup(as = 'persons') {
+  return {
+    $lookup: {
+      from: 'persons',
+      let: { tg: '$telegramId' },
+      pipeline: [
+        { $match: { $expr: { $eq: ['$telegramId', '$$tg'] } } },
+        { $project: { schoolId: 1, roles: 1, telegramId: 1, active: 1 } },
+        {
+          $lookup: {
+            from: 'classes',
+            let: { pid: '$_id', sid: '$schoolId' },
+            pipeline: [byPersonInSchool('classTeacherId'), { $project: { _id: 1 } }],
+            as: 'led',
+          },
+        },
+        {
+          $lookup: {
+            from: 'guardianships',
+            let: { pid: '$_id', sid: '$schoolId' },
+            pipeline: [byPersonInSchool('parentId'), { $project: { _id: 0, studentId: 1 } }],
+            as: 'children',
+          },
+        },
+        {
+          $lookup: {
+            from: 'teaching_load',
+            let: { pid: '$_id', sid: '$schoolId' },
+            pipeline: [byPersonInSchool('teacherId'), { $project: { _id: 0, classId: 1, groupId: 1, subjectId: 1 } }],
+            as: 'load',
+          },
+        },
+      ],
+      as,
+    },
+  };
+}
+
+/** The actor of a person from facts already read (no query); undefined for an inactive or foreign person. */
+export function actorFromFacts(person: ActorPerson, facts: ActorFacts, telegramId?: number): Actor | undefined {
+  if (person.active === false) return undefined;
+  if (telegramId !== undefined && person.telegramId !== telegramId) return undefined;
+  const roles = new Set(person.roles as Role[]);
+  // The same rights as loadActor: a parent's children only with the parent role, a load only for a teacher.
+  const children = roles.has('parent') ? facts.children : [];
+  const load = roles.has('teacher') ? facts.load : [];
+  const led = roles.has('teacher') ? facts.led : [];
+  const pairs = new Set<string>();
+  for (const l of load) {
+    pairs.add(pairKey(l.classId, l.subjectId));
+    if (l.groupId) pairs.add(pairKey(l.groupId, l.subjectId));
+  }
+  return {
+    via: 'bot',
+    schoolId: person.schoolId,
+    personId: person._id,
+    telegramId,
+    roles,
+    classTeacherOf: new Set(led.map((c) => String(c._id))),
+    childIds: new Set(children.map((g) => String(g.studentId))),
+    teachesClassIds: new Set(load.map((l) => String(l.classId))),
+    teachesGroupIds: new Set(load.flatMap((l) => (l.groupId ? [String(l.groupId)] : []))),
+    teachesPairs: pairs,
+  };
+}
+
 /**
  * Builds the actor for a bound person. Returns undefined for an unknown or foreign person.
  * `preloaded`: the person document the caller already read (saves a query on every update).
@@ -70,21 +153,5 @@ export async function loadActor(
       ? TeachingLoad.find({ schoolId, teacherId: personId }, { classId: 1, groupId: 1, subjectId: 1 }).lean()
       : [],
   ]);
-  const pairs = new Set<string>();
-  for (const l of load) {
-    pairs.add(pairKey(l.classId, l.subjectId));
-    if (l.groupId) pairs.add(pairKey(l.groupId, l.subjectId));
-  }
-  return {
-    via: 'bot',
-    schoolId,
-    personId,
-    telegramId,
-    roles,
-    classTeacherOf: new Set(led.map((c) => String(c._id))),
-    childIds: new Set(children.map((g) => String(g.studentId))),
-    teachesClassIds: new Set(load.map((l) => String(l.classId))),
-    teachesGroupIds: new Set(load.flatMap((l) => (l.groupId ? [String(l.groupId)] : []))),
-    teachesPairs: pairs,
-  };
+  return actorFromFacts({ ...person, _id: personId }, { led, children, load }, telegramId);
 }

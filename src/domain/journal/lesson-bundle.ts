@@ -1,0 +1,192 @@
+import type { Types } from 'mongoose';
+import type { Db } from '../../db/index.js';
+import type { LessonDoc } from '../../db/models/journal.js';
+import type { Actor } from '../school/actor.js';
+import { toObjectId } from '../school/people.js';
+import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
+import { AccessDenied } from '../shared/errors.js';
+import { assertCanEditLesson, type EditOptions } from './lesson-access.js';
+import type { LessonBrief } from './lessons.js';
+
+/**
+ * Issue 12 (round trips per tap): everything a journal write needs to know about one lesson, in
+ * ONE aggregation over `lessons` — the lesson, the facts its access check needs (R30: a closed year
+ * containing its date; R7: a substitution of that date or an access grant for the actor), the names
+ * a screen shows, and what the use case asks for besides (the actor's attendance draft, the saved
+ * absences, the confirmed absence reports of that date, the lesson's marks). Equality matches in
+ * `$lookup` pipelines are index-backed on a real MongoDB (5.0+); every lookup is school-prefixed.
+ *
+ * Nothing here decides: lesson-access.ts checks with these facts exactly as it would with its own
+ * queries (`EditFacts`).
+ */
+type Id = Types.ObjectId;
+
+/** What assertCanEditLesson would otherwise read itself. */
+export interface EditFacts {
+  /** R30: the closed year containing the lesson's date. */
+  archivedYear: { name: string } | null;
+  /** R7: the actor substitutes in this lesson's slot on its date. */
+  substitute: boolean;
+  /** R7: the actor holds an access grant for this lesson's class (and subject) on its date. */
+  grant: boolean;
+}
+
+export interface BundleNames {
+  className?: string;
+  subjectName?: string;
+  groupName?: string;
+  /** R21: the subject is PE (exemptions apply). */
+  pe: boolean;
+  groupStudentIds?: Id[];
+}
+
+export interface LessonBundle {
+  lesson: LessonDoc;
+  facts: EditFacts;
+  names: BundleNames;
+  draft?: AttendanceDraftLean;
+  absences: Array<{ _id: Id; studentId: Id; code?: string | null }>;
+  /** Confirmed absence reports covering the lesson's date (R20), of the lesson's class. */
+  reports: Array<{ studentId: Id; code?: string | null }>;
+  marks: MarkLean[];
+}
+
+export interface AttendanceDraftLean {
+  _id: Id;
+  rosterVersion: string;
+  roster: Id[];
+  labels: string[];
+  absent: number[];
+  baseAbsent?: Id[] | null;
+}
+
+export interface MarkLean {
+  _id: Id;
+  studentId: Id;
+  value: string;
+  workKind: string;
+  deletedAt?: Date | null;
+  clientKey?: string | null;
+  [key: string]: unknown;
+}
+
+export interface BundleWants {
+  draft?: boolean;
+  absences?: boolean;
+  reports?: boolean;
+  marks?: boolean;
+}
+
+type Cond = Record<string, unknown>;
+const eq = (field: string, value: unknown): Cond => ({ $eq: [`$${field}`, value] });
+const lookup = (from: string, conds: Cond[], as: string, project?: Record<string, 0 | 1>) => ({
+  $lookup: {
+    from,
+    let: { sid: '$schoolId', lid: '$_id', date: '$date', cid: '$classId', gid: '$groupId', subj: '$subjectId', slot: '$slotId' },
+    pipeline: [{ $match: { $expr: { $and: conds } } }, ...(project ? [{ $project: project }] : [])],
+    as,
+  },
+});
+
+export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | Id, wants: BundleWants = {}): Promise<LessonBundle> {
+  const me = actor.personId ?? null;
+  const stages: object[] = [
+    { $match: { _id: toObjectId(lessonId), schoolId: actor.schoolId } },
+    { $limit: 1 },
+    lookup(
+      'academic_years',
+      [eq('schoolId', '$$sid'), eq('status', 'archived'), { $lte: ['$startsOn', '$$date'] }, { $gte: ['$endsOn', '$$date'] }],
+      'b_year',
+      { name: 1 },
+    ),
+    lookup('classes', [eq('_id', '$$cid')], 'b_class', { name: 1 }),
+    lookup('subjects', [eq('_id', '$$subj')], 'b_subject', { name: 1, pe: 1 }),
+    lookup('groups', [eq('_id', '$$gid')], 'b_group', { name: 1, studentIds: 1 }),
+    lookup('substitutions', [eq('slotId', '$$slot'), eq('date', '$$date'), eq('substituteId', me)], 'b_sub', { _id: 1 }),
+    lookup(
+      'access_grants',
+      [
+        eq('schoolId', '$$sid'),
+        eq('teacherId', me),
+        eq('classId', '$$cid'),
+        { $lte: ['$from', '$$date'] },
+        { $gte: ['$to', '$$date'] },
+        eq('revokedAt', null),
+        { $or: [eq('subjectId', null), eq('subjectId', '$$subj')] },
+      ],
+      'b_grant',
+      { _id: 1 },
+    ),
+  ];
+  if (wants.draft) stages.push(lookup('attendance_drafts', [eq('lessonId', '$$lid'), eq('editorId', me ?? actor.schoolId)], 'b_draft'));
+  if (wants.absences) stages.push(lookup('absences', [eq('lessonId', '$$lid')], 'b_abs', { studentId: 1, code: 1 }));
+  if (wants.reports) {
+    stages.push(
+      lookup(
+        'absence_reports',
+        [eq('schoolId', '$$sid'), eq('status', 'confirmed'), { $lte: ['$from', '$$date'] }, { $gte: ['$to', '$$date'] }],
+        'b_reports',
+        { studentId: 1, code: 1 },
+      ),
+    );
+  }
+  if (wants.marks) stages.push(lookup('marks', [eq('lessonId', '$$lid')], 'b_marks'));
+  const [row] = await db.models.Lesson.aggregate(stages as Parameters<typeof db.models.Lesson.aggregate>[0]);
+  if (!row) throw new AccessDenied();
+  const { b_year, b_class, b_subject, b_group, b_sub, b_grant, b_draft, b_abs, b_reports, b_marks, ...lesson } = row as Record<string, unknown[]>;
+  const first = <T>(xs: unknown[] | undefined) => (xs?.[0] as T | undefined) ?? undefined;
+  const group = first<{ name?: string; studentIds?: Id[] }>(b_group);
+  const subject = first<{ name?: string; pe?: boolean }>(b_subject);
+  const year = first<{ name: string }>(b_year);
+  return {
+    lesson: lesson as unknown as LessonDoc,
+    facts: { archivedYear: year ? { name: year.name } : null, substitute: (b_sub?.length ?? 0) > 0, grant: (b_grant?.length ?? 0) > 0 },
+    names: {
+      className: first<{ name?: string }>(b_class)?.name,
+      subjectName: subject?.name,
+      groupName: group?.name,
+      pe: subject?.pe === true,
+      groupStudentIds: group?.studentIds,
+    },
+    draft: first<AttendanceDraftLean>(b_draft),
+    absences: (b_abs ?? []) as LessonBundle['absences'],
+    reports: (b_reports ?? []) as LessonBundle['reports'],
+    marks: (b_marks ?? []) as MarkLean[],
+  };
+}
+
+/** The screen's name for the lesson, from the bundle (lessons.ts `lessonBrief` without its reads). */
+export function briefOf(bundle: LessonBundle, rules: SchoolRules): LessonBrief {
+  const { lesson, names } = bundle;
+  const bell = bellOf(rules, lesson.lessonNo);
+  return {
+    id: String(lesson._id),
+    date: lesson.date,
+    lessonNo: lesson.lessonNo ?? undefined,
+    start: bell?.start,
+    end: bell?.end,
+    classId: String(lesson.classId),
+    className: names.className ?? '?',
+    groupName: names.groupName,
+    subjectName: names.subjectName ?? '?',
+    room: lesson.room ?? undefined,
+  };
+}
+
+/**
+ * A lesson about to be changed, in one round trip (the school's rules come from the school cache):
+ * the bundle, the rules, the brief, and the actor's right to change `what` in it today checked
+ * (R7, R13, R14, R30) — lessons.ts `lessonForEdit` with the facts read alongside.
+ */
+export async function bundleForEdit(
+  db: Db,
+  actor: Actor,
+  lessonId: string | Id,
+  now: Date,
+  opts: Omit<EditOptions, 'rules' | 'today' | 'facts'>,
+  wants: BundleWants = {},
+) {
+  const [bundle, rules] = await Promise.all([loadLessonBundle(db, actor, lessonId, wants), loadSchoolRules(db, actor.schoolId)]);
+  const check = await assertCanEditLesson(db, actor, bundle.lesson, { ...opts, rules, today: todayOf(rules, now), facts: bundle.facts });
+  return { bundle, lesson: bundle.lesson, rules, check, brief: briefOf(bundle, rules) };
+}

@@ -213,10 +213,11 @@ async function main(): Promise<void> {
     const sorted = [...latencies].sort((a, b) => a - b);
     // Which sends Telegram refused, and why (an answer to a person, or a notice).
     const refused = sends
-      .filter((c) => c.response?.error_code === 429)
-      .map((c) => `${c.method}→${noticeChats.has(Number(c.params.chat_id)) ? 'notice' : 'answer'}: ${c.response?.description}`);
+      .filter((c) => c.response && !c.response.ok && c.response.error_code === 429)
+      .map((c) => `${c.method}→${noticeChats.has(Number(c.params.chat_id)) ? 'notice' : 'answer'} ${c.params.chat_id}`);
     if (refused.length > 0) log(`429s: ${[...new Set(refused)].slice(0, 5).join('; ')}`);
     const failed = sends.filter((c) => c.response && !c.response.ok && c.response.error_code !== 429).length;
+    // (a 429 counted above; other refusals would be a bug)
     if (failed > 0) log(`other refusals: ${failed}`);
     Object.assign(result, {
       processes: PROCESSES,

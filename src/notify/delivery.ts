@@ -183,12 +183,15 @@ export class DeliveryWorker {
       this.stopping = true;
       this.wake();
     }, timeoutMs);
+    // A message written while it runs (a blocked chat's notice to its teacher) is read before it stops.
+    const off = onOutboxWrite(this.db, () => this.nudge());
     try {
       this.stopping = false;
       this.refillWanted = true;
       this.refilledOnce = false;
       await this.loop(true);
     } finally {
+      off();
       clearTimeout(timer);
       this.stopping = false;
     }

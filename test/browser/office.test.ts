@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInitData } from '../../src/web/init-data.js';
 import { appUrl, chromiumPath, ensureWebapp, launchBrowser, phonePage, screenshot } from '../support/browser.js';
 import { TEST_TOKEN, type TestApp, createTestApp } from '../support/harness.js';
-import { type JournalFixture, addSchoolYear, bindTelegram, buildJournalSchool } from '../support/journal-fixtures.js';
+import { type JournalFixture, addSchoolYear, bindTelegram, buildJournalSchool, lessonOn } from '../support/journal-fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 const ADMIN_TG = 7_101;
@@ -51,6 +51,23 @@ describe.skipIf(!chromium)('the office in the Mini App (issue 15)', () => {
       ...f.class8.studentIds.map((s, i) => ({ studentId: s, subjectId: f.mathId, value: values[(i + 1) % values.length] })),
     ];
     await db.models.PeriodMark.insertMany(marks.map((m) => ({ ...m, schoolId: f.schoolId, yearId, periodCode: 'q2' })));
+    // Two weeks of lessons in 7Б and 8А, most with attendance and a topic, some students absent: the filling and missed lessons.
+    const days = ['2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20'];
+    for (const [i, date] of days.entries()) {
+      for (const [slots, students] of [
+        [f.mathSlot7, f.class7.studentIds],
+        [f.russianSlot7, f.class7.studentIds],
+        [f.mathSlot8, f.class8.studentIds],
+      ] as const) {
+        const lessonId = await lessonOn(db, f, slots, date);
+        const filled = i % 4 !== 3;
+        await db.models.Lesson.updateOne({ _id: lessonId }, { $set: filled ? { attendanceTakenAt: new Date(`${date}T09:00:00Z`), topic: `Тема ${i + 1}` } : {} });
+        if (filled && i % 2 === 0) {
+          const lesson = await db.models.Lesson.findById(lessonId).lean();
+          await db.models.Absence.create({ schoolId: f.schoolId, lessonId, studentId: students[i % students.length], classId: lesson?.classId, date, code: 'Н' });
+        }
+      }
+    }
     browser = await launchBrowser();
   }, 180_000);
 
@@ -77,11 +94,25 @@ describe.skipIf(!chromium)('the office in the Mini App (issue 15)', () => {
     expect(await page.locator('.office-table tbody th').allTextContents()).toEqual(expect.arrayContaining(['7Б', '8А']));
     expect(await page.locator('.kpi strong').first().textContent()).toMatch(/%/);
     await screenshot(page, 'office-reports-school');
+    // Missed lessons and the journal's filling, below the chart.
+    expect(await page.locator('[data-testid="filling"] .meter').count()).toBe(4);
+    await page.locator('[data-testid="filling"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'office-reports-filling');
     await page.selectOption('select[name="scope"]', { label: '7Б' });
     await page.waitForSelector('[data-testid="report"][data-title="7Б"]');
     expect(await page.locator('.office-table tbody th').first().textContent()).toBeTruthy();
     await screenshot(page, 'office-reports-class');
     expect(page.errors).toEqual([]);
+  });
+
+  it('in Telegram’s dark theme the figures and the chart stay readable', { timeout: 60_000 }, async () => {
+    const page = await phonePage(browser);
+    const theme = JSON.stringify({ bg_color: '#17212b', text_color: '#f5f5f5', secondary_bg_color: '#232e3c', hint_color: '#708499', button_color: '#5288c1', button_text_color: '#ffffff' });
+    await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: DEPUTY_TG, first_name: 'Завучева', language_code: 'ru' }), { tgWebAppPlatform: 'android', tgWebAppThemeParams: theme }));
+    await page.waitForSelector('[data-testid="report"] [data-testid="bars-chart"] canvas');
+    const colour = await page.evaluate(() => getComputedStyle(document.querySelector('.kpi strong') as Element).color);
+    expect(colour).toBe('rgb(245, 245, 245)');
+    await screenshot(page, 'office-reports-dark');
   });
 
   it('a class teacher sees only their class’s figures and no office sections', { timeout: 60_000 }, async () => {

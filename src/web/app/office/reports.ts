@@ -69,7 +69,9 @@ function report(load: Load<ReportData>, school: boolean) {
         : html`<p class="muted pad">${t('office.reports.noMarks')}</p>`}
       <section class="card">
         <h3 class="office-h3">${t('office.reports.attendance')}</h3>
-        <p>${t('office.reports.missed', { missed: r.attendance.missed, lessons: r.attendance.lessons })} · <strong>${percent(r.attendance.missedPct)}</strong></p>
+        ${r.attendance.lessons === 0
+          ? html`<p class="muted">${t('office.reports.noLessons')}</p>`
+          : html`<p>${t('office.reports.missed', { missed: r.attendance.missed, lessons: r.attendance.lessons })} · <strong>${percent(r.attendance.missedPct)}</strong></p>`}
         <p class="muted small">Н ${r.attendance.byReason.Н} · Б ${r.attendance.byReason.Б} · У ${r.attendance.byReason.У}</p>
         ${r.attendanceRows.filter((x) => x.missed > 0).slice(0, 8).map((x) => html`<${Meter} label=${x.name} value=${x.missedPct} max=${Math.max(10, ...r.attendanceRows.map((y) => y.missedPct ?? 0))} tone="warn" />`)}
       </section>

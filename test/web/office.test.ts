@@ -106,6 +106,17 @@ describe('Mini App office API', () => {
     const win = await call<OfficeResponse>('/office/windows', ADMIN, { method: 'POST', body: { periodCode: 'q2', change: { action: 'open' } } });
     expect(win.status).toBe(200);
     expect(win.body.year?.periods.find((p) => p.code === 'q2')?.window).toMatchObject({ state: 'open', source: 'school', opensOn: '2026-11-23' });
+    const extended = await call<OfficeResponse>('/office/windows', ADMIN, { method: 'POST', body: { periodCode: 'q2', change: { action: 'extend', until: '2026-12-30' } } });
+    expect(extended.body.year?.periods.find((p) => p.code === 'q2')?.window).toMatchObject({ state: 'open', closesOn: '2026-12-30' });
+    const closed = await call<OfficeResponse>('/office/windows', ADMIN, { method: 'POST', body: { periodCode: 'q2', change: { action: 'close' } } });
+    expect(closed.body.year?.periods.find((p) => p.code === 'q2')?.window.state).toBe('closed');
+    const moved = await call<OfficeResponse>('/office/calendar', ADMIN, { method: 'POST', body: { op: 'period', code: 'q2', startsOn: '2026-11-05', endsOn: '2026-12-27' } });
+    expect(moved.body.year?.periods.find((p) => p.code === 'q2')).toMatchObject({ startsOn: '2026-11-05', endsOn: '2026-12-27' });
+    // A period overlapping another is refused whole, in the person's language (calendar-edit.ts).
+    const overlap = await call<ApiError>('/office/calendar', ADMIN, { method: 'POST', body: { op: 'period', code: 'q2', startsOn: '2026-10-20', endsOn: '2026-12-27' } });
+    expect(overlap.status).toBe(409);
+    expect(overlap.body.key).toBe('year.periodsOverlap');
+    expect(await t.app.db.models.AuditEntry.countDocuments({ schoolId: f.schoolId, action: { $in: ['year.calendar', 'year.markWindow'] } })).toBe(5);
     expect((await call<ApiError>('/office/calendar', SECRETARY, { method: 'POST', body: { op: 'removeHoliday', startsOn: '2026-12-29' } })).status).toBe(403);
     expect((await call<ApiError>('/office/windows', DEPUTY, { method: 'POST', body: { periodCode: 'q2', change: { action: 'close' } } })).status).toBe(403);
   });

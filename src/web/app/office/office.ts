@@ -27,12 +27,10 @@ export function OfficeScreen(props: { me: Me }) {
   const sections: Array<{ value: Section; label: string }> = [];
   if (leads || me.classTeacherOf.length > 0) sections.push({ value: 'reports', label: t('office.sections.reports') });
   if (me.isOffice) {
-    sections.push(
-      { value: 'students', label: t('office.sections.students') },
-      { value: 'subs', label: t('office.sections.subs') },
-      { value: 'calendar', label: t('office.sections.calendar') },
-      { value: 'settings', label: t('office.sections.settings') },
-    );
+    sections.push({ value: 'students', label: t('office.sections.students') });
+    // R7: substitutions and access are the deputy's (and the admin's); the rules and the calendar everyone in the office reads.
+    if (leads) sections.push({ value: 'subs', label: t('office.sections.subs') });
+    sections.push({ value: 'calendar', label: t('office.sections.calendar') }, { value: 'settings', label: t('office.sections.settings') });
   }
   const [section, setSection] = useState<Section>(sections[0]?.value ?? 'reports');
   const office = useOffice(me.isOffice);

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Transformer } from 'grammy';
 import type { BotRateLimiter } from '../notify/rate-limit.js';
 
@@ -23,12 +24,23 @@ export function isSendingMethod(method: string): boolean {
  * processes and the leader's notices stay within 30 a second together. Every process that runs
  * the delivery worker (the default) does this; one started without it has nothing to share with.
  */
+const localOnly = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `send` with this process's own slot only, not the budget shared through MongoDB: for the
+ * "⏳ temporarily unavailable" answer (src/bot/middleware/outage.ts), which is sent exactly when
+ * the database cannot hand out a shared slot (issue 12: answered within 5 s).
+ */
+export function withoutSharedBudget<T>(send: () => Promise<T>): Promise<T> {
+  return localOnly.run(true, send);
+}
+
 export function sharedRateLimit(limiter: () => BotRateLimiter | undefined): Transformer {
   return async (prev, method, payload, signal) => {
     const l = limiter();
     if (!l || !isSendingMethod(method)) return prev(method, payload, signal);
     const chatId = Number((payload as { chat_id?: unknown }).chat_id ?? 0) || 0;
-    const release = await l.acquireForReply(chatId);
+    const release = await l.acquireForReply(chatId, { shared: localOnly.getStore() !== true });
     try {
       return await prev(method, payload, signal);
     } finally {

@@ -157,7 +157,7 @@ export class BotRateLimiter {
    * two quick answers), but within the overall budget, so broadcasts and answers together never
    * exceed it.
    */
-  acquireForReply(chatId: number): Promise<Release | undefined> {
+  acquireForReply(chatId: number, opts: { shared?: boolean } = {}): Promise<Release | undefined> {
     const ticket: Ticket = { chatId, cancelled: () => false, since: this.clock(), waiting: true, done: false, priority: true };
     const firstOrdinary = this.line.findIndex((t) => !t.priority);
     if (firstOrdinary < 0) this.line.push(ticket);
@@ -166,7 +166,7 @@ export class BotRateLimiter {
       ticket.resolve = resolve;
       this.pump();
     });
-    return this.shared ? local.then((r) => this.alsoShared(r, 'reply', () => false)) : local;
+    return this.shared && opts.shared !== false ? local.then((r) => this.alsoShared(r, 'reply', () => false)) : local;
   }
 
   /** Every process's messages count against one budget (shared-budget.ts): slots of it for this token. */

@@ -3,6 +3,7 @@ import type { MiddlewareFn } from 'grammy';
 import type { Connection } from 'mongoose';
 import { isDatabaseOutage } from '../../db/connection.js';
 import { localeFromTelegram, translator } from '../../i18n.js';
+import { withoutSharedBudget } from '../shared-rate-limit.js';
 import type { BotContext, BotDeps } from '../context.js';
 
 /**
@@ -163,8 +164,10 @@ async function tellUnavailable(ctx: BotContext, deps: BotDeps, mayHaveSaved: boo
       ? 'common.unavailable.willRetry'
       : 'common.unavailable.notSaved';
   try {
-    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: t(key), show_alert: true });
-    else if (ctx.chat?.type === 'private') await ctx.api.sendMessage(ctx.chat.id, t(key));
+    // With this process's own rate slot: the token's shared budget lives in the database that is down.
+    const chatId = ctx.chat?.type === 'private' ? ctx.chat.id : undefined;
+    if (ctx.callbackQuery) await withoutSharedBudget(() => ctx.answerCallbackQuery({ text: t(key), show_alert: true }));
+    else if (chatId !== undefined) await withoutSharedBudget(() => ctx.api.sendMessage(chatId, t(key)));
   } catch (err) {
     deps.logger.warn({ updateId: ctx.update.update_id, err: (err as Error).message }, 'Could not tell about the outage');
   }

@@ -25,6 +25,8 @@ export async function createFaultApp(opts: {
   fake?: FakeBotApi;
   clock?: TestClock;
   jobs?: boolean;
+  /** Run the delivery worker (and so the shared rate budget) in this process. */
+  delivery?: boolean;
   runtime?: boolean;
   web?: AppOptions['web'];
 }): Promise<FaultApp> {
@@ -39,6 +41,7 @@ export async function createFaultApp(opts: {
     now: clock.now,
     runtime: opts.runtime ?? false,
     jobs: opts.jobs ?? false,
+    delivery: opts.delivery,
     web: opts.web ?? false,
   });
   await app.start();

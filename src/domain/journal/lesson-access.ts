@@ -169,8 +169,8 @@ export async function assertCanEditLesson(
   return { lockedOverride: locked };
 }
 
-export async function assertCanReadLesson(db: Db, actor: Actor, lesson: LessonRef): Promise<LessonRights> {
-  const rights = await lessonRights(db, actor, lesson);
+export async function assertCanReadLesson(db: Db, actor: Actor, lesson: LessonRef, facts?: EditFacts): Promise<LessonRights> {
+  const rights = await lessonRights(db, actor, lesson, facts);
   if (!rights.read) throw new AccessDenied();
   return rights;
 }

@@ -6,7 +6,11 @@ import { toObjectId } from '../school/people.js';
 import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { AccessDenied } from '../shared/errors.js';
 import { assertCanEditLesson, type EditOptions } from './lesson-access.js';
-import type { LessonBrief } from './lessons.js';
+import type { LessonBrief, RosterStudent } from './lessons.js';
+import { STUDYING_STATUS } from '../shared/vocabulary.js';
+
+/** The roster's order (lessons.ts lessonRoster). */
+const byName = (a: RosterStudent, b: RosterStudent) => a.lastName.localeCompare(b.lastName, 'ru') || a.firstName.localeCompare(b.firstName, 'ru');
 
 /**
  * Issue 12 (round trips per tap): everything a journal write needs to know about one lesson, in
@@ -49,6 +53,7 @@ export interface LessonBundle {
   /** Confirmed absence reports covering the lesson's date (R20), of the lesson's class. */
   reports: Array<{ studentId: Id; code?: string | null }>;
   marks: MarkLean[];
+  roster: RosterStudent[];
 }
 
 export interface AttendanceDraftLean {
@@ -75,10 +80,33 @@ export interface BundleWants {
   absences?: boolean;
   reports?: boolean;
   marks?: boolean;
+  /** The lesson's students (lessons.ts `lessonRoster`: its group, or its class; studying only). */
+  roster?: boolean;
+}
+
+/** The roster as two lookups (a class's students when the lesson has no group; a group's members). */
+function rosterStages(): object[] {
+  const fields = { lastName: 1, firstName: 1, student: 1 } as const;
+  const studying = { $match: { roles: 'student', 'student.status': STUDYING_STATUS } };
+  const roster = (conds: Cond[], as: string) => ({
+    $lookup: {
+      from: 'persons',
+      let: { sid: '$schoolId', cid: '$classId', gid: '$groupId', gids: '$b_gids' },
+      pipeline: [studying, { $match: { $expr: { $and: conds } } }, { $project: fields }],
+      as,
+    },
+  });
+  return [
+    { $addFields: { b_gids: { $ifNull: [{ $arrayElemAt: ['$b_group.studentIds', 0] }, []] } } },
+    roster([eq('schoolId', '$$sid'), isNull('$$gid'), eq('student.classId', '$$cid')], 'b_rc'),
+    roster([eq('schoolId', '$$sid'), { $in: ['$_id', '$$gids'] }], 'b_rg'),
+  ];
 }
 
 type Cond = Record<string, unknown>;
 const eq = (field: string, value: unknown): Cond => ({ $eq: [`$${field}`, value] });
+/** Null or missing (in an expression a missing field is not equal to null). */
+const isNull = (expr: string): Cond => ({ $eq: [{ $ifNull: [expr, null] }, null] });
 const lookup = (from: string, conds: Cond[], as: string, project?: Record<string, 0 | 1>) => ({
   $lookup: {
     from,
@@ -111,8 +139,8 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
         eq('classId', '$$cid'),
         { $lte: ['$from', '$$date'] },
         { $gte: ['$to', '$$date'] },
-        eq('revokedAt', null),
-        { $or: [eq('subjectId', null), eq('subjectId', '$$subj')] },
+        isNull('$revokedAt'),
+        { $or: [isNull('$subjectId'), eq('subjectId', '$$subj')] },
       ],
       'b_grant',
       { _id: 1 },
@@ -131,9 +159,12 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
     );
   }
   if (wants.marks) stages.push(lookup('marks', [eq('lessonId', '$$lid')], 'b_marks'));
+  if (wants.roster) stages.push(...rosterStages());
   const [row] = await db.models.Lesson.aggregate(stages as Parameters<typeof db.models.Lesson.aggregate>[0]);
   if (!row) throw new AccessDenied();
-  const { b_year, b_class, b_subject, b_group, b_sub, b_grant, b_draft, b_abs, b_reports, b_marks, ...lesson } = row as Record<string, unknown[]>;
+  const { b_year, b_class, b_subject, b_group, b_sub, b_grant, b_draft, b_abs, b_reports, b_marks, b_rc, b_rg, b_gids, ...lesson } = row as Record<string, unknown[]>;
+  type P = { _id: Id; lastName: string; firstName: string; student?: { form?: string | null } | null };
+  const people = [...((b_rc ?? []) as P[]), ...((b_rg ?? []) as P[])];
   const first = <T>(xs: unknown[] | undefined) => (xs?.[0] as T | undefined) ?? undefined;
   const group = first<{ name?: string; studentIds?: Id[] }>(b_group);
   const subject = first<{ name?: string; pe?: boolean }>(b_subject);
@@ -152,6 +183,9 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
     absences: (b_abs ?? []) as LessonBundle['absences'],
     reports: (b_reports ?? []) as LessonBundle['reports'],
     marks: (b_marks ?? []) as MarkLean[],
+    roster: people
+      .map((p) => ({ id: String(p._id), lastName: p.lastName, firstName: p.firstName, form: p.student?.form ?? undefined }))
+      .sort(byName),
   };
 }
 

@@ -9,8 +9,9 @@ import { appendAudit } from '../school/audit.js';
 import type { LocalDate } from '../shared/calendar.js';
 import { AccessDenied, DomainError } from '../shared/errors.js';
 import { assertCanEditLesson, assertCanReadLesson, helpers } from './lesson-access.js';
-import { exemptInLesson } from './exemptions.js';
-import { isInLesson, type LessonBrief, lessonBrief, lessonForEdit, lessonRoster, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
+import { exemptOn } from './exemptions.js';
+import { briefOf, type LessonBundle, loadLessonBundle } from './lesson-bundle.js';
+import { isInLesson, type LessonBrief, lessonForEdit, loadLesson, rosterLabels, rosterVersion } from './lessons.js';
 import { loadSchoolRules, type SchoolRules, todayOf, type WorkKind, workKindOf } from '../school/rules.js';
 import { isLocked } from './locks.js';
 import { toObjectId } from '../school/people.js';
@@ -103,8 +104,16 @@ function viewOf(m: {
  * also the class teacher, weekly (R18); for a student in hospital only the admin, from the
  * hospital's report (R18).
  */
-async function studentRule(db: Db, actor: Actor, lesson: Awaited<ReturnType<typeof loadLesson>>, studentId: Id) {
-  const student = await isInLesson(db, lesson, studentId);
+/** A saved mark answering a replayed key: only for the same lesson and student (else refused). */
+function replayOf(m: Parameters<typeof viewOf>[0], lessonId: Id, studentId: Id): MarkView {
+  if (String(m.lessonId) !== String(lessonId) || String(m.studentId) !== String(studentId)) throw new AccessDenied();
+  return viewOf(m);
+}
+
+async function studentRule(db: Db, actor: Actor, lesson: Awaited<ReturnType<typeof loadLesson>>, studentId: Id, bundle?: LessonBundle) {
+  // On the roster just read (studying, of the lesson's class or group), else asked as before.
+  const listed = bundle?.roster.find((s) => s.id === String(studentId));
+  const student = listed ? { form: listed.form } : await isInLesson(db, lesson, studentId);
   if (!student) throw new DomainError('marks.notInLesson');
   if (student.form === 'hospital' && !isAdmin(actor)) {
     throw new DomainError('marks.hospital', { helpers: await helpers(db, actor.schoolId, 'admin') });
@@ -112,14 +121,20 @@ async function studentRule(db: Db, actor: Actor, lesson: Awaited<ReturnType<type
   return { homeStudentOfClassTeacher: student.form === 'home' && actor.classTeacherOf.has(String(lesson.classId)) };
 }
 
+/**
+ * `read`: the lesson as the marks screen just read it in this update (roster, marks, absences and
+ * access facts, lesson-bundle.ts) — used instead of reading them again; every rule is checked alike.
+ */
 export async function recordMark(
   db: Db,
   actor: Actor,
   input: MarkInput,
   now: Date,
+  read?: LessonBundle,
 ): Promise<{ mark: MarkView; duplicate: boolean; absentCode?: string }> {
   const value = parseMarkValue(input.value);
-  const lesson = await loadLesson(db, actor, input.lessonId);
+  const bundle = read && String(read.lesson._id) === String(input.lessonId) ? read : undefined;
+  const lesson = bundle?.lesson ?? (await loadLesson(db, actor, input.lessonId));
   const studentId = toObjectId(input.studentId);
   const rules = await loadSchoolRules(db, actor.schoolId);
   const kind = kindOrThrow(rules, input.workKind);
@@ -127,15 +142,16 @@ export async function recordMark(
   const { Mark } = db.models;
   const clientKey = input.clientKey ?? newClientKey();
   // A replay of a saved mark answers with the mark, before any rule that time may have changed.
-  const earlier = await Mark.findOne({ schoolId: actor.schoolId, clientKey }).lean();
+  // (With the bundle, a key used in another lesson shows up as a duplicate key on insert below.)
+  const earlier = bundle
+    ? (bundle.marks.find((m) => m.clientKey === clientKey) as Parameters<typeof viewOf>[0] | undefined)
+    : await Mark.findOne({ schoolId: actor.schoolId, clientKey }).lean();
   if (earlier) {
-    if (String(earlier.lessonId) !== String(lesson._id) || String(earlier.studentId) !== String(studentId)) {
-      throw new AccessDenied();
-    }
-    await assertCanReadLesson(db, actor, lesson);
-    return { mark: viewOf(earlier), duplicate: true };
+    const mark = replayOf(earlier, lesson._id, studentId);
+    await assertCanReadLesson(db, actor, lesson, bundle?.facts);
+    return { mark, duplicate: true };
   }
-  const rule = await studentRule(db, actor, lesson, studentId);
+  const rule = await studentRule(db, actor, lesson, studentId, bundle);
   const check = await assertCanEditLesson(db, actor, lesson, {
     what: 'marks',
     rules,
@@ -143,6 +159,7 @@ export async function recordMark(
     reason: input.reason,
     newMarkKind: kind,
     homeStudentOfClassTeacher: rule.homeStudentOfClassTeacher,
+    facts: bundle?.facts,
   });
   let doc: InstanceType<typeof Mark>;
   try {
@@ -165,7 +182,7 @@ export async function recordMark(
     // The same button pressed twice at once: the other press saved it.
     const same = await Mark.findOne({ schoolId: actor.schoolId, clientKey }).lean();
     if (!same) throw e;
-    return { mark: viewOf(same), duplicate: true };
+    return { mark: replayOf(same, lesson._id, studentId), duplicate: true };
   }
   const mark = viewOf(doc.toObject());
   await appendAudit(db, actor, now, {
@@ -179,7 +196,9 @@ export async function recordMark(
   });
   await publishEvent(db, { kind: 'mark.created', schoolId: actor.schoolId, studentId, markId: doc._id, lessonId: lesson._id, at: now });
   // Allowed (a mark for work handed in, R19 does not forbid it), but the teacher is told: often a slip.
-  const absence = await db.models.Absence.findOne({ lessonId: lesson._id, studentId }, { code: 1 }).lean();
+  const absence = bundle
+    ? bundle.absences.find((a) => String(a.studentId) === String(studentId))
+    : await db.models.Absence.findOne({ lessonId: lesson._id, studentId }, { code: 1 }).lean();
   return { mark, duplicate: false, absentCode: absence?.code ?? undefined };
 }
 
@@ -282,23 +301,33 @@ export interface MarksSheet {
 
 /** The roster of a lesson with each student's marks in it (read rights). */
 export async function lessonMarksSheet(db: Db, actor: Actor, lessonId: string, now: Date): Promise<MarksSheet> {
-  const lesson = await loadLesson(db, actor, lessonId);
-  await assertCanReadLesson(db, actor, lesson);
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  const [roster, marks, brief] = await Promise.all([
-    lessonRoster(db, lesson),
-    db.models.Mark.find({ lessonId: lesson._id, deletedAt: null }).sort({ createdAt: 1, _id: 1 }).lean(),
-    lessonBrief(db, lesson, rules),
+  return (await marksSheetBundle(db, actor, lessonId, now)).sheet;
+}
+
+/**
+ * The sheet and what it was read from: the lesson with its access facts, roster, marks and absences
+ * in one round trip (lesson-bundle.ts), which `recordMark` takes instead of reading them again.
+ */
+async function marksSheetBundle(db: Db, actor: Actor, lessonId: string, now: Date): Promise<{ sheet: MarksSheet; bundle: LessonBundle }> {
+  const [bundle, rules] = await Promise.all([
+    loadLessonBundle(db, actor, lessonId, { roster: true, marks: true, absences: true }),
+    loadSchoolRules(db, actor.schoolId),
   ]);
+  const { lesson, roster } = bundle;
+  await assertCanReadLesson(db, actor, lesson, bundle.facts);
+  const brief = briefOf(bundle, rules);
+  const marks = bundle.marks
+    .filter((m) => !m.deletedAt)
+    .sort((a, b) => Number(a.createdAt ?? 0) - Number(b.createdAt ?? 0) || String(a._id).localeCompare(String(b._id)));
   const labels = rosterLabels(roster);
-  const exempt = await exemptInLesson(db, lesson, roster.map((s) => s.id));
+  const exempt = bundle.names.pe ? await exemptOn(db, lesson.schoolId, roster.map((s) => s.id), lesson.date) : new Set<string>();
   const byStudent = new Map<string, MarkView[]>();
   for (const m of marks) {
     const list = byStudent.get(String(m.studentId)) ?? [];
-    list.push(viewOf(m));
+    list.push(viewOf(m as unknown as Parameters<typeof viewOf>[0]));
     byStudent.set(String(m.studentId), list);
   }
-  return {
+  const sheet: MarksSheet = {
     lessonId: String(lesson._id),
     lesson: brief,
     locked: isLocked(lesson, rules, todayOf(rules, now)),
@@ -313,21 +342,29 @@ export async function lessonMarksSheet(db: Db, actor: Actor, lessonId: string, n
     })),
     kinds: rules.workKinds,
   };
+  return { sheet, bundle };
 }
 
 /** The student at `idx` of the lesson's current roster, refused when the roster changed meanwhile. */
 export async function rosterStudentAt(db: Db, actor: Actor, lessonId: string, version: string, idx: number, now: Date): Promise<{ id: string; label: string; fullName: string; marks: MarkView[]; sheet: MarksSheet }> {
   const entry = await rosterEntryAt(db, actor, lessonId, version, idx, now);
-  const p = await db.models.Person.findById(entry.id, { firstName: 1, lastName: 1 }).lean();
+  const p = entry.bundle.roster[idx];
   return { ...entry, fullName: p ? `${p.lastName} ${p.firstName}` : entry.label };
 }
 
 /** As `rosterStudentAt`, without the full name (one query less where only the label is shown). */
-export async function rosterEntryAt(db: Db, actor: Actor, lessonId: string, version: string, idx: number, now: Date): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet }> {
-  const sheet = await lessonMarksSheet(db, actor, lessonId, now);
+export async function rosterEntryAt(
+  db: Db,
+  actor: Actor,
+  lessonId: string,
+  version: string,
+  idx: number,
+  now: Date,
+): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet; bundle: LessonBundle }> {
+  const { sheet, bundle } = await marksSheetBundle(db, actor, lessonId, now);
   const s = sheet.students[idx];
   if (sheet.version !== version || !s) throw new DomainError('attendance.stale');
-  return { id: s.id, label: s.label, marks: s.marks, sheet };
+  return { id: s.id, label: s.label, marks: s.marks, sheet, bundle };
 }
 
 export async function getMark(db: Db, actor: Actor, markId: string): Promise<MarkView> {

@@ -197,6 +197,7 @@ export function marksFeature() {
           actor,
           { lessonId: data.l, studentId: student.id, value: data.m, workKind: kind.code, clientKey },
           ctx.deps.now(),
+          student.bundle, // read a moment ago in this update: not read again (issue 12)
         );
         const note = ctx.t(duplicate ? 'marks.savedAlready' : 'marks.savedFor', {
           name: student.label,

@@ -95,7 +95,7 @@ describe('announcements of the deputy and the admin', () => {
   it('the deputy announces to a grade level: both 5th classes, not the 6th', async () => {
     const TEXT = 'Экскурсия пятых классов в пятницу.';
     await deputy.send('/announce');
-    expect(commandsFor(['deputy'])).toEqual(['start', 'journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'newyear', 'privacy', 'language', 'help']);
+    expect(commandsFor(['deputy'])).toEqual(['start', 'journal', 'periodmarks', 'absences', 'history', 'grant', 'announce', 'newyear', 'reports', 'privacy', 'language', 'help']);
     expect(deputy.buttons()).toEqual(['Классу', 'Параллели', 'Всей школе', 'Отмена']);
     await deputy.press('Параллели');
     expect(deputy.buttons()).toEqual(['5-е классы', '6-е классы', 'Отмена']);
@@ -131,7 +131,7 @@ describe('announcements of the deputy and the admin', () => {
   it('the admin announces to the whole school with a photo: each copy is the photo, the caption and Read', async () => {
     const TEXT = 'Новое расписание звонков — на фото.';
     await admin.send('/announce');
-    expect(commandsFor(['admin'])).toEqual(['start', 'invite', 'journal', 'periodmarks', 'calendar', 'history', 'announce', 'outcomes', 'newyear', 'privacy', 'language', 'help']);
+    expect(commandsFor(['admin'])).toEqual(['start', 'invite', 'journal', 'periodmarks', 'calendar', 'history', 'announce', 'outcomes', 'newyear', 'reports', 'privacy', 'language', 'help']);
     await admin.press('Всей школе');
     expect(admin.lastText()).toContain('родителям всей школы');
     await admin.sendPhoto(undefined, TEXT);

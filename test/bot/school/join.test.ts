@@ -51,6 +51,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
       'write',
       'inbox',
       'officehours',
+      'reports',
       'invite',
       'absences',
       'arrivals',
@@ -109,7 +110,7 @@ describe('joining by invite: class teacher → parent → consent → child', ()
     expect(parent.lastText()).toContain('подтвердите согласие');
     await parent.pressData(`child:${s.familyA.studentId}`);
     expect(allText(parent)).not.toContain(s.familyA.childFirstName);
-    expect(chatCommands(parent)).toEqual(['start', 'children', 'diary', 'absent', 'notifications', 'write', 'inbox', 'privacy', 'language', 'help']);
+    expect(chatCommands(parent)).toEqual(['start', 'children', 'diary', 'absent', 'notifications', 'write', 'inbox', 'reports', 'privacy', 'language', 'help']);
   });
 
   it('after “Accept” the parent sees their child with the class, and the card', async () => {
@@ -262,6 +263,7 @@ describe('admins, staff and profiles', () => {
       'write',
       'inbox',
       'officehours',
+      'reports',
       'invite',
       'absences',
       'arrivals',

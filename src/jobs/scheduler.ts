@@ -11,6 +11,7 @@
  * Exactly-once: every process polls the same collection and claims a job with one atomic
  * findOneAndUpdate on `lockedAt`, so a job runs in one process only.
  */
+import { OutageLog } from '../db/outage-log.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { MongoBackend, MongoJobRepository } from '@agendajs/mongo-backend';
@@ -107,7 +108,10 @@ export function createScheduler(opts: SchedulerOptions): Agenda {
   });
   // Without an 'error' listener an EventEmitter throws; job errors are logged instead. A database
   // outage makes every poll fail: one warning when it starts, one line when it ends (issue 12).
-  const outage = new OutageLog(logger, () => pingJobs(backend), Math.max(processEvery, 1000));
+  const outage = new OutageLog(logger, () => pingJobs(backend), Math.max(processEvery, 1000), {
+    what: 'Job scheduler',
+    waiting: 'jobs wait until it is back',
+  });
   agenda.on('error', (err: Error) => {
     if (isDatabaseOutage(err)) outage.failed(err);
     else logger.error({ err }, 'Job scheduler error');
@@ -190,66 +194,6 @@ async function releaseOwnLocks(state: SchedulerState): Promise<void> {
     { $unset: { lockedAt: true } },
   );
   if (modifiedCount > 0) state.logger.debug({ released: modifiedCount }, 'Released job locks');
-}
-
-/**
- * One warning per database outage instead of one error per poll: the first failed poll warns and
- * starts a ping every `probeEveryMs`; the first ping that succeeds logs the end of the outage with
- * its length and how many polls failed (those in between go to debug).
- */
-export class OutageLog {
-  private since: number | undefined;
-  private failures = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private probing = false;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly ping: () => Promise<unknown>,
-    private readonly probeEveryMs: number,
-  ) {}
-
-  get down(): boolean {
-    return this.since !== undefined;
-  }
-
-  failed(err: Error): void {
-    this.failures++;
-    if (this.since !== undefined) {
-      this.logger.debug({ err: err.message }, 'Job scheduler poll failed (database still unavailable)');
-      return;
-    }
-    this.since = Date.now();
-    this.logger.warn({ err: err.message }, 'Job scheduler: the database is unavailable; jobs wait until it is back');
-    this.timer = setInterval(() => void this.probe(), this.probeEveryMs);
-    this.timer.unref();
-  }
-
-  private async probe(): Promise<void> {
-    if (this.probing || this.since === undefined) return;
-    this.probing = true;
-    try {
-      await this.ping();
-    } catch {
-      return;
-    } finally {
-      this.probing = false;
-    }
-    this.logger.info({ outageMs: Date.now() - this.since, failedPolls: this.failures }, 'Job scheduler: the database is back');
-    this.reset();
-  }
-
-  private reset(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    this.since = undefined;
-    this.failures = 0;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
 }
 
 /** A cheap round trip on the scheduler's own connection. */

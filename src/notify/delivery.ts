@@ -1,3 +1,5 @@
+import { isDatabaseOutage } from '../db/connection.js';
+import { OutageLog } from '../db/outage-log.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../db/index.js';
@@ -70,6 +72,8 @@ export class DeliveryWorker {
   };
   private readonly db: Db;
   private readonly log: Logger;
+  /** One warning per database outage, not an error per poll (issue 12). */
+  private readonly outage: OutageLog;
   private readonly now: () => Date;
   private readonly limiters = new Map<string, BotRateLimiter>();
   /** The tokens' budgets shared with the other processes (undefined: `sharedBudget: false`). */
@@ -107,6 +111,10 @@ export class DeliveryWorker {
   constructor(private readonly opts: DeliveryOptions) {
     this.db = opts.db;
     this.log = opts.logger.child({ component: 'delivery' });
+    this.outage = new OutageLog(this.log, () => this.db.conn.db?.command({ ping: 1 }, { timeoutMS: 2_000 }) ?? Promise.reject(new Error('not connected')), 1_000, {
+      what: 'Notification delivery',
+      waiting: 'notifications wait in the outbox until it is back',
+    });
     this.now = opts.now ?? (() => new Date());
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.leaseMs = opts.leaseMs ?? 60_000;
@@ -118,7 +126,7 @@ export class DeliveryWorker {
     this.maxBatchItems = opts.maxBatchItems ?? 20;
     const limits = { ...TELEGRAM_LIMITS, ...opts.limits };
     // The token's 30 a second hold across processes: each limiter also takes a slot of the shared budget.
-    this.budget = opts.sharedBudget === false ? undefined : new SharedBudget(this.db, { ...budgetOf(limits), ...opts.sharedBudget }, (err) => this.log.warn({ err }, 'Could not give a rate slot back'));
+    this.budget = opts.sharedBudget === false ? undefined : new SharedBudget(this.db, { ...budgetOf(limits), ...opts.sharedBudget }, (err) => this.failed(err, 'Could not give a rate slot back', 'warn'));
     for (const key of Object.keys(opts.bots)) this.limiters.set(key, new BotRateLimiter(limits).sharing(this.budget, key));
     this.sender = new MessageSender({
       db: this.db,
@@ -163,6 +171,13 @@ export class DeliveryWorker {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (!this.dead) await this.leadership.resign().catch((err: unknown) => this.log.warn({ err }, 'Could not hand over leadership'));
+    this.outage.stop();
+  }
+
+  /** A database outage is logged once (OutageLog); anything else as it comes. */
+  private failed(err: unknown, msg: string, level: 'error' | 'warn' = 'error'): void {
+    if (isDatabaseOutage(err)) this.outage.failed(err as Error);
+    else this.log[level]({ err }, msg);
   }
 
   /**
@@ -245,7 +260,7 @@ export class DeliveryWorker {
         await this.sleep();
       } catch (err) {
         if (this.dead || err instanceof WorkerKilled) break;
-        this.log.error({ err }, 'Delivery loop error; retrying');
+        this.failed(err, 'Delivery loop error; retrying');
         await new Promise((r) => setTimeout(r, this.pollMs));
       }
     }
@@ -264,7 +279,7 @@ export class DeliveryWorker {
     if (!this.refillWanted && !low && since < REFILL_EVERY_MS) return;
     this.refilling = this.refill()
       .catch((err: unknown) => {
-        if (!(err instanceof WorkerKilled)) this.log.error({ err }, 'Could not read the outbox');
+        if (!(err instanceof WorkerKilled)) this.failed(err, 'Could not read the outbox');
       })
       .finally(() => {
         this.refilling = undefined;
@@ -335,7 +350,7 @@ export class DeliveryWorker {
     this.guard();
     this.recovering = this.recover(bots, now)
       .catch((err: unknown) => {
-        if (!(err instanceof WorkerKilled)) this.log.error({ err }, 'Recovery failed; will retry');
+        if (!(err instanceof WorkerKilled)) this.failed(err, 'Recovery failed; will retry');
       })
       .finally(() => {
         this.recovering = undefined;
@@ -406,7 +421,7 @@ export class DeliveryWorker {
       };
       const task: Promise<void> = this.sender.deliver(batch, ticket, donePreparing)
         .catch((err: unknown) => {
-          if (!(err instanceof WorkerKilled)) this.log.error({ err, chatId: batch.chatId }, 'Delivery failed');
+          if (!(err instanceof WorkerKilled)) this.failed(err, 'Delivery failed');
         })
         .finally(() => {
           donePreparing();

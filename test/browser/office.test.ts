@@ -110,7 +110,7 @@ describe.skipIf(!chromium)('the office in the Mini App (issue 15)', () => {
     const theme = JSON.stringify({ bg_color: '#17212b', text_color: '#f5f5f5', secondary_bg_color: '#232e3c', hint_color: '#708499', button_color: '#5288c1', button_text_color: '#ffffff' });
     await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: DEPUTY_TG, first_name: 'Завучева', language_code: 'ru' }), { tgWebAppPlatform: 'android', tgWebAppThemeParams: theme }));
     await page.waitForSelector('[data-testid="report"] [data-testid="bars-chart"] canvas');
-    const colour = await page.evaluate(() => getComputedStyle(document.querySelector('.kpi strong') as Element).color);
+    const colour = await page.evaluate("getComputedStyle(document.querySelector('.kpi strong')).color");
     expect(colour).toBe('rgb(245, 245, 245)');
     await screenshot(page, 'office-reports-dark');
   });

@@ -148,28 +148,7 @@ export async function materializeSlotDays(db: Db, days: ReadonlyArray<{ date: Lo
 }
 
 /** Today's (or any day's) lessons of a teacher: own slots, substitutions to them, granted classes (R7). */
-export async function lessonsForTeacher(db: Db, actor: Actor, date: LocalDate, now: Date): Promise<DayLessons> {
-  const me = actor.personId;
-  if (!me || !actor.roles.has('teacher')) throw new AccessDenied();
-  const { TimetableSlot, Substitution, AccessGrant, Lesson } = db.models;
-  const rules = await loadSchoolRules(db, actor.schoolId);
-  const grants = await AccessGrant.find(
-    { schoolId: actor.schoolId, teacherId: me, from: { $lte: date }, to: { $gte: date }, revokedAt: null },
-    { classId: 1, subjectId: 1 },
-  ).lean();
-  if (await isSchoolDay(db, actor.schoolId, date)) {
-    const subsToMe = await Substitution.find({ schoolId: actor.schoolId, date, substituteId: me }, { slotId: 1 }).lean();
-    const or: Array<Record<string, unknown>> = [{ teacherId: me }];
-    if (subsToMe.length) or.push({ _id: { $in: subsToMe.map((s) => s.slotId) } });
-    for (const g of grants) or.push(g.subjectId ? { classId: g.classId, subjectId: g.subjectId } : { classId: g.classId });
-    const slots = await TimetableSlot.find({ $and: [validOn(actor.schoolId, date), { $or: or }] }).lean();
-    await materializeLessons(db, date, slots);
-  }
-  const or: Array<Record<string, unknown>> = [{ teacherId: me }, { substituteId: me }];
-  for (const g of grants) or.push(g.subjectId ? { classId: g.classId, subjectId: g.subjectId } : { classId: g.classId });
-  const lessons = await Lesson.find({ schoolId: actor.schoolId, date, $or: or }).lean();
-  return { date, today: todayOf(rules, now), lessons: await summarize(db, actor, rules, lessons, now) };
-}
+export { lessonsForTeacher } from './teacher-day.js';
 
 /** A class's lessons of a day (R26 class teacher, teachers of the class, deputy, admin). */
 export async function lessonsForClass(
@@ -242,7 +221,7 @@ async function summarize(
     .sort((a, b) => (a.lessonNo ?? 99) - (b.lessonNo ?? 99) || a.className.localeCompare(b.className, 'ru'));
 }
 
-function summaryOf(
+export function summaryOf(
   l: LessonLean,
   rules: SchoolRules,
   today: LocalDate,

@@ -142,6 +142,14 @@ describe.skipIf(!chromium)('the office in the Mini App (issue 15)', () => {
     expect(school?.settings?.writtenWorkDueDays).toBe(4);
     expect(await t.app.db.models.AuditEntry.countDocuments({ schoolId: f.schoolId, action: 'school.settings' })).toBe(1);
     await screenshot(page, 'office-settings-saved');
+    // The kinds of work: the control work's weight 2 → 3.
+    await page.fill('input[name="weight-control"]', '3');
+    await page.locator('[data-action="save-kinds"]').click();
+    await page.getByText('Виды работ сохранены.').waitFor();
+    const kinds = (await t.app.db.models.School.findById(f.schoolId).lean())?.settings?.workKinds ?? [];
+    expect(kinds.find((k) => k.code === 'control')?.weight).toBe(3);
+    await page.locator('[data-testid="office-kinds"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'office-kinds-saved');
     await page.locator('[data-section="calendar"]').click();
     await page.waitForSelector('[data-testid="office-calendar"] [data-period="q2"]');
     await screenshot(page, 'office-calendar');

@@ -54,6 +54,8 @@ export interface OfficeResponse {
   } | null;
   classes: Array<{ id: string; name: string }>;
   teachers: Array<{ id: string; name: string }>;
+  /** To limit a grant to one subject. */
+  subjects: Array<{ id: string; name: string }>;
   workKinds: OfficeWorkKind[];
   /** What this person may change (the server checks again). */
   can: { settings: boolean; calendar: boolean; substitutions: boolean; grants: boolean; moves: boolean; workKinds: boolean };

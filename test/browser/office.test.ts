@@ -170,6 +170,16 @@ describe.skipIf(!chromium)('the office in the Mini App (issue 15)', () => {
     expect(String(sub?.substituteId)).toBe(String(f.spareTeacherId));
     expect(sub?.reason).toBe('курсы');
     await screenshot(page, 'office-substitution');
+    // A substitute's access to 8А's math for some days (R7), listed and revocable.
+    await page.selectOption('select[name="grantTeacher"]', { label: 'Запасова Ирина Ивановна' });
+    await page.selectOption('select[name="grantClass"]', { label: '8А' });
+    await page.selectOption('select[name="grantSubject"]', { label: 'Математика' });
+    await page.locator('[data-action="grant"]').click();
+    await page.locator('[data-grant]', { hasText: '8А · Математика' }).waitFor();
+    const grant = await t.app.db.models.AccessGrant.findOne({ schoolId: f.schoolId }).lean();
+    expect([String(grant?.classId), String(grant?.subjectId)]).toEqual([String(f.class8.id), String(f.mathId)]);
+    await page.locator('[data-testid="office-grants"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'office-grant');
   });
 
   it('the secretary transfers a student to another class', { timeout: 60_000 }, async () => {

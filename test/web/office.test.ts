@@ -78,6 +78,7 @@ describe('Mini App office API', () => {
     expect(office.body.year?.periods.map((p) => p.code)).toEqual(['q1', 'q2', 'year']);
     expect(office.body.year?.periods[1]?.name).toMatch(/2.*четверть/);
     expect(office.body.workKinds.map((k) => k.code)).toContain('control');
+    expect(office.body.subjects.map((x) => x.name)).toEqual(['Математика', 'Русский язык']);
     expect((await call<OfficeResponse>('/office', ADMIN)).body.can.settings).toBe(true);
     for (const who of [TEACHER, CLASS_TEACHER]) {
       const refused = await call<ApiError>('/office', who);

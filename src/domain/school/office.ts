@@ -30,20 +30,23 @@ export interface OfficeOverview {
   year: { id: string; name: string; startsOn: LocalDate; endsOn: LocalDate; periods: OfficePeriod[]; holidays: Array<{ name: string; startsOn: LocalDate; endsOn: LocalDate }> } | null;
   classes: Array<{ id: string; name: string }>;
   teachers: Array<{ id: string; name: string }>;
+  /** For a grant limited to one subject (R7). */
+  subjects: Array<{ id: string; name: string }>;
   can: { settings: boolean; calendar: boolean; substitutions: boolean; grants: boolean; moves: boolean; workKinds: boolean };
 }
 
 export async function officeOverview(db: Db, actor: Actor, now: Date): Promise<OfficeOverview> {
   if (!readsWholeSchool(actor)) throw new AccessDenied();
-  const { School, SchoolClass, Person } = db.models;
+  const { School, SchoolClass, Person, Subject } = db.models;
   const school = await School.findById(actor.schoolId, { timezone: 1, settings: 1 }).lean();
   if (!school) throw new AccessDenied();
   const today = todayOf({ timezone: school.timezone }, now);
   const settings = settingsOf(school);
-  const [year, classes, teachers] = await Promise.all([
+  const [year, classes, teachers, subjects] = await Promise.all([
     currentYear(db, actor.schoolId, today),
     SchoolClass.find({ schoolId: actor.schoolId, closedAt: null }, { name: 1, grade: 1, letter: 1 }).lean(),
     Person.find({ schoolId: actor.schoolId, roles: 'teacher', active: { $ne: false } }, { lastName: 1, firstName: 1, middleName: 1 }).lean(),
+    Subject.find({ schoolId: actor.schoolId }, { name: 1 }).lean(),
   ]);
   const admin = isAdmin(actor);
   const deputy = admin || actor.roles.has('deputy');
@@ -67,6 +70,7 @@ export async function officeOverview(db: Db, actor: Actor, now: Date): Promise<O
       .sort((a, b) => a.grade - b.grade || a.letter.localeCompare(b.letter, 'ru'))
       .map((c) => ({ id: String(c._id), name: c.name })),
     teachers: teachers.map((p) => ({ id: String(p._id), name: fullName(p) })).sort((a, b) => a.name.localeCompare(b.name, 'ru')),
+    subjects: subjects.map((x) => ({ id: String(x._id), name: x.name })).sort((a, b) => a.name.localeCompare(b.name, 'ru')),
     can: { settings: admin, calendar: admin, substitutions: deputy, grants: deputy, moves: canMoveStudents(actor), workKinds: admin },
   };
 }

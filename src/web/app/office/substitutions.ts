@@ -86,11 +86,12 @@ function Grants(props: { data: OfficeData }) {
   const list = useApi<OfficeGrant[]>(`/office/grants${query({ v: String(version) })}`);
   const [teacherId, setTeacherId] = useState('');
   const [classId, setClassId] = useState(data.classes[0]?.id ?? '');
+  const [subjectId, setSubjectId] = useState('');
   const [from, setFrom] = useState(data.today);
   const [to, setTo] = useState(data.today);
   const action = useAction();
   const refresh = () => setVersion(version + 1);
-  const grant = () => action.run(() => api('/office/grants', { method: 'POST', body: { teacherId, classId, from, to } }), t('office.grants.created'), refresh);
+  const grant = () => action.run(() => api('/office/grants', { method: 'POST', body: { teacherId, classId, ...(subjectId ? { subjectId } : {}), from, to } }), t('office.grants.created'), refresh);
   const revoke = (id: string) => action.run(() => api(`/office/grants/${encodeURIComponent(id)}`, { method: 'DELETE' }), t('office.grants.revoked'), refresh);
   return html`<section class="card" data-testid="office-grants">
     <h2 class="office-h2">${t('office.grants.title')}</h2>
@@ -98,6 +99,8 @@ function Grants(props: { data: OfficeData }) {
     <${Select} name="grantTeacher" label=${t('office.grants.teacher')} value=${teacherId}
       options=${[{ value: '', label: t('office.subs.pickTeacher') }, ...data.teachers.map((p) => ({ value: p.id, label: p.name }))]} onChange=${setTeacherId} />
     <${Select} name="grantClass" label=${t('office.grants.class')} value=${classId} options=${data.classes.map((c) => ({ value: c.id, label: c.name }))} onChange=${setClassId} />
+    <${Select} name="grantSubject" label=${t('office.grants.subject')} value=${subjectId}
+      options=${[{ value: '', label: t('office.grants.allSubjects') }, ...data.subjects.map((x) => ({ value: x.id, label: x.name }))]} onChange=${setSubjectId} />
     <div class="form-grid">
       <${Input} type="date" name="grantFrom" label=${t('office.calendar.from')} value=${from} onInput=${setFrom} />
       <${Input} type="date" name="grantTo" label=${t('office.calendar.to')} value=${to} onInput=${setTo} />

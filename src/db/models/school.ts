@@ -56,6 +56,12 @@ const settingsSchema = new Schema(
       minMarks: { type: Number, default: 3, min: 0, max: 20 },
     },
     inviteTtlDays: { type: Number, min: 1, max: 365 },
+    /** The scheduled reports (issue 14, src/jobs/reports.ts); each can be turned off per school. */
+    reports: {
+      weekly: { type: Boolean, default: true },
+      monthly: { type: Boolean, default: true },
+      periodEnd: { type: Boolean, default: true },
+    },
     workKinds: { type: [workKindSchema], default: () => DEFAULT_WORK_KINDS },
     bells: { type: [bellSchema], default: () => DEFAULT_BELLS },
   },

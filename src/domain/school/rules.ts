@@ -112,8 +112,7 @@ export async function updateSchoolSettings(
     changed.push(key);
   }
   if (changed.length === 0) return { settings: before, changed };
-  // strict: false — `settings.reports` is kept although the school model does not declare it (the patch is zod-checked above).
-  await db.models.School.updateOne({ _id: actor.schoolId }, { $set: set }, { strict: false });
+  await db.models.School.updateOne({ _id: actor.schoolId }, { $set: set });
   const after = { ...before, ...patch } as SchoolSettingsView;
   await appendAudit(db, actor, now, {
     action: 'school.settings',

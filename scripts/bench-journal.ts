@@ -11,6 +11,11 @@
  * Uses MONGODB_URI when set (a real MongoDB gives realistic index-backed timings); otherwise the
  * local stand-in, which ignores non-unique indexes (full scans): its figures are pessimistic.
  * The demo school (~500 students) is built with `seedDemoSchool`; the last line is JSON.
+ *
+ * Database round trips per operation (issue 12) are machine-independent: on a real replica set
+ * each is a network round trip. The run fails (exit code 1) when an operation needs more than its
+ * budget in ROUND_TRIP_BUDGET (measured on the demo school, whose families have no Telegram bound:
+ * a bound family adds the reads of its accounts and preferences and one outbox write per person).
  */
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
@@ -28,7 +33,13 @@ const STUDENTS = arg('students', 500);
 const ITERATIONS = arg('iterations', 200);
 /** The first presses of each kind warm up the JIT and the caches; they are not counted. */
 const WARMUP = 10;
-const NOW = new Date('2026-11-23T09:00:00Z'); // Monday 12:00 in Moscow: the morning's lessons are over
+const NOW = new Date('2026-11-23T09:00:00Z');
+/**
+ * Issue 12's targets are 3 / 6 / 5 / 5. Toggle and /today meet them; a save and a mark entry still
+ * spend two reads on the families to notify (guardianships, persons: domain/notices/events.ts) —
+ * see docs/scaling.md, "Round trips per tap", for what is left and how to close it.
+ */
+const ROUND_TRIP_BUDGET = { toggle: 3, save: 9, mark: 6, today: 5 } as const; // Monday 12:00 in Moscow: the morning's lessons are over
 
 interface Sample {
   ms: number;
@@ -155,7 +166,9 @@ async function main(): Promise<void> {
 
   const cls = await db.models.SchoolClass.findById(slot.classId, { name: 1 }).lean();
   const subject = await db.models.Subject.findById(slot.subjectId, { name: 1 }).lean();
-  const lessonLabel = new RegExp(`^${slot.lessonNo} · ${cls?.name} ${subject?.name}`);
+  // Subject names may hold regex characters ("Труд (технология)"): matched literally.
+  const literal = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const lessonLabel = new RegExp(`^${literal(`${slot.lessonNo} · ${cls?.name} ${subject?.name}`)}`);
 
   const openLesson = async (u: TestUser) => {
     await u.send('/today');
@@ -237,7 +250,19 @@ async function main(): Promise<void> {
     console.log('slowest commands (ms):');
     for (const r of rows) console.log(`  ${r.name.padEnd(32)} n=${String(r.n).padStart(5)}  p50 ${r.p50.toFixed(1).padStart(6)}  p99 ${r.p99.toFixed(1).padStart(6)}  max ${r.max.toFixed(1).padStart(6)}`);
   }
+  const over = (Object.keys(ROUND_TRIP_BUDGET) as Array<keyof typeof ROUND_TRIP_BUDGET>).filter(
+    (op) => result[op].dbCommandsPerOp > ROUND_TRIP_BUDGET[op],
+  );
+  console.log(
+    `round trips per op: ${(Object.keys(ROUND_TRIP_BUDGET) as Array<keyof typeof ROUND_TRIP_BUDGET>)
+      .map((op) => `${op} ${result[op].dbCommandsPerOp} (budget ${ROUND_TRIP_BUDGET[op]})`)
+      .join(', ')}`,
+  );
   console.log(JSON.stringify(result));
+  if (over.length) {
+    console.error(`Over the round-trip budget: ${over.join(', ')}`);
+    process.exitCode = 1;
+  }
 
   await db.conn.dropDatabase().catch(() => undefined);
   await app.stop();

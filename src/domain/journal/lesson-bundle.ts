@@ -130,7 +130,7 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
     lookup('classes', [eq('_id', '$$cid')], 'b_class', { name: 1 }),
     lookup('subjects', [eq('_id', '$$subj')], 'b_subject', { name: 1, pe: 1 }),
     lookup('groups', [eq('_id', '$$gid')], 'b_group', { name: 1, studentIds: 1 }),
-    lookup('substitutions', [eq('slotId', '$$slot'), eq('date', '$$date'), eq('substituteId', me)], 'b_sub', { _id: 1 }),
+    lookup('substitutions', [eq('schoolId', '$$sid'), eq('slotId', '$$slot'), eq('date', '$$date'), eq('substituteId', me)], 'b_sub', { _id: 1 }),
     lookup(
       'access_grants',
       [
@@ -146,8 +146,8 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
       { _id: 1 },
     ),
   ];
-  if (wants.draft) stages.push(lookup('attendance_drafts', [eq('lessonId', '$$lid'), eq('editorId', me ?? actor.schoolId)], 'b_draft'));
-  if (wants.absences) stages.push(lookup('absences', [eq('lessonId', '$$lid')], 'b_abs', { studentId: 1, code: 1 }));
+  if (wants.draft) stages.push(lookup('attendance_drafts', [eq('schoolId', '$$sid'), eq('lessonId', '$$lid'), eq('editorId', me ?? actor.schoolId)], 'b_draft'));
+  if (wants.absences) stages.push(lookup('absences', [eq('schoolId', '$$sid'), eq('lessonId', '$$lid')], 'b_abs', { studentId: 1, code: 1 }));
   if (wants.reports) {
     stages.push(
       lookup(
@@ -158,7 +158,7 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
       ),
     );
   }
-  if (wants.marks) stages.push(lookup('marks', [eq('lessonId', '$$lid')], 'b_marks'));
+  if (wants.marks) stages.push(lookup('marks', [eq('schoolId', '$$sid'), eq('lessonId', '$$lid')], 'b_marks'));
   if (wants.roster) stages.push(...rosterStages());
   const [row] = await db.models.Lesson.aggregate(stages as Parameters<typeof db.models.Lesson.aggregate>[0]);
   if (!row) throw new AccessDenied();

@@ -67,7 +67,7 @@ function dayLessons(db: Db, schoolId: Id, date: LocalDate, or: Cond[]) {
     lookup('classes', { id: '$classId' }, [{ $eq: ['$_id', '$$id'] }], 'd_class', { name: 1, history: 1 }),
     lookup('groups', { id: '$groupId' }, [{ $eq: ['$_id', '$$id'] }], 'd_group', { name: 1 }),
     lookup('subjects', { id: '$subjectId' }, [{ $eq: ['$_id', '$$id'] }], 'd_subject', { name: 1 }),
-    lookup('marks', { id: '$_id' }, [{ $eq: ['$lessonId', '$$id'] }, isNull('$deletedAt')], 'd_marks', { _id: 1 }),
+    lookup('marks', { id: '$_id', sid: '$schoolId' }, [{ $eq: ['$schoolId', '$$sid'] }, { $eq: ['$lessonId', '$$id'] }, isNull('$deletedAt')], 'd_marks', { _id: 1 }),
   ]);
 }
 

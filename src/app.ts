@@ -100,7 +100,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let sharedLimiter: () => BotRateLimiter | undefined = () => undefined;
   const bot = createBot(config, deps, { client: opts.client, botInfo: opts.botInfo, inFlight, sharedLimiter: () => sharedLimiter() });
   const agenda = createScheduler({ mongoUri: uri, processEveryMs: config.jobsProcessEveryMs, logger });
-  await defineJobs(agenda, deps);
+  await defineJobs(agenda, deps, bot.api);
   // Its own Api without auto-retry: the worker handles 429 and 5xx itself (rate limits by design).
   const delivery = new DeliveryWorker({
     db,

@@ -155,7 +155,7 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
   guarded.use(yearEndFeature());
 
   // Reports and printed documents (issue 14, R25–R29): figures, files, built in the background.
-  guarded.use(reportsFeature(deps, bot.api));
+  guarded.use(reportsFeature());
   guarded.use(importFeature());
   guarded.use(unhandledFeature());
 

@@ -1,4 +1,5 @@
 import type { Agenda } from 'agenda';
+import type { Api } from 'grammy';
 import type { BotDeps } from '../bot/context.js';
 import { defineJournalJobs, JOURNAL_JOBS } from './journal.js';
 import { runMaintenance } from './maintenance.js';
@@ -22,7 +23,7 @@ export const JOBS = {
  * Defines every job and schedules the recurring ones. Recurring jobs are `every` jobs, which
  * Agenda stores once by name, so several processes starting together do not duplicate them.
  */
-export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
+export async function defineJobs(agenda: Agenda, deps: BotDeps, api: Api): Promise<void> {
   agenda.define(JOBS.cleanupProcessedUpdates, async () => {
     // No TTL indexes on the stand-in: expiry is a job (see docs/mongodb.md).
     const before = new Date(deps.now().getTime() - 24 * 3600_000);
@@ -43,6 +44,6 @@ export async function defineJobs(agenda: Agenda, deps: BotDeps): Promise<void> {
   // Notifications: weekly digests and outbox expiry (delivery is the app's worker, not a job).
   await defineNotifyJobs(agenda, deps);
   // Reports (issue 14): weekly, monthly and period-end reports; requests left by a stopped process.
-  await defineReportJobs(agenda, deps);
-  await defineReportRequestJobs(agenda, deps);
+  await defineReportJobs(agenda, deps, api);
+  await defineReportRequestJobs(agenda, deps, api);
 }

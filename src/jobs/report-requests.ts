@@ -127,20 +127,9 @@ export async function resumeStaleRequests(deps: RunDeps, api: Api): Promise<numb
   return n;
 }
 
-/**
- * The bot's Api for the jobs of this app: set by createBot (src/bot/index.ts) for its deps, read by
- * the report jobs defined with the same deps. (The app builds the bot before the jobs.)
- */
-const apis = new WeakMap<object, Api>();
-export const setReportApi = (deps: object, api: Api): void => {
-  apis.set(deps, api);
-};
-export const reportApiOf = (deps: object): Api | undefined => apis.get(deps);
-
-export async function defineReportRequestJobs(agenda: Agenda, deps: RunDeps): Promise<void> {
+/** `api`: the bot's own (src/app.ts passes it), with its shared rate limit and 429 retry. */
+export async function defineReportRequestJobs(agenda: Agenda, deps: RunDeps, api: Api): Promise<void> {
   agenda.define(REPORT_REQUEST_JOBS.resume, async () => {
-    const api = reportApiOf(deps);
-    if (!api) return;
     const n = await resumeStaleRequests(deps, api);
     if (n) deps.logger.info({ n }, 'Report requests resumed');
   });

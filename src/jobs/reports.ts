@@ -12,7 +12,7 @@ import { settingsOf, todayOf } from '../domain/school/rules.js';
 import { addDays, isoWeekday, type LocalDate, localTimeOf, minutesOf, weekStart } from '../domain/shared/calendar.js';
 import type { Role } from '../domain/shared/vocabulary.js';
 import { escapeHtml, type Translate, translator } from '../i18n.js';
-import { reportApiOf, type RunDeps, summaryLines } from './report-requests.js';
+import { type RunDeps, summaryLines } from './report-requests.js';
 
 /**
  * The automatic reports (issue 14, R25–R28), each turned off per school by the admin
@@ -189,10 +189,10 @@ export async function runPeriodEndReports(deps: RunDeps, api: Api): Promise<numb
   return sent;
 }
 
-export async function defineReportJobs(agenda: Agenda, deps: RunDeps): Promise<void> {
+/** `api`: the bot's own (src/app.ts passes it): files go through its shared rate limit. */
+export async function defineReportJobs(agenda: Agenda, deps: RunDeps, api: Api): Promise<void> {
   const withApi = (run: (d: RunDeps, api: Api) => Promise<number>) => async () => {
-    const api = reportApiOf(deps);
-    if (api) await run(deps, api);
+    await run(deps, api);
   };
   agenda.define(REPORT_JOBS.weekly, withApi(runWeeklyReports));
   agenda.define(REPORT_JOBS.monthly, withApi(runMonthlyReports));

@@ -29,8 +29,8 @@ describe('jobs in the app', () => {
 
   it('schedules the recurring clean-up once, however often the app starts', async () => {
     // A second process starting on the same database defines and schedules the same jobs.
-    await defineJobs(t.app.agenda, t.app.deps);
-    await defineJobs(t.app.agenda, t.app.deps);
+    await defineJobs(t.app.agenda, t.app.deps, t.app.bot.api);
+    await defineJobs(t.app.agenda, t.app.deps, t.app.bot.api);
     const { jobs } = await t.app.agenda.queryJobs({ name: JOBS.cleanupProcessedUpdates });
     // (the one-off `now` run of the test above is a separate, 'normal' job)
     expect(jobs.filter((j) => j.type === 'single')).toHaveLength(1);

@@ -81,7 +81,7 @@ describe('the lock job (R14)', () => {
 
   it('the journal jobs are scheduled once, however often the app starts', async () => {
     const { defineJobs } = await import('../../src/jobs/index.js');
-    await defineJobs(t.app.agenda, t.app.deps);
+    await defineJobs(t.app.agenda, t.app.deps, t.app.bot.api);
     for (const name of [JOBS.lockLessons, JOBS.attendanceReminders, JOBS.endOfDay, JOBS.cleanupDrafts]) {
       const { jobs } = await t.app.agenda.queryJobs({ name });
       expect(jobs.filter((j) => j.type === 'single'), name).toHaveLength(1);

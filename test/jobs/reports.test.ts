@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import { systemActor } from '../../src/domain/school/actor.js';
 import { updateSchoolSettings } from '../../src/domain/school/rules.js';
-import { reportApiOf } from '../../src/jobs/report-requests.js';
 import { runMonthlyReports, runPeriodEndReports, runWeeklyReports } from '../../src/jobs/reports.js';
 import { bind } from '../notify/world.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
@@ -26,11 +25,7 @@ let classTeacher: TestUser;
 let deputy: TestUser;
 const db = (): Db => t.app.db;
 const FRIDAY_16 = '2026-11-27T13:00:00Z'; // 16:00 in Moscow
-const api = () => {
-  const a = reportApiOf(t.app.deps);
-  if (!a) throw new Error('the bot did not hand its Api to the report jobs');
-  return a;
-};
+const api = () => t.app.bot.api;
 
 function pdfText(data: Buffer): string {
   const dir = mkdtempSync(join(tmpdir(), 'r3-'));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../../src/bot/callbacks/index.js';
 import { REPORT_KIND_CODES, reportGoCb } from '../../../src/bot/callbacks/reports.js';
 import { REPORT_KINDS } from '../../../src/domain/reports/catalog.js';
-import { reportApiOf, resumeStaleRequests, STALE_MS } from '../../../src/jobs/report-requests.js';
+import { resumeStaleRequests, STALE_MS } from '../../../src/jobs/report-requests.js';
 import type { Db } from '../../../src/db/index.js';
 import { reportTasks } from '../../../src/domain/reports/tasks.js';
 import { bind } from '../../notify/world.js';
@@ -165,13 +165,11 @@ describe('/reports', () => {
       createdAt: old,
     });
     const before = docs(classTeacher).length;
-    const api = reportApiOf(t.app.deps);
-    if (!api) throw new Error('no Api for the report jobs');
-    expect(await resumeStaleRequests(t.app.deps, api)).toBe(1);
+    expect(await resumeStaleRequests(t.app.deps, t.app.bot.api)).toBe(1);
     expect(docs(classTeacher)).toHaveLength(before + 1);
     expect(docs(classTeacher).at(-1)?.filename).toBe('summary-sheet-7Б-year.xlsx');
     expect(await reportTasks(db()).countDocuments({ _id: 'req:stopped' })).toBe(0);
-    expect(await resumeStaleRequests(t.app.deps, api)).toBe(0);
+    expect(await resumeStaleRequests(t.app.deps, t.app.bot.api)).toBe(0);
   });
 
   it('the buttons name the kinds in the domain’s order', () => {

@@ -1,10 +1,10 @@
-import { type Api, Composer } from 'grammy';
+import { Composer } from 'grammy';
 import { longId } from '../../callbacks/index.js';
 import { reportGoCb, reportKindCb, reportScopeCb, reportsMenuCb } from '../../callbacks/reports.js';
 import { assertMayOpen, KIND_FORMATS, type ReportParams } from '../../../domain/reports/catalog.js';
 import { claimTask, heartbeat, requestKey } from '../../../domain/reports/tasks.js';
-import { progressText, runReportRequest, setReportApi } from '../../../jobs/report-requests.js';
-import type { BotContext, BotDeps } from '../../context.js';
+import { progressText, runReportRequest } from '../../../jobs/report-requests.js';
+import type { BotContext } from '../../context.js';
 import { ack, guardedRun, requireActor, STALE } from '../journal/ui.js';
 import { kindOf, showKinds, showNext, showScopes } from './screens.js';
 
@@ -57,9 +57,7 @@ async function go(ctx: BotContext, d: Go): Promise<void> {
   void runReportRequest(ctx.deps, ctx.api, task, actor);
 }
 
-/** `api`: the bot's own, handed to the report jobs of this app (scheduled reports, resumed requests). */
-export function reportsFeature(deps: BotDeps, api: Api): Composer<BotContext> {
-  setReportApi(deps, api);
+export function reportsFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const c = composer.chatType('private');
   c.command('reports', (ctx) => guardedRun(ctx, () => showKinds(ctx, requireActor(ctx))));

@@ -3,10 +3,10 @@ import type { Db } from '../../db/index.js';
 import type { LessonDoc } from '../../db/models/journal.js';
 import type { Actor } from '../school/actor.js';
 import { toObjectId } from '../school/people.js';
-import { bellOf, loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
+import { loadSchoolRules, type SchoolRules, todayOf } from '../school/rules.js';
 import { AccessDenied } from '../shared/errors.js';
 import { assertCanEditLesson, type EditOptions } from './lesson-access.js';
-import type { LessonBrief, RosterStudent } from './lessons.js';
+import { briefFrom, type LessonBrief, type RosterStudent } from './lessons.js';
 import { STUDYING_STATUS } from '../shared/vocabulary.js';
 
 /** The roster's order (lessons.ts lessonRoster). */
@@ -191,20 +191,7 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
 
 /** The screen's name for the lesson, from the bundle (lessons.ts `lessonBrief` without its reads). */
 export function briefOf(bundle: LessonBundle, rules: SchoolRules): LessonBrief {
-  const { lesson, names } = bundle;
-  const bell = bellOf(rules, lesson.lessonNo);
-  return {
-    id: String(lesson._id),
-    date: lesson.date,
-    lessonNo: lesson.lessonNo ?? undefined,
-    start: bell?.start,
-    end: bell?.end,
-    classId: String(lesson.classId),
-    className: names.className ?? '?',
-    groupName: names.groupName,
-    subjectName: names.subjectName ?? '?',
-    room: lesson.room ?? undefined,
-  };
+  return briefFrom(bundle.lesson, rules, bundle.names);
 }
 
 /**

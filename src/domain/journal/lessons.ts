@@ -320,7 +320,16 @@ export async function lessonBrief(db: Db, lesson: LessonLean, rules?: SchoolRule
     lesson.groupId ? db.models.Group.findById(lesson.groupId, { name: 1 }).lean() : null,
     rules ?? loadSchoolRules(db, lesson.schoolId),
   ]);
-  const bell = bellOf(r, lesson.lessonNo);
+  return briefFrom(lesson, r, { className: cls?.name, groupName: group?.name, subjectName: subject?.name });
+}
+
+/** A lesson's brief from names already read (lesson-bundle.ts reads them with the lesson). */
+export function briefFrom(
+  lesson: Pick<LessonLean, '_id' | 'date' | 'lessonNo' | 'classId' | 'room'>,
+  rules: SchoolRules,
+  names: { className?: string; groupName?: string; subjectName?: string },
+): LessonBrief {
+  const bell = bellOf(rules, lesson.lessonNo);
   return {
     id: String(lesson._id),
     date: lesson.date,
@@ -328,9 +337,9 @@ export async function lessonBrief(db: Db, lesson: LessonLean, rules?: SchoolRule
     start: bell?.start,
     end: bell?.end,
     classId: String(lesson.classId),
-    className: cls?.name ?? '?',
-    groupName: group?.name,
-    subjectName: subject?.name ?? '?',
+    className: names.className ?? '?',
+    groupName: names.groupName,
+    subjectName: names.subjectName ?? '?',
     room: lesson.room ?? undefined,
   };
 }

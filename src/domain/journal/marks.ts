@@ -353,14 +353,8 @@ export async function rosterStudentAt(db: Db, actor: Actor, lessonId: string, ve
 }
 
 /** As `rosterStudentAt`, without the full name (one query less where only the label is shown). */
-export async function rosterEntryAt(
-  db: Db,
-  actor: Actor,
-  lessonId: string,
-  version: string,
-  idx: number,
-  now: Date,
-): Promise<{ id: string; label: string; marks: MarkView[]; sheet: MarksSheet; bundle: LessonBundle }> {
+type RosterEntry = { id: string; label: string; marks: MarkView[]; sheet: MarksSheet; bundle: LessonBundle };
+export async function rosterEntryAt(db: Db, actor: Actor, lessonId: string, version: string, idx: number, now: Date): Promise<RosterEntry> {
   const { sheet, bundle } = await marksSheetBundle(db, actor, lessonId, now);
   const s = sheet.students[idx];
   if (sheet.version !== version || !s) throw new DomainError('attendance.stale');

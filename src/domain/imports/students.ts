@@ -60,7 +60,7 @@ function parentOf(row: StudentRow, slot: Slot) {
  */
 export async function planStudents(ctx: PlanContext, rows: ReadonlyArray<ValidRow<StudentRow>>): Promise<Plan> {
   const { db, schoolId, present } = ctx;
-  const { Person, SchoolClass, Guardianship, StudentMovement } = db.models;
+  const { Person, SchoolClass, Guardianship, StudentMovement, Group } = db.models;
   const [classes, persons, guardianships] = await Promise.all([
     SchoolClass.find({ schoolId }, { externalId: 1 }).lean(),
     Person.find(
@@ -306,6 +306,16 @@ export async function planStudents(ctx: PlanContext, rows: ReadonlyArray<ValidRo
           ...(m.note ? { note: m.note } : {}),
           ...(ctx.byPersonId ? { byPersonId: ctx.byPersonId } : {}),
           createdAt: ctx.now,
+        })),
+        { ordered: false },
+      );
+    }
+    // R5: a student moved to another class leaves the old class's subject groups (as moves.ts does).
+    const transfers = movements.filter((m) => m.kind === 'transfer' && m.fromClassId);
+    if (transfers.length > 0) {
+      await Group.bulkWrite(
+        transfers.map((m) => ({
+          updateMany: { filter: { schoolId, classId: m.fromClassId }, update: { $pull: { studentIds: idByExt.get(m.studentExt) } } },
         })),
         { ordered: false },
       );

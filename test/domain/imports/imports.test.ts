@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import type { Connection, Types } from 'mongoose';
+import { type Connection, Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo } from '../../../src/db/connection.js';
 import { createDb, type Db } from '../../../src/db/index.js';
@@ -313,6 +313,9 @@ describe('students with parents (R5)', () => {
     const { Person, Guardianship, StudentMovement } = db.models;
     const idOf = async (ext: string) => String((await Person.findOne({ schoolId: s.schoolId, externalId: ext }).lean())?._id);
     const s1Id = await idOf('S1');
+    // S1 is in an English group of 5A: a transfer takes them out of the old class's groups (R5).
+    const class5A = await db.models.SchoolClass.findOne({ schoolId: s.schoolId, externalId: '5A' }).lean();
+    const group = await db.models.Group.create({ schoolId: s.schoolId, externalId: '5A-E1', classId: class5A?._id, subjectId: new Types.ObjectId(), name: 'Группа 1', studentIds: [s1Id, await idOf('S3')] });
     const later = new Date('2026-12-01T09:00:00Z');
     const corrected = csv(
       STUDENTS_HEADER,
@@ -338,6 +341,8 @@ describe('students with parents (R5)', () => {
     expect(String(transfer?.studentId)).toBe(s1Id);
     const s3 = await Person.findOne({ schoolId: s.schoolId, externalId: 'S3' }).lean();
     expect(s3?.student?.status).toBe('withdrawn');
+    const members = (await db.models.Group.findById(group._id).lean())?.studentIds.map(String);
+    expect(members).toEqual([String(s3?._id)]); // S1 moved out; S3's history in the group stays
     const p2 = await idOf('P2');
     expect(await Guardianship.countDocuments({ parentId: p2, studentId: s1Id })).toBe(0);
     expect(await Guardianship.countDocuments({ parentId: p2 })).toBe(1);

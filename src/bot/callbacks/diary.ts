@@ -27,6 +27,8 @@ export const prefsModeCb = defineCallback('np', {
   m: cbField.enumOf(NOTIFY_MODES),
 });
 export const prefsDigestCb = defineCallback('npd', { s: oid(), w: cbField.int(0, 7), h: cbField.int(0, 23) });
+/** R25: the weekly letter on paper, p = the state the press sets (a parent of s only). */
+export const prefsPaperCb = defineCallback('npp', { s: oid(), p: cbField.bool() });
 
 // "Acknowledged" (the button itself is ackCb in ./notices.ts) and the teacher's /acks.
 export const ackDoneCb = defineCallback('ackd', {});

@@ -28,14 +28,21 @@ async function assertOwnChild(db: Db, actor: Actor, studentId: string) {
 export interface PreferencesView extends Preferences {
   studentId: string;
   student: string;
+  /** R25: this parent asked for the weekly letter on paper; undefined for a student (only a parent chooses). */
+  paper?: boolean;
 }
 
 export async function getPreferences(db: Db, actor: Actor, studentId: string): Promise<PreferencesView> {
   const s = await assertOwnChild(db, actor, studentId);
   const personId = actor.personId;
   if (!personId) throw new AccessDenied();
-  const prefs = (await preferencesOf(db, [{ personId, studentId: s.id }])).values().next().value as Preferences;
-  return { ...prefs, studentId: String(s.id), student: s.name };
+  const parent = actor.childIds.has(String(s.id));
+  const [map, own] = await Promise.all([
+    preferencesOf(db, [{ personId, studentId: s.id }]),
+    parent ? db.models.NotifyPreference.findOne({ personId, studentId: s.id }, { paper: 1 }).lean() : null,
+  ]);
+  const prefs = map.values().next().value as Preferences;
+  return { ...prefs, studentId: String(s.id), student: s.name, ...(parent ? { paper: own?.paper === true } : {}) };
 }
 
 export async function setMode(db: Db, actor: Actor, studentId: string, kind: PrefKind, mode: NotifyMode): Promise<void> {
@@ -61,10 +68,14 @@ export async function setDigest(db: Db, actor: Actor, studentId: string, weekday
   );
 }
 
-/** R25: a parent asks for the weekly letter on paper (or stops); the class teacher's Friday PDF includes the child. */
+/**
+ * R25: a parent asks for the weekly letter on paper (or stops); the class teacher's Friday PDF
+ * includes the child. Only the child's own parent chooses (R4): not the student, not another family.
+ */
 export async function setPaperLetter(db: Db, actor: Actor, studentId: string, paper: boolean): Promise<void> {
   if (typeof paper !== 'boolean') throw new DomainError('prefs.invalid');
   const s = await assertOwnChild(db, actor, studentId);
+  if (!actor.childIds.has(String(s.id))) throw new AccessDenied();
   await db.models.NotifyPreference.updateOne(
     { personId: actor.personId, studentId: s.id },
     { $set: { paper }, $setOnInsert: { schoolId: actor.schoolId } },

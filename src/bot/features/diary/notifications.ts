@@ -1,14 +1,15 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { NOTIFY_MODES, type NotifyMode, PREF_KINDS } from '../../../domain/shared/vocabulary.js';
-import { getPreferences, type PreferencesView, setDigest, setMode } from '../../../domain/notices/preferences.js';
+import { getPreferences, type PreferencesView, setDigest, setMode, setPaperLetter } from '../../../domain/notices/preferences.js';
 import { listMyChildren } from '../../../domain/school/people.js';
-import { prefsChildCb, prefsDigestCb, prefsModeCb } from '../../callbacks/diary.js';
+import { prefsChildCb, prefsDigestCb, prefsModeCb, prefsPaperCb } from '../../callbacks/diary.js';
 import type { BotContext } from '../../context.js';
 import { showScreen } from '../../ui.js';
 
 /**
  * Notification settings per child and kind: instantly / in the weekly digest / off, and the
- * digest's day and hour. The domain (notify-prefs.ts) only lets a family member change their own.
+ * digest's day and hour; for a parent, the weekly letter on paper (R25). The domain
+ * (domain/notices/preferences.ts) only lets a family member change their own (R4).
  */
 
 /** Hours a family can pick for the digest (outside the usual quiet hours). */
@@ -24,11 +25,9 @@ function render(ctx: BotContext, p: PreferencesView): { text: string; kb: Inline
   const hour = `${String(p.digest.hour).padStart(2, '0')}:00`;
   const lines = [t('prefs.title', { name: p.student }), ''];
   for (const k of PREF_KINDS) lines.push(t('prefs.line', { kind: t(`prefs.kinds.${k}`), mode: t(`prefs.modes.${p.modes[k]}`) }));
-  lines.push(
-    p.digest.weekday === 0 ? t('prefs.digestLineOff') : t('prefs.digestLine', { day, hour }),
-    '',
-    t('prefs.hint'),
-  );
+  lines.push(p.digest.weekday === 0 ? t('prefs.digestLineOff') : t('prefs.digestLine', { day, hour }));
+  if (p.paper !== undefined) lines.push(t('prefs.paperLine', { state: t(p.paper ? 'prefs.on' : 'prefs.off') }), t('prefs.paperHint'));
+  lines.push('', t('prefs.hint'));
   const kb = new InlineKeyboard();
   for (const k of PREF_KINDS) {
     kb.text(
@@ -39,6 +38,9 @@ function render(ctx: BotContext, p: PreferencesView): { text: string; kb: Inline
   kb.text(t('prefs.digestDay', { day }), prefsDigestCb.pack({ s: p.studentId, w: nextDay(p.digest.weekday), h: p.digest.hour }));
   kb.text(t('prefs.digestHour', { hour }), prefsDigestCb.pack({ s: p.studentId, w: p.digest.weekday, h: nextHour(p.digest.hour) }));
   kb.row();
+  if (p.paper !== undefined) {
+    kb.text(t('prefs.paperButton', { state: t(p.paper ? 'prefs.on' : 'prefs.off') }), prefsPaperCb.pack({ s: p.studentId, p: !p.paper })).row();
+  }
   return { text: lines.join('\n'), kb };
 }
 
@@ -86,6 +88,13 @@ export function notifySettingsFeature() {
     const data = prefsDigestCb.unpack(ctx.callbackQuery.data);
     if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
     await setDigest(ctx.deps.db, ctx.actor, data.s, data.w, data.h);
+    await showPrefs(ctx, data.s);
+    await ctx.answerCallbackQuery({ text: ctx.t('prefs.saved') });
+  });
+  composer.callbackQuery(prefsPaperCb.filter, async (ctx) => {
+    const data = prefsPaperCb.unpack(ctx.callbackQuery.data);
+    if (!data || !ctx.actor) return ctx.answerCallbackQuery({ text: ctx.t('common.stale') });
+    await setPaperLetter(ctx.deps.db, ctx.actor, data.s, data.p);
     await showPrefs(ctx, data.s);
     await ctx.answerCallbackQuery({ text: ctx.t('prefs.saved') });
   });

@@ -33,12 +33,11 @@ function readAccountContext(deps: BotDeps, telegramId: number, chatId: number | 
     { $match: { telegramId } },
     { $limit: 1 },
     { $project: ACCOUNT_FIELDS },
-    boundPersonsLookup('persons'),
+    boundPersonsLookup(telegramId, 'persons'),
     {
       $lookup: {
         from: 'conversation_state',
-        let: { key: conversationKey },
-        pipeline: [{ $match: { $expr: { $eq: ['$_id', '$$key'] } } }, { $project: { value: 1 } }],
+        pipeline: [{ $match: { _id: conversationKey } }, { $project: { value: 1 } }],
         as: 'conversation',
       },
     },

@@ -118,8 +118,14 @@ const lookup = (from: string, conds: Cond[], as: string, project?: Record<string
 
 export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | Id, wants: BundleWants = {}): Promise<LessonBundle> {
   const me = actor.personId ?? null;
+  const id = toObjectId(lessonId);
+  const schoolId = actor.schoolId;
+  // What is known before the read is matched plainly (index-backed everywhere); the rest by expression.
+  const byLesson = (from: string, as: string, extra: Cond = {}, project?: Record<string, 1>) => ({
+    $lookup: { from, pipeline: [{ $match: { schoolId, lessonId: id, ...extra } }, ...(project ? [{ $project: project }] : [])], as },
+  });
   const stages: object[] = [
-    { $match: { _id: toObjectId(lessonId), schoolId: actor.schoolId } },
+    { $match: { _id: id, schoolId } },
     { $limit: 1 },
     lookup(
       'academic_years',
@@ -146,8 +152,8 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
       { _id: 1 },
     ),
   ];
-  if (wants.draft) stages.push(lookup('attendance_drafts', [eq('schoolId', '$$sid'), eq('lessonId', '$$lid'), eq('editorId', me ?? actor.schoolId)], 'b_draft'));
-  if (wants.absences) stages.push(lookup('absences', [eq('schoolId', '$$sid'), eq('lessonId', '$$lid')], 'b_abs', { studentId: 1, code: 1 }));
+  if (wants.draft) stages.push(byLesson('attendance_drafts', 'b_draft', { editorId: me ?? schoolId }));
+  if (wants.absences) stages.push(byLesson('absences', 'b_abs', {}, { studentId: 1, code: 1 }));
   if (wants.reports) {
     stages.push(
       lookup(
@@ -158,7 +164,7 @@ export async function loadLessonBundle(db: Db, actor: Actor, lessonId: string | 
       ),
     );
   }
-  if (wants.marks) stages.push(lookup('marks', [eq('schoolId', '$$sid'), eq('lessonId', '$$lid')], 'b_marks'));
+  if (wants.marks) stages.push(byLesson('marks', 'b_marks'));
   if (wants.roster) stages.push(...rosterStages());
   const [row] = await db.models.Lesson.aggregate(stages as Parameters<typeof db.models.Lesson.aggregate>[0]);
   if (!row) throw new AccessDenied();

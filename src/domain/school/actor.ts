@@ -61,13 +61,13 @@ const byPersonInSchool = (field: string) => ({
  * load) — what `loadActor` reads in four queries, in the same round trip as the account itself.
  * Equality matches inside `$lookup` pipelines use the indexes on a real MongoDB (5.0+).
  */
-export function boundPersonsLookup(as = 'persons') {
+export function boundPersonsLookup(telegramId: number, as = 'persons') {
   return {
     $lookup: {
       from: 'persons',
-      let: { tg: '$telegramId' },
+      // The id is known: a plain equality (index-backed on every server), not an expression.
       pipeline: [
-        { $match: { $expr: { $eq: ['$telegramId', '$$tg'] } } },
+        { $match: { telegramId } },
         { $project: { schoolId: 1, roles: 1, telegramId: 1, active: 1 } },
         {
           $lookup: {

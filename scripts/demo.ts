@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { Types } from 'mongoose';
 import pino from 'pino';
 import { createApp } from '../src/app.js';
+import { signInitData, webAppLink } from '../src/web/init-data.js';
 import { loadConfig } from '../src/config.js';
 import { startLocalMongo } from '../src/db/local-server.js';
 import { loadActor, systemActor } from '../src/domain/school/actor.js';
@@ -38,7 +39,9 @@ import { type ChatMessage, FakeBotApi } from '../test/support/fake-bot-api.js';
 import { createTelegramWorld, type TestUser } from '../test/support/users.js';
 import { playQuarterEnd } from './demo-quarter.js';
 
-const { values } = parseArgs({ options: { students: { type: 'string', default: '120' }, date: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { students: { type: 'string', default: '120' }, date: { type: 'string' }, serve: { type: 'boolean', default: false } },
+});
 const TOKEN = '123456789:DEMO_TOKEN_abcdefghijklmnopqrstuvwxyz';
 const TZ = 'Europe/Moscow';
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -96,6 +99,8 @@ async function main(): Promise<void> {
     runtime: false,
     jobs: false,
     delivery: false,
+    // The Mini App on the local web server: WEB_PORT with --serve (to open it in a browser), any free port otherwise.
+    web: { host: '127.0.0.1', port: values.serve ? Number(process.env.WEB_PORT ?? 8080) : 0 },
   });
   try {
     await app.start();
@@ -270,11 +275,36 @@ async function main(): Promise<void> {
     transcript(`${signer.name} (родитель: ${signer.child}) — конец четверти`, signer.user.chat().slice(quarter.from.get(signer.user)));
     const told = await db.models.OutboxMessage.countDocuments({ kind: 'periodMark', status: 'sent' });
     out(`Четвертные отметки: сохранено ${await db.models.PeriodMark.countDocuments({ periodCode: quarter.period.code })}; родителям отправлено сообщений «🏁»: ${told}.`);
+    out();
+    await printMiniAppLinks(app.web?.url, [
+      { who: `${teacherPerson?.firstName} ${teacherPerson?.lastName} (учитель): сетка журнала`, user: teacher.info },
+      { who: `${signer.name} (родитель): график отметок, посещаемость, домашние задания`, user: signer.user.info },
+    ]);
+    if (values.serve) await untilSignal();
   } finally {
     await app.db.conn.dropDatabase().catch(() => undefined);
     await app.stop();
     await local?.stop();
   }
+}
+
+/** The Mini App's links with test init data signed by the demo's token (src/web/init-data.ts). */
+async function printMiniAppLinks(base: string | undefined, people: Array<{ who: string; user: { id: number; first_name: string; last_name?: string } }>) {
+  if (!base) return;
+  out('═══ Mini App на локальном сервере (тестовые init data, подписанные токеном демо) ═══');
+  for (const p of people) out(`${p.who}:\n  ${webAppLink(base, signInitData(TOKEN, { ...p.user, language_code: 'ru' }))}`);
+  out(
+    values.serve
+      ? 'Откройте ссылку в браузере (лучше в режиме телефона, 390×844). Ctrl+C — остановить.'
+      : 'Сервер закрывается вместе с демо: `npm run demo -- --serve` оставит его работать (порт WEB_PORT, 8080 по умолчанию), и ссылки откроются в любом браузере.',
+  );
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 main().catch((e) => {

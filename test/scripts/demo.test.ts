@@ -34,5 +34,9 @@ describe('npm run demo', () => {
     const parent = quarter.slice(quarter.indexOf('(родитель:'));
     expect(parent).toMatch(/15:0[5-9] бот: 🔔 .+\n│ +🏁 2-я четверть: .+ — итоговая оценка [2-5]/);
     expect(quarter).toMatch(/родителям отправлено сообщений «🏁»: [1-9]/);
+    // Issue 15: the Mini App's links on the local server, with test init data, for the teacher and the parent.
+    const links = stdout.slice(stdout.indexOf('═══ Mini App на локальном сервере'));
+    expect(links.match(/http:\/\/127\.0\.0\.1:\d+\/app\/#tgWebAppData=\S+hash%3D[0-9a-f]{64}\S*/g)).toHaveLength(2);
+    expect(links).toContain('npm run demo -- --serve');
   }, 120_000);
 });

@@ -29,44 +29,82 @@ export const DEFAULT_MODES: Record<PrefKind, NotifyMode> = {
 /** Sunday 18:00 by default: the week's marks before the new week starts. */
 export const DEFAULT_DIGEST = { weekday: 7, hour: 18 } as const;
 
+type RecipientPerson = {
+  _id: Id;
+  schoolId: Id;
+  telegramId?: number | null;
+  boundAt?: Date | null;
+  consent?: { version?: number | null; acceptedAt?: Date | null } | null;
+  roles: string[];
+  active?: boolean | null;
+  /** Accounts of this Telegram id that blocked the bot (empty or one). */
+  blocked: unknown[];
+};
+
+const PERSON_FIELDS = { schoolId: 1, telegramId: 1, boundAt: 1, consent: 1, roles: 1, active: 1 } as const;
+/** Whether the person's Telegram account blocked the bot, in the same round trip. */
+const blockedLookup = {
+  $lookup: {
+    from: 'accounts',
+    let: { tg: '$telegramId' },
+    pipeline: [{ $match: { chatStatus: 'blocked', $expr: { $eq: ['$telegramId', '$$tg'] } } }, { $project: { _id: 1 } }],
+    as: 'blocked',
+  },
+};
+
+/**
+ * One round trip (issue 12: round trips per tap): the students, their guardianships in the
+ * school, each guardian, and whether each one's Telegram account blocked the bot — what used to be
+ * three queries (guardianships, persons, accounts). Equality matches inside `$lookup` pipelines
+ * use the indexes on a real MongoDB (5.0+).
+ */
 export async function familyRecipients(db: Db, schoolId: Id, studentIds: Id[], at: Date): Promise<Recipient[]> {
   if (studentIds.length === 0) return [];
-  const { Guardianship, Person, Account } = db.models;
-  const links = await Guardianship.find({ schoolId, studentId: { $in: studentIds } }, { parentId: 1, studentId: 1 }).lean();
-  const personIds = [...links.map((l) => l.parentId), ...studentIds];
-  // By _id only (the other conditions are checked here): an _id lookup on every server.
-  const persons = await Person.find(
-    { _id: { $in: personIds } },
-    { schoolId: 1, telegramId: 1, boundAt: 1, consent: 1, roles: 1, active: 1 },
-  ).lean();
-  const eligible = persons.filter(
-    (p) =>
-      String(p.schoolId) === String(schoolId) &&
-      typeof p.telegramId === 'number' &&
-      p.active !== false &&
-      (p.consent?.version ?? 0) >= CONSENT_VERSION &&
-      Boolean(p.consent?.acceptedAt) &&
-      (!p.boundAt || p.boundAt <= at),
-  );
-  if (eligible.length === 0) return [];
-  const accounts = await Account.find(
-    { telegramId: { $in: eligible.map((p) => p.telegramId as number) } },
-    { telegramId: 1, chatStatus: 1 },
-  ).lean();
-  const blocked = new Set(accounts.filter((a) => a.chatStatus === 'blocked').map((a) => a.telegramId));
-  const byId = new Map(eligible.filter((p) => !blocked.has(p.telegramId as number)).map((p) => [String(p._id), p]));
+  const rows = await db.models.Person.aggregate<RecipientPerson & { links: Array<{ parent: RecipientPerson[] }> }>([
+    { $match: { _id: { $in: studentIds } } },
+    { $project: PERSON_FIELDS },
+    blockedLookup,
+    {
+      $lookup: {
+        from: 'guardianships',
+        let: { sid: '$_id' },
+        pipeline: [
+          { $match: { schoolId, $expr: { $eq: ['$studentId', '$$sid'] } } },
+          { $project: { _id: 0, parentId: 1 } },
+          {
+            $lookup: {
+              from: 'persons',
+              let: { pid: '$parentId' },
+              pipeline: [{ $match: { $expr: { $eq: ['$_id', '$$pid'] } } }, { $project: PERSON_FIELDS }, blockedLookup],
+              as: 'parent',
+            },
+          },
+        ],
+        as: 'links',
+      },
+    },
+  ]);
+  const eligible = (p: RecipientPerson | undefined): p is RecipientPerson & { telegramId: number } =>
+    p !== undefined &&
+    String(p.schoolId) === String(schoolId) &&
+    typeof p.telegramId === 'number' &&
+    p.active !== false &&
+    (p.consent?.version ?? 0) >= CONSENT_VERSION &&
+    Boolean(p.consent?.acceptedAt) &&
+    (!p.boundAt || p.boundAt <= at) &&
+    p.blocked.length === 0;
+  // In the order the callers expect: every parent of every student, then the students themselves.
+  const byStudent = new Map(rows.map((r) => [String(r._id), r]));
   const out: Recipient[] = [];
-  for (const l of links) {
-    const p = byId.get(String(l.parentId));
-    if (p?.roles.includes('parent')) {
-      out.push({ personId: p._id, telegramId: p.telegramId as number, studentId: l.studentId, relation: 'parent' });
+  for (const sid of studentIds) {
+    for (const link of byStudent.get(String(sid))?.links ?? []) {
+      const p = link.parent[0];
+      if (eligible(p) && p.roles.includes('parent')) out.push({ personId: p._id, telegramId: p.telegramId, studentId: sid, relation: 'parent' });
     }
   }
   for (const sid of studentIds) {
-    const p = byId.get(String(sid));
-    if (p?.roles.includes('student')) {
-      out.push({ personId: p._id, telegramId: p.telegramId as number, studentId: sid, relation: 'self' });
-    }
+    const p = byStudent.get(String(sid));
+    if (eligible(p) && p.roles.includes('student')) out.push({ personId: p._id, telegramId: p.telegramId, studentId: sid, relation: 'self' });
   }
   return out;
 }

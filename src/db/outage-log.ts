@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { isDatabaseOutage } from './connection.js';
 
 /**
  * One warning per database outage instead of one error per poll: the first failed poll warns and
@@ -60,4 +61,19 @@ export class OutageLog {
     clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * For a worker's loops: a database outage is logged once (OutageLog, probing with a ping every
+ * second), anything else as it comes.
+ */
+export function failureLog(logger: Logger, ping: () => Promise<unknown>, label: { what: string; waiting: string }) {
+  const outage = new OutageLog(logger, ping, 1_000, label);
+  return {
+    failed(err: unknown, msg: string, level: 'error' | 'warn' = 'error'): void {
+      if (isDatabaseOutage(err)) outage.failed(err as Error);
+      else logger[level]({ err }, msg);
+    },
+    stop: () => outage.stop(),
+  };
 }

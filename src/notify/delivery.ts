@@ -1,5 +1,4 @@
-import { isDatabaseOutage } from '../db/connection.js';
-import { OutageLog } from '../db/outage-log.js';
+import { failureLog } from '../db/outage-log.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../db/index.js';
@@ -14,6 +13,9 @@ import {
   type DeliveryEvent,
   type DeliveryOptions,
   type DeliveryStats,
+  RECOVERY_EVERY_MS,
+  REFILL_EVERY_MS,
+  REFILL_MIN_GAP_MS,
   WorkerKilled,
 } from './delivery/types.js';
 import { recoverExpired } from './outbox-worker.js';
@@ -27,13 +29,10 @@ export { type DeliveryEvent, type DeliveryOptions, type DeliveryStats, WorkerKil
  * message. For each bot token it serves it must hold the bot's leadership lease (one sender per
  * token: the rate limits are per token); then it
  *
- *  1. reads the due messages of every school with some, a bounded number per school, and serves
- *     the schools in turn (round-robin), so one school's big announcement does not hold back
- *     another school's absences; quiet hours hold non-urgent messages until morning;
- *  2. claims a chat's due messages atomically (findOneAndUpdate, lease `lockedUntil`, one token),
- *     joins them into one message, renders it from the journal as it is now;
- *  3. waits for the rate limiter (30/s per bot, 1/s per chat), writes `sending`, calls Telegram,
- *     writes `sent`.
+ *  1. reads the due messages of every school, a bounded number per school, round-robin (one school's
+ *     announcement does not hold back another's absences); quiet hours hold non-urgent ones;
+ *  2. claims a chat's due messages atomically (lease `lockedUntil`, one token), joins and renders them;
+ *  3. waits for the rate limiter (30/s per bot, 1/s per chat), writes `sending`, calls Telegram, `sent`.
  *
  * At least once, and exactly once whenever the outcome is known. Telegram has no idempotency key
  * and cannot be asked what was delivered, so a crash during the call leaves a message whose fate
@@ -49,12 +48,6 @@ export { type DeliveryEvent, type DeliveryOptions, type DeliveryStats, WorkerKil
  * network errors → back to the queue with exponential backoff; 403 → the chat is blocked: its
  * queue is dropped, the account marked, the class teacher told once; other 4xx → failed.
  */
-
-const RECOVERY_EVERY_MS = 10_000;
-/** Re-read the outbox at least this often (messages written by other processes). */
-const REFILL_EVERY_MS = 5_000;
-/** …and, when the buffer runs low, not more often than this. */
-const REFILL_MIN_GAP_MS = 250;
 
 export class DeliveryWorker {
   readonly id: string;
@@ -73,7 +66,7 @@ export class DeliveryWorker {
   private readonly db: Db;
   private readonly log: Logger;
   /** One warning per database outage, not an error per poll (issue 12). */
-  private readonly outage: OutageLog;
+  private readonly failures: ReturnType<typeof failureLog>;
   private readonly now: () => Date;
   private readonly limiters = new Map<string, BotRateLimiter>();
   /** The tokens' budgets shared with the other processes (undefined: `sharedBudget: false`). */
@@ -111,10 +104,8 @@ export class DeliveryWorker {
   constructor(private readonly opts: DeliveryOptions) {
     this.db = opts.db;
     this.log = opts.logger.child({ component: 'delivery' });
-    this.outage = new OutageLog(this.log, () => this.db.conn.db?.command({ ping: 1 }, { timeoutMS: 2_000 }) ?? Promise.reject(new Error('not connected')), 1_000, {
-      what: 'Notification delivery',
-      waiting: 'notifications wait in the outbox until it is back',
-    });
+    const ping = () => this.db.conn.db?.command({ ping: 1 }, { timeoutMS: 2_000 }) ?? Promise.reject(new Error('not connected'));
+    this.failures = failureLog(this.log, ping, { what: 'Notification delivery', waiting: 'notifications wait in the outbox until it is back' });
     this.now = opts.now ?? (() => new Date());
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.leaseMs = opts.leaseMs ?? 60_000;
@@ -126,7 +117,7 @@ export class DeliveryWorker {
     this.maxBatchItems = opts.maxBatchItems ?? 20;
     const limits = { ...TELEGRAM_LIMITS, ...opts.limits };
     // The token's 30 a second hold across processes: each limiter also takes a slot of the shared budget.
-    this.budget = opts.sharedBudget === false ? undefined : new SharedBudget(this.db, { ...budgetOf(limits), ...opts.sharedBudget }, (err) => this.failed(err, 'Could not give a rate slot back', 'warn'));
+    this.budget = opts.sharedBudget === false ? undefined : new SharedBudget(this.db, { ...budgetOf(limits), ...opts.sharedBudget }, (err) => this.failures.failed(err, 'Could not give a rate slot back', 'warn'));
     for (const key of Object.keys(opts.bots)) this.limiters.set(key, new BotRateLimiter(limits).sharing(this.budget, key));
     this.sender = new MessageSender({
       db: this.db,
@@ -171,13 +162,7 @@ export class DeliveryWorker {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (!this.dead) await this.leadership.resign().catch((err: unknown) => this.log.warn({ err }, 'Could not hand over leadership'));
-    this.outage.stop();
-  }
-
-  /** A database outage is logged once (OutageLog); anything else as it comes. */
-  private failed(err: unknown, msg: string, level: 'error' | 'warn' = 'error'): void {
-    if (isDatabaseOutage(err)) this.outage.failed(err as Error);
-    else this.log[level]({ err }, msg);
+    this.failures.stop();
   }
 
   /**
@@ -260,7 +245,7 @@ export class DeliveryWorker {
         await this.sleep();
       } catch (err) {
         if (this.dead || err instanceof WorkerKilled) break;
-        this.failed(err, 'Delivery loop error; retrying');
+        this.failures.failed(err, 'Delivery loop error; retrying');
         await new Promise((r) => setTimeout(r, this.pollMs));
       }
     }
@@ -279,7 +264,7 @@ export class DeliveryWorker {
     if (!this.refillWanted && !low && since < REFILL_EVERY_MS) return;
     this.refilling = this.refill()
       .catch((err: unknown) => {
-        if (!(err instanceof WorkerKilled)) this.failed(err, 'Could not read the outbox');
+        if (!(err instanceof WorkerKilled)) this.failures.failed(err, 'Could not read the outbox');
       })
       .finally(() => {
         this.refilling = undefined;
@@ -350,7 +335,7 @@ export class DeliveryWorker {
     this.guard();
     this.recovering = this.recover(bots, now)
       .catch((err: unknown) => {
-        if (!(err instanceof WorkerKilled)) this.failed(err, 'Recovery failed; will retry');
+        if (!(err instanceof WorkerKilled)) this.failures.failed(err, 'Recovery failed; will retry');
       })
       .finally(() => {
         this.recovering = undefined;
@@ -421,7 +406,7 @@ export class DeliveryWorker {
       };
       const task: Promise<void> = this.sender.deliver(batch, ticket, donePreparing)
         .catch((err: unknown) => {
-          if (!(err instanceof WorkerKilled)) this.failed(err, 'Delivery failed');
+          if (!(err instanceof WorkerKilled)) this.failures.failed(err, 'Delivery failed');
         })
         .finally(() => {
           donePreparing();

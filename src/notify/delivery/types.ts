@@ -87,3 +87,10 @@ export interface DeliveryStats {
 export const CACHE_MS = 60_000;
 
 export const chatKey = (botKey: string, chatId: number) => `${botKey}|${chatId}`;
+
+/** How often the leader looks for what a dead worker left behind. */
+export const RECOVERY_EVERY_MS = 10_000;
+/** Re-read the outbox at least this often (messages written by other processes). */
+export const REFILL_EVERY_MS = 5_000;
+/** …and, when the buffer runs low, not more often than this. */
+export const REFILL_MIN_GAP_MS = 250;

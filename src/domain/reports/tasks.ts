@@ -106,7 +106,7 @@ export async function takeStale(db: Pick<Db, 'conn'>, now: Date, staleMs: number
     .findOneAndUpdate(
       { type: 'request', status: 'building', heartbeatAt: { $lt: before }, attempts: { $lt: maxAttempts } },
       { $set: { heartbeatAt: now }, $inc: { attempts: 1 } },
-      { new: true },
+      { returnDocument: 'after' },
     )
     .lean<ReportTaskDoc>();
 }

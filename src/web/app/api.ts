@@ -22,6 +22,13 @@ export function failureOf(err: unknown): { title: string; message: string } {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  // The first grid index.html asked for while this script loaded: taken once, for the same path and person.
+  const w = window as unknown as { __sjbEarly?: { initData: string; path: string; response: Promise<Response> } };
+  const early = w.__sjbEarly;
+  if (early && !init.method && early.path === path && early.initData === initData()) {
+    w.__sjbEarly = undefined;
+    return answer<T>(early.response);
+  }
   const res = fetch(`${BASE}${path}`, {
     method: init.method ?? 'GET',
     headers: {

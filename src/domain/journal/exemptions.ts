@@ -99,17 +99,6 @@ export async function exemptOn(db: Db, schoolId: Id, studentIds: readonly (Id | 
   return new Set([...dated.map((e) => String(e.studentId)), ...flagged.map((p) => String(p._id))]);
 }
 
-/** The roster's students exempt in this lesson: none unless its subject is PE. */
-export async function exemptInLesson(
-  db: Db,
-  lesson: { schoolId: Id; subjectId: Id; date: LocalDate },
-  studentIds: readonly (Id | string)[],
-): Promise<Set<string>> {
-  const pe = await db.models.Subject.exists({ _id: lesson.subjectId, schoolId: lesson.schoolId, pe: true });
-  if (!pe) return new Set();
-  return exemptOn(db, lesson.schoolId, studentIds, lesson.date);
-}
-
 /** Flags a subject as PE or not (the CLI; imports have their own column). Audited. */
 export async function setSubjectPe(db: Db, actor: Actor, subjectId: string, pe: boolean, now: Date): Promise<boolean> {
   if (!isAdmin(actor) && !actor.roles.has('deputy')) throw new AccessDenied();

@@ -38,10 +38,6 @@ export async function canReadStudent(db: Db, actor: Actor, studentId: Id): Promi
   return false;
 }
 
-export async function assertCanReadStudent(db: Db, actor: Actor, studentId: Id): Promise<void> {
-  if (!(await canReadStudent(db, actor, studentId))) throw new AccessDenied();
-}
-
 /** Class-level reading: the class teacher reads all subjects of their class (R26). */
 export async function canReadClass(db: Db, actor: Actor, classId: Id): Promise<boolean> {
   const exists = await db.models.SchoolClass.exists({ _id: classId, schoolId: actor.schoolId });

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
+import { pdfOutput } from './pdf-output.js';
 import { inviteQrPng } from './invite-qr.js';
 
 /**
@@ -7,9 +7,6 @@ import { inviteQrPng } from './invite-qr.js';
  * parent with the QR code, the link and short instructions. Texts come localized from the caller
  * (the school's language); fonts are DejaVu, since pdfkit's built-in fonts have no Cyrillic.
  */
-const require = createRequire(import.meta.url);
-const FONT_REGULAR = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
-const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
 
 export interface InviteSheetBlock {
   childName: string;
@@ -39,14 +36,7 @@ export async function inviteSheetPdf(input: InviteSheetInput): Promise<Buffer> {
     margin: PAGE.margin,
     info: { Title: input.title, Creator: 'School Journal Bot' },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  doc.registerFont('Regular', FONT_REGULAR);
-  doc.registerFont('Bold', FONT_BOLD);
+  const done = pdfOutput(doc);
 
   const width = doc.page.width - PAGE.margin * 2;
   const header = () => {

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
+import { pdfOutput } from '../pdf-output.js';
 
 /**
  * The printed reports' common ground (R25, R29): an A4 document in the shipped Cyrillic font
@@ -8,9 +8,6 @@ import PDFDocument from 'pdfkit';
  * move to further pages with the fixed ones — №, the student — repeated), a page break that never
  * cuts a row, and "стр. 1 из 3" at the foot of each page. Texts come translated from the caller.
  */
-const require = createRequire(import.meta.url);
-const FONT_REGULAR = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
-const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
 
 export const MARGIN = 30;
 const FOOTER = 18;
@@ -48,14 +45,7 @@ export function openPdf(first: PdfHeader, opts: { landscape?: boolean } = {}): P
     autoFirstPage: false,
     info: { Title: header.title, Creator: 'School Journal Bot' },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  doc.registerFont('Regular', FONT_REGULAR);
-  doc.registerFont('Bold', FONT_BOLD);
+  const done = pdfOutput(doc);
   const pdf: Pdf = {
     doc,
     width: 0,

@@ -78,6 +78,7 @@ async function scenario(db: ControlledDatabase, mode: Mode, fault: Fault, second
     await Promise.all(deliveries);
     // Recovered: the queued notices go out.
     await waitUntil(async () => (await t.app.db.models.Mark.countDocuments({}).catch(() => -1)) >= 0, 60_000);
+    await t.app.fanOut.idle();
     await t.app.delivery.runUntilIdle(30_000).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 2_000));
 

@@ -106,7 +106,11 @@ async function main(): Promise<void> {
     await app.start();
     const db = app.db;
     const world = createTelegramWorld(fake, (u) => app.bot.handleUpdate(u));
-    const deliver = () => app.delivery.runUntilIdle(60_000);
+    // The families' notices are fanned out after each answer (src/notify/fan-out.ts), then sent.
+    const deliver = async () => {
+      await app.fanOut.idle();
+      return app.delivery.runUntilIdle(60_000);
+    };
 
     out(`Демо: школьное утро ${day.split('-').reverse().join('.')} (время — московское). Строю демо-школу…`);
     const seeded = await seedDemoSchool(db, { students: Number(values.students), now: clock.now() });

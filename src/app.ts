@@ -19,6 +19,7 @@ import { defineJobs } from './jobs/index.js';
 import { createScheduler, startScheduler, stopScheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
 import { DeliveryWorker } from './notify/delivery.js';
+import { NoticeFanOut } from './notify/fan-out.js';
 import type { BotRateLimiter } from './notify/rate-limit.js';
 
 export interface AppOptions extends CreateBotOptions {
@@ -37,6 +38,8 @@ export interface AppOptions extends CreateBotOptions {
    * `false` never, an address to start it even without the runtime (tests pass port 0).
    */
   web?: boolean | { host: string; port: number };
+  /** How often this process sweeps notice intents left behind (default 5 s; 0: never). */
+  fanOutSweepMs?: number;
 }
 
 export interface App {
@@ -48,6 +51,8 @@ export interface App {
   agenda: Agenda;
   /** Sends the outbox to Telegram (src/notify/delivery.ts); started with the app unless `delivery: false`. */
   delivery: DeliveryWorker;
+  /** Turns the journal's notice intents into outbox messages (src/notify/fan-out.ts); always started. */
+  fanOut: NoticeFanOut;
   mongo: { uri: string; kind: string };
   /** The web server once started (see AppOptions.web). */
   web?: WebServer;
@@ -110,6 +115,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     bots: { default: new Api(config.botToken, { ...bot.api.options, timeoutSeconds: 30 }) },
     now: deps.now,
   });
+  const fanOut = new NoticeFanOut({ db, logger, now: deps.now, sweepEveryMs: opts.fanOutSweepMs });
   // The bot's own answers share the token's 30-a-second budget with the outbox (while this
   // process runs the delivery worker).
   sharedLimiter = () => (delivery.isRunning ? delivery.rateLimiter('default') : undefined);
@@ -137,12 +143,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     bot,
     agenda,
     delivery,
+    fanOut,
     mongo: { uri, kind },
     async start() {
       await bot.init();
       const translators = Object.fromEntries(LOCALES.map((l) => [l, translator(i18n, l)])) as Record<Locale, Translate>;
       await setDefaultCommands(bot.api, translators, config.defaultLocale);
       await setMiniAppMenuButton(bot.api, config, translators[config.defaultLocale]);
+      fanOut.start();
       if (opts.jobs !== false) await startScheduler(agenda);
       if (opts.delivery ?? opts.jobs !== false) delivery.start();
       // The web server listens before the webhook is registered, so Telegram's first post finds it.
@@ -158,6 +166,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await app.web?.stop();
         // Handlers already running finish before jobs and the database go away.
         await inFlight.idle();
+        // The events of the last answers reach the outbox (and, below, Telegram) before the end.
+        await fanOut.stop();
         await delivery.stop();
         await stopScheduler(agenda);
         await runAll(cleanup);

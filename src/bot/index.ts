@@ -1,3 +1,4 @@
+import { holdNoticeIntents } from '../domain/notices/intents.js';
 import { tidyKeyboards } from './keyboards.js';
 import { autoRetry } from '@grammyjs/auto-retry';
 import type { BotRateLimiter } from '../notify/rate-limit.js';
@@ -92,6 +93,8 @@ export function createBot(config: Config, deps: BotDeps, options: CreateBotOptio
 
   // handleUpdate (webhook, tests, runner) does not call bot.catch: the boundary catches for all of them.
   if (options.inFlight) bot.use(options.inFlight.middleware());
+  // The families' notices of what this update saved are fanned out once it is answered (issue 12).
+  bot.use((_ctx, next) => holdNoticeIntents(next));
   bot.use(updateSchemaMiddleware(deps));
   guardWrites(deps.db.conn);
   bot.use(outageGuard(deps, { deadlineMs: options.deadlineMs }));

@@ -19,6 +19,7 @@ import {
   acknowledgementModel,
   deliveryLeaderModel,
   noticeStateModel,
+  noticeIntentModel,
   notifyPreferenceModel,
   outboxModel,
   rateSlotModel,
@@ -42,6 +43,7 @@ export function createModels(conn: Connection) {
     // notifications (src/notify)
     OutboxMessage: outboxModel(conn),
     NoticeState: noticeStateModel(conn),
+    NoticeIntent: noticeIntentModel(conn),
     DeliveryLeader: deliveryLeaderModel(conn),
     RateSlot: rateSlotModel(conn),
     NotifyPreference: notifyPreferenceModel(conn),

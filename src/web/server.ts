@@ -1,3 +1,4 @@
+import { holdNoticeIntents } from '../domain/notices/intents.js';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -37,6 +38,8 @@ export function createWebApp(deps: WebDeps, opts: Pick<WebServerOptions, 'webhoo
 
   const api = new Hono<WebEnv>();
   api.onError(errorHandler(deps));
+  // The families' notices of what a request saved are fanned out once it is answered (issue 12).
+  api.use('*', (_c, next) => holdNoticeIntents(next));
   api.use('*', authMiddleware(deps));
   meRoutes(api, deps);
   journalRoutes(api, deps);

@@ -42,6 +42,8 @@ export async function createTestApp(
     runtime?: boolean;
     /** Start the web server (webhook + Mini App) on a free loopback port: app.web.url. */
     web?: boolean;
+    /** Sweep notice intents left behind every so often (default: never; tests call app.fanOut.sweep()). */
+    fanOutSweepMs?: number;
   } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ BOT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...opts.env });
@@ -56,9 +58,15 @@ export async function createTestApp(
     runtime: opts.runtime ?? false,
     web: opts.web ? { host: '127.0.0.1', port: 0 } : false,
     jobs: opts.jobs ?? false,
+    fanOutSweepMs: opts.fanOutSweepMs ?? 0,
   });
   await app.start();
-  const world = createTelegramWorld(fake, (update) => app.bot.handleUpdate(update));
+  // An update is done when its answer is sent and its families' notices are in the outbox (the
+  // fan-out runs after the answer: src/notify/fan-out.ts), so a test reads a settled state.
+  const world = createTelegramWorld(fake, async (update) => {
+    await app.bot.handleUpdate(update);
+    await app.fanOut.idle();
+  });
   return {
     app,
     fake,

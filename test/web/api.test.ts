@@ -221,6 +221,7 @@ describe('Mini App API', () => {
       const stored = await db.models.Mark.findById(first.body.id).lean();
       expect(stored).toMatchObject({ value: 3, workKind: 'oral', date: '2026-11-23' });
       expect(await db.models.AuditEntry.countDocuments({ action: 'mark.created', 'entity.id': stored?._id })).toBe(1);
+      await t.app.fanOut.idle(); // the notice is fanned out right after the answer
       const notices = await db.models.OutboxMessage.find({ 'ref.markId': stored?._id }).lean();
       expect(notices.map((n) => [n.kind, n.chatId])).toContainEqual(['mark', PARENT]);
       const again = await call<MarkResponse>('/marks', TEACHER, { method: 'POST', body });

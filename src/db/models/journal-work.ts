@@ -25,6 +25,11 @@ const attendanceDraftSchema = new Schema(
      * editor changed against it, so two editors of one lesson never undo each other's changes.
      */
     baseAbsent: { type: [Schema.Types.ObjectId], default: undefined },
+    /**
+     * A new id each time the draft is (re)started. Save records it on the lesson
+     * (`Lesson.attendanceSaved`): a draft whose rev is recorded there was saved and counts as gone.
+     */
+    rev: { type: Schema.Types.ObjectId },
   },
   { timestamps: true, collection: 'attendance_drafts' },
 );

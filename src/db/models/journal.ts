@@ -43,6 +43,26 @@ const lessonSchema = new Schema(
       updatedAt: { type: Date },
     }, // R22
     attendanceTakenAt: { type: Date }, // R19
+    /**
+     * Per editor (person id → the `rev` of the attendance draft they saved last): that draft is
+     * spent. Save marks it here, in the write it makes to the lesson anyway, instead of deleting
+     * the draft (one round trip fewer, issue 12); journal:cleanup-drafts removes it later.
+     */
+    attendanceSaved: { type: Schema.Types.Mixed, default: undefined },
+    /**
+     * Notice intents that rode on a write to this lesson (attendance's save: the families of the
+     * students marked or cleared, domain/notices/intents.ts). Pulled once fanned out; one left
+     * here (its process died) is taken by a sweep once `dueAt` has passed.
+     */
+    noticeIntents: {
+      type: [
+        new Schema(
+          { at: { type: Date, required: true }, events: { type: [Schema.Types.Mixed], required: true }, dueAt: { type: Date, required: true } },
+          { _id: true },
+        ),
+      ],
+      default: undefined,
+    },
     /** Set by the lock job R14; only the admin edits a locked lesson, with a reason. */
     lockedAt: { type: Date },
   },
@@ -54,6 +74,7 @@ lessonSchema.index({ teacherId: 1, date: 1 });
 lessonSchema.index({ substituteId: 1, date: 1 });
 lessonSchema.index({ classId: 1, date: 1 });
 lessonSchema.index({ schoolId: 1, lockedAt: 1, date: 1 });
+lessonSchema.index({ 'noticeIntents.dueAt': 1 }, { sparse: true });
 
 export type LessonDoc = InferSchemaType<typeof lessonSchema> & { _id: Types.ObjectId };
 export const lessonModel = (conn: Connection) => conn.model('Lesson', lessonSchema);

@@ -94,6 +94,30 @@ export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.Obje
 export const outboxModel = (conn: Connection) => conn.model('OutboxMessage', outboxSchema);
 
 /**
+ * A journal event waiting to be turned into outbox messages (issue 12: "write the notice intent
+ * with the record"). The use case writes one document with everything its save told families
+ * about, as its last write; the fan-out (src/notify/fan-out.ts) reads the families, writes the
+ * outbox messages and deletes the intent — in this process right after the update is answered,
+ * or, when this process died first, by the sweep of any process once `dueAt` has passed.
+ */
+const noticeIntentSchema = new Schema(
+  {
+    schoolId: { type: Schema.Types.ObjectId, required: true },
+    /** When the events happened (the use case's clock). */
+    at: { type: Date, required: true },
+    /** The events (domain/notices/intents.ts validates their shape when it reads them back). */
+    events: { type: [Schema.Types.Mixed], required: true },
+    /** When a sweep may take it: written a little after `at`; each sweep's claim moves it on (a lease). */
+    dueAt: { type: Date, required: true },
+    attempts: { type: Number, default: 0 },
+  },
+  { collection: 'notice_intents', versionKey: false },
+);
+noticeIntentSchema.index({ dueAt: 1 });
+export type NoticeIntentDoc = InferSchemaType<typeof noticeIntentSchema> & { _id: Types.ObjectId };
+export const noticeIntentModel = (conn: Connection) => conn.model('NoticeIntent', noticeIntentSchema);
+
+/**
  * What a recipient was last told about a thing (by collapseKey): the value of a mark, the code of
  * an absence. A later message says "changed 3 → 4" or "deleted", or nothing when nothing changed.
  */

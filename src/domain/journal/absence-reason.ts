@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import type { AbsenceCode } from '../shared/vocabulary.js';
-import { publishEvent } from '../notices/events.js';
+import { announceEvent } from '../notices/intents.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 
@@ -31,6 +31,6 @@ export async function setAbsenceCode(
     after: { code },
     reason,
   });
-  await publishEvent(db, { kind: 'absence.reason', schoolId: actor.schoolId, studentId: absence.studentId, lessonId: absence.lessonId, at: now });
+  await announceEvent(db, { kind: 'absence.reason', schoolId: actor.schoolId, studentId: absence.studentId, lessonId: absence.lessonId, at: now });
   return true;
 }

@@ -1,7 +1,7 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import { ABSENCE_CODES, type AbsenceCode } from '../shared/vocabulary.js';
-import { publishEvents } from '../notices/events.js';
+import { lessonIntent } from '../notices/intents.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
@@ -45,6 +45,17 @@ export interface AttendanceSheet {
 }
 
 const editorOf = (actor: Actor): Id => actor.personId ?? actor.schoolId;
+
+/**
+ * The editor's draft unless it was saved: Save records the draft's `rev` on the lesson
+ * (`attendanceSaved`) rather than deleting it, so a saved draft counts as none.
+ */
+function liveDraft(bundle: LessonBundle, actor: Actor): AttendanceDraftLean | undefined {
+  const draft = bundle.draft;
+  if (!draft?.rev) return draft;
+  const saved = (bundle.lesson as { attendanceSaved?: Record<string, unknown> | null }).attendanceSaved?.[String(editorOf(actor))];
+  return saved !== undefined && saved !== null && String(saved) === String(draft.rev) ? undefined : draft;
+}
 
 /**
  * The lesson, its access check (R7, R13, R14, R30), its names, the actor's draft and the saved
@@ -108,7 +119,7 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
   const ids = roster.map((s) => s.id);
   const exempt = await exemptIn(db, bundle, ids);
   const version = rosterVersion(ids);
-  const existing = bundle.draft;
+  const existing = liveDraft(bundle, actor);
   if (existing && existing.rosterVersion === version) {
     const rebased = rebaseDraft(existing, saved);
     if (rebased) {
@@ -133,6 +144,7 @@ export async function openAttendance(db: Db, actor: Actor, lessonId: string, now
     labels: rosterLabels(roster),
     absent: ids.flatMap((id, i) => (absentIds.has(id) && !exempt.has(id) ? [i] : [])),
     baseAbsent: existing?.baseAbsent ?? saved.map((a) => a.studentId),
+    rev: new Types.ObjectId(),
   };
   await AttendanceDraft.updateOne(
     { lessonId: lesson._id, editorId: editorOf(actor) },
@@ -164,8 +176,8 @@ function rebaseDraft(
   return { absent, baseAbsent: saved.map((a) => a.studentId) };
 }
 
-function currentDraft(bundle: LessonBundle, version: string): AttendanceDraftLean {
-  const draft = bundle.draft;
+function currentDraft(bundle: LessonBundle, actor: Actor, version: string): AttendanceDraftLean {
+  const draft = liveDraft(bundle, actor);
   // A button from an older roster (or a draft saved meanwhile): make the teacher look again.
   if (!draft || draft.rosterVersion !== version) throw new DomainError('attendance.stale');
   return draft;
@@ -181,7 +193,7 @@ export async function toggleAttendance(
   now: Date,
 ): Promise<AttendanceSheet> {
   const { bundle, lesson, brief, saved } = await checkEdit(db, actor, lessonId, now);
-  const draft = currentDraft(bundle, version);
+  const draft = currentDraft(bundle, actor, version);
   if (!Number.isInteger(idx) || idx < 0 || idx >= draft.roster.length) throw new DomainError('attendance.stale');
   const exempt = await exemptIn(db, bundle, draft.roster);
   if (exempt.has(String(draft.roster[idx]))) throw new DomainError('pe.exemptNoAbsence');
@@ -202,7 +214,7 @@ export async function everyonePresent(
   now: Date,
 ): Promise<AttendanceSheet> {
   const { bundle, lesson, brief, saved } = await checkEdit(db, actor, lessonId, now);
-  const draft = currentDraft(bundle, version);
+  const draft = currentDraft(bundle, actor, version);
   const exempt = await exemptIn(db, bundle, draft.roster);
   await db.models.AttendanceDraft.updateOne({ _id: draft._id }, { $set: { absent: [] } });
   return sheetOf(brief, lesson, { ...draft, absent: [] }, saved, exempt);
@@ -224,7 +236,7 @@ export async function saveAttendance(
   reason?: string,
 ): Promise<SaveResult> {
   const { bundle, lesson, check, brief, saved } = await checkEdit(db, actor, lessonId, now, { reason, draft: false, reports: true });
-  const draft = currentDraft(bundle, version);
+  const draft = currentDraft(bundle, actor, version);
   const exempt = await exemptIn(db, bundle, draft.roster);
   const { Absence, Lesson, AttendanceDraft } = db.models;
   const savedBy = new Map(saved.map((a) => [String(a.studentId), a]));
@@ -262,7 +274,15 @@ export async function saveAttendance(
     ...toClear.map((a) => ({ deleteOne: { filter: { _id: a._id } } })),
   ];
   if (ops.length) await Absence.bulkWrite(ops, { ordered: false });
-  await Lesson.updateOne({ _id: lesson._id }, { $set: { attendanceTakenAt: now } });
+  // R23: the families of every changed student, as one notice intent riding on the lesson's write
+  // (fanned out after the answer: domain/notices/intents.ts).
+  const intent = lessonIntent(db, lesson._id, [
+    ...toMark.map((id) => ({ kind: 'absence.marked' as const, schoolId: lesson.schoolId, studentId: toObjectId(id), lessonId: lesson._id, at: now })),
+    ...toClear.map((a) => ({ kind: 'absence.cleared' as const, schoolId: lesson.schoolId, studentId: a.studentId, lessonId: lesson._id, at: now })),
+  ]);
+  // The draft is spent: recorded on the lesson in the same write (a draft from before revs is deleted).
+  const spent = draft.rev ? { [`attendanceSaved.${String(editorOf(actor))}`]: draft.rev } : {};
+  await Lesson.updateOne({ _id: lesson._id }, { $set: { attendanceTakenAt: now, ...spent }, ...intent.update });
   const why = check.lockedOverride ? reason?.trim() : undefined;
   await appendAudit(db, actor, now, [
     ...toMark.map((id) => ({
@@ -284,12 +304,8 @@ export async function saveAttendance(
       reason: why,
     })),
   ]);
-  await AttendanceDraft.deleteOne({ _id: draft._id });
-  // R23: the families of every changed student, read once for the whole save.
-  await publishEvents(db, [
-    ...toMark.map((id) => ({ kind: 'absence.marked' as const, schoolId: lesson.schoolId, studentId: toObjectId(id), lessonId: lesson._id, at: now })),
-    ...toClear.map((a) => ({ kind: 'absence.cleared' as const, schoolId: lesson.schoolId, studentId: a.studentId, lessonId: lesson._id, at: now })),
-  ]);
+  if (!draft.rev) await AttendanceDraft.deleteOne({ _id: draft._id });
+  intent.written();
   // What is saved now, from what was read and written (no read after the write).
   const cleared = new Set(toClear.map((a) => String(a._id)));
   const after = [

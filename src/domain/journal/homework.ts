@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { publishEvent } from '../notices/events.js';
+import { announceEvent } from '../notices/intents.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { addDays, isoWeekday, type LocalDate } from '../shared/calendar.js';
@@ -81,7 +81,7 @@ export async function setHomework(
     after: summary(homework),
     reason: check.lockedOverride ? input.reason?.trim() : undefined,
   });
-  await publishEvent(db, { kind: 'homework.posted', schoolId: lesson.schoolId, lessonId: lesson._id, at: now });
+  await announceEvent(db, { kind: 'homework.posted', schoolId: lesson.schoolId, lessonId: lesson._id, at: now });
   return { lessonId: String(lesson._id), date: lesson.date, dueOn };
 }
 

@@ -63,6 +63,8 @@ export interface AttendanceDraftLean {
   labels: string[];
   absent: number[];
   baseAbsent?: Id[] | null;
+  /** Set on (re)start; a draft whose rev the lesson records in `attendanceSaved` was saved. */
+  rev?: Id | null;
 }
 
 export interface MarkLean {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
 import type { MARK_VALUES } from '../shared/vocabulary.js';
-import { publishEvent } from '../notices/events.js';
+import { announceEvent } from '../notices/intents.js';
 import { isAdmin } from '../school/access.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
@@ -194,7 +194,7 @@ export async function recordMark(
     after: { value, workKind: kind.code, weight: kind.weight, comment: comment ?? null },
     reason: check.lockedOverride ? input.reason?.trim() : undefined,
   });
-  await publishEvent(db, { kind: 'mark.created', schoolId: actor.schoolId, studentId, markId: doc._id, lessonId: lesson._id, at: now });
+  await announceEvent(db, { kind: 'mark.created', schoolId: actor.schoolId, studentId, markId: doc._id, lessonId: lesson._id, at: now });
   // Allowed (a mark for work handed in, R19 does not forbid it), but the teacher is told: often a slip.
   const absence = bundle
     ? bundle.absences.find((a) => String(a.studentId) === String(studentId))
@@ -261,7 +261,7 @@ export async function changeMark(
     after: pick(updated),
     reason: check.lockedOverride ? input.reason?.trim() : undefined,
   });
-  await publishEvent(db, { kind: 'mark.changed', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
+  await announceEvent(db, { kind: 'mark.changed', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
   return viewOf(updated);
 }
 
@@ -279,7 +279,7 @@ export async function deleteMark(db: Db, actor: Actor, input: { markId: string; 
     after: null,
     reason: check.lockedOverride ? input.reason?.trim() : undefined,
   });
-  await publishEvent(db, { kind: 'mark.deleted', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
+  await announceEvent(db, { kind: 'mark.deleted', schoolId: actor.schoolId, studentId: mark.studentId, markId: mark._id, lessonId: mark.lessonId, at: now });
 }
 
 /** Early check for a marking session (bulk entry): the lesson is the actor's and not locked for them. */

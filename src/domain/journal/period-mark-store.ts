@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
-import { publishEvent } from '../notices/events.js';
+import { announceEvent } from '../notices/intents.js';
 import type { Actor } from '../school/actor.js';
 import { appendAudit } from '../school/audit.js';
 import { assertYearWritable } from '../year/read-only.js';
@@ -46,6 +46,6 @@ export async function storePeriodMark(db: Db, actor: Actor, m: StoredPeriodMark,
     after,
     reason: m.reason,
   });
-  await publishEvent(db, { kind: 'periodMark.set', schoolId: actor.schoolId, studentId: m.studentId, periodMarkId: doc._id, at: now });
+  await announceEvent(db, { kind: 'periodMark.set', schoolId: actor.schoolId, studentId: m.studentId, periodMarkId: doc._id, at: now });
   return true;
 }

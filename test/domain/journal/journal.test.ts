@@ -170,7 +170,21 @@ describe('attendance (R19, R20)', () => {
     expect(left.map((a) => [String(a.studentId), a.code])).toEqual([[String(f.class7.studentIds[0]), 'Б']]);
     const trail = await db.models.AuditEntry.find({ lessonId }).sort({ at: 1, _id: 1 }).lean();
     expect(trail.map((e) => e.action)).toEqual(['absence.marked', 'absence.marked', 'absence.reason', 'absence.cleared']);
-    expect(await db.models.AttendanceDraft.countDocuments({ lessonId })).toBe(0);
+    // Save spends the draft (recorded on the lesson in its own write, not deleted: issue 12).
+    const spent = await db.models.AttendanceDraft.findOne({ lessonId, editorId: f.teacherId }).lean();
+    const lessonDoc = await db.models.Lesson.findById(lessonId).lean();
+    expect(String((lessonDoc?.attendanceSaved as Record<string, unknown>)?.[String(f.teacherId)])).toBe(String(spent?.rev));
+    // A spent draft is never replayed: the admin marks student 5 absent again after the teacher's
+    // save; the teacher's re-opened sheet shows it (the old draft, where 5 was cleared, is gone).
+    let other = await openAttendance(db, admin, lessonId, NOW);
+    other = await toggleAttendance(db, admin, lessonId, other.version, 5, NOW);
+    await saveAttendance(db, admin, lessonId, other.version, NOW);
+    const after = await openAttendance(db, teacher, lessonId, NOW);
+    expect(after.students.filter((s) => s.absent).map((s) => s.idx)).toEqual([0, 5]);
+    expect(after.dirty).toBe(false);
+    // A button of a sheet already saved (its draft spent) is refused, not applied to the spent draft.
+    await saveAttendance(db, teacher, lessonId, after.version, NOW);
+    await expect(toggleAttendance(db, teacher, lessonId, after.version, 7, NOW)).rejects.toMatchObject({ key: 'attendance.stale' });
   });
 
   it('two editors of one lesson: each save writes only its own changes, neither undoes the other’s', async () => {

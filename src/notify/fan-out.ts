@@ -10,8 +10,8 @@ import type { Logger } from '../logger.js';
  *  - In-process: an intent written by this process is handed over when its update is answered and
  *    fanned out at once, in order, one at a time (the families' reads and the outbox writes never
  *    hold up an answer). A failure leaves the intent for the sweep.
- *  - Sweep, every `sweepEveryMs`: intents whose `dueAt` passed (their process died, or their
- *    fan-out failed), claimed one by one under a lease, so any number of processes may sweep.
+ *  - Sweep, every `sweepEveryMs` (those inside lessons every sixth time): intents whose `dueAt`
+ *    passed (their process died, or their fan-out failed), so any number of processes may sweep.
  *
  * A database outage is logged once (OutageLog), not once per intent or sweep.
  */
@@ -35,6 +35,7 @@ export class NoticeFanOut {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
+  private sweeps = 0;
   readonly stats = { fannedOut: 0, swept: 0, failed: 0 };
 
   constructor(opts: FanOutOptions) {
@@ -56,7 +57,7 @@ export class NoticeFanOut {
       if (!this.draining) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     });
     if (this.sweepEveryMs > 0) {
-      this.timer = setInterval(() => void this.sweep(), this.sweepEveryMs);
+      this.timer = setInterval(() => void this.sweep({ lessons: this.sweeps++ % 6 === 0 }), this.sweepEveryMs);
       this.timer.unref();
     }
   }
@@ -77,10 +78,14 @@ export class NoticeFanOut {
     }
   }
 
-  /** One sweep now (tests and the timer); a sweep already running is awaited instead. */
-  sweep(): Promise<void> {
+  /**
+   * One sweep now (tests and the timer); a sweep already running is awaited instead. The
+   * intents inside lessons are looked for on every sixth timer sweep (a query over the lessons;
+   * they are only there after a crash), and on every sweep a test asks for.
+   */
+  sweep(opts: { lessons?: boolean } = {}): Promise<void> {
     if (!this.sweeping) {
-      this.sweeping = sweepIntents(this.db, this.now())
+      this.sweeping = sweepIntents(this.db, this.now(), { lessons: opts.lessons ?? true })
         .then((r) => {
           this.stats.swept += r.done;
           this.stats.failed += r.failed;

@@ -161,7 +161,8 @@ export interface SweepResult {
  * passed, one at a time under a lease (the claim moves `dueAt` a minute on; a failure backs off
  * further), and fans them out. Several processes may sweep at once: each claim takes one intent.
  */
-export async function sweepIntents(db: Db, now: Date, limit = 100): Promise<SweepResult> {
+export async function sweepIntents(db: Db, now: Date, opts: { limit?: number; lessons?: boolean } = {}): Promise<SweepResult> {
+  const limit = opts.limit ?? 100;
   const out: SweepResult = { done: 0, failed: 0, unreadable: 0 };
   const { NoticeIntent } = db.models;
   for (let i = 0; i < limit; i++) {
@@ -187,7 +188,7 @@ export async function sweepIntents(db: Db, now: Date, limit = 100): Promise<Swee
       await later(Math.min(60_000 * 2 ** Math.min(doc.attempts ?? 1, 6), 3_600_000));
     }
   }
-  await sweepLessonIntents(db, now, limit, out);
+  if (opts.lessons !== false) await sweepLessonIntents(db, now, limit, out);
   return out;
 }
 

@@ -32,7 +32,7 @@ interface ChatState {
 export type Release = () => void;
 
 /** A slot of the token's budget shared by every process (src/notify/shared-budget.ts). */
-export type SharedTake = (kind: 'reply' | 'notice', halted: () => boolean) => Promise<Release | undefined>;
+export type SharedTake = (kind: 'reply' | 'notice', halted: () => boolean, chatId?: number) => Promise<Release | undefined>;
 
 /** A place in line for one message (taken in fair order when the message is chosen). */
 export interface Ticket {
@@ -166,12 +166,15 @@ export class BotRateLimiter {
       ticket.resolve = resolve;
       this.pump();
     });
-    return this.shared && opts.shared !== false ? local.then((r) => this.alsoShared(r, 'reply', () => false)) : local;
+    return this.shared && opts.shared !== false ? local.then((r) => this.alsoShared(r, 'reply', () => false, chatId)) : local;
   }
 
   /** Every process's messages count against one budget (shared-budget.ts): slots of it for this token. */
-  sharing(budget: { take(botKey: string, kind: 'reply' | 'notice', halted: () => boolean): Promise<Release | undefined> } | undefined, botKey: string): this {
-    this.shared = budget ? (kind, halted) => budget.take(botKey, kind, halted) : undefined;
+  sharing(
+    budget: { take(botKey: string, kind: 'reply' | 'notice', halted: () => boolean, chatId?: number): Promise<Release | undefined> } | undefined,
+    botKey: string,
+  ): this {
+    this.shared = budget ? (kind, halted, chatId) => budget.take(botKey, kind, halted, chatId) : undefined;
     return this;
   }
 
@@ -180,11 +183,11 @@ export class BotRateLimiter {
    * across processes). Undefined, with the local slot given back, when `halted` first. Should the
    * database fail, this process's own limit still holds: the message goes with the local slot.
    */
-  async alsoShared(local: Release | undefined, kind: 'reply' | 'notice', halted: () => boolean): Promise<Release | undefined> {
+  async alsoShared(local: Release | undefined, kind: 'reply' | 'notice', halted: () => boolean, chatId?: number): Promise<Release | undefined> {
     if (!local || !this.shared) return local;
     let shared: Release | undefined;
     try {
-      shared = await this.shared(kind, halted);
+      shared = await this.shared(kind, halted, chatId);
     } catch {
       return local;
     }

@@ -18,6 +18,12 @@ import type { Db } from '../db/index.js';
  * every slot. An answer takes the reserved slots first, a notice the others first, and a notice
  * that finds nothing free waits a little longer than an answer does, so a freed slot goes to the answer.
  *
+ * One a second per chat, across processes: a slot records the chat its message goes to, and keeps
+ * it while held and for the window after the answer. A notice that finds another slot with its chat
+ * (an answer to that person from any process, or another notice) gives its own slot back at once
+ * and waits until that one is free; answers never wait for a chat (a conversation may get two
+ * quick answers), so the notice is the one that yields.
+ *
  * Clocks: `freeAt` is each process's wall clock, so processes on several machines need synchronised
  * clocks (NTP keeps them within a few ms; `marginMs` covers that).
  */
@@ -59,8 +65,8 @@ const MAX_WAIT_MS = 250;
 export class SharedBudget {
   readonly opts: SharedBudgetOptions;
   private readonly ready = new Map<string, Promise<void>>();
-  /** Round trips to the database, for the benchmarks (take, give back, look up, reserve). */
-  readonly roundTrips = { take: 0, release: 0, wait: 0 };
+  /** Round trips to the database, for the benchmarks (take, give back, look up, reserve, the chat's check). */
+  readonly roundTrips = { take: 0, release: 0, wait: 0, chat: 0 };
 
   constructor(
     private readonly db: Db,
@@ -103,12 +109,17 @@ export class SharedBudget {
     };
   }
 
-  /** One try: a slot now, or undefined. */
-  async tryTake(botKey: string, kind: SlotKind): Promise<Release | undefined> {
+  /** One try: a slot now, or undefined. `chatId`: the chat the message goes to (kept on the slot). */
+  async tryTake(botKey: string, kind: SlotKind, chatId?: number): Promise<Release | undefined> {
+    const got = await this.takeSlot(botKey, kind, chatId);
+    return got ? this.releaser(got.id, got.holder) : undefined;
+  }
+
+  private async takeSlot(botKey: string, kind: SlotKind, chatId?: number): Promise<{ id: string; holder: string } | undefined> {
     await this.ensure(botKey);
     const now = Date.now();
     const holder = randomBytes(6).toString('hex');
-    const set: Record<string, unknown> = { freeAt: new Date(now + this.opts.holdMs), holder };
+    const set: Record<string, unknown> = { freeAt: new Date(now + this.opts.holdMs), holder, chat: chatId ?? null };
     if (kind === 'reply') set.replyAt = new Date(now);
     this.roundTrips.take++;
     const slot = await this.db.models.RateSlot.findOneAndUpdate(
@@ -116,24 +127,50 @@ export class SharedBudget {
       { $set: set },
       { sort: { idx: kind === 'reply' ? 1 : -1 }, projection: { _id: 1 } },
     ).lean();
-    if (!slot) return undefined;
+    return slot ? { id: String(slot._id), holder } : undefined;
+  }
+
+  private releaser(id: string, holder: string): Release {
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.roundTrips.release++;
       const freeAt = new Date(Date.now() + this.opts.windowMs + this.opts.marginMs);
-      this.db.models.RateSlot.updateOne({ _id: slot._id, holder }, { $set: { freeAt }, $unset: { holder: 1 } }).catch(this.onError);
+      this.db.models.RateSlot.updateOne({ _id: id, holder }, { $set: { freeAt }, $unset: { holder: 1 } }).catch(this.onError);
     };
   }
 
+  /**
+   * A notice's slot in hand: when another slot carries the same chat (a message to it in flight or
+   * in the last window), the slot is given back unused and the time that one is free is returned.
+   */
+  private async chatBusyUntil(botKey: string, chatId: number, mine: { id: string; holder: string }): Promise<number | undefined> {
+    this.roundTrips.chat++;
+    const other = await this.db.models.RateSlot.findOne(
+      { bot: botKey, chat: chatId, _id: { $ne: mine.id }, freeAt: { $gt: new Date() } },
+      { freeAt: 1 },
+    )
+      .sort({ freeAt: -1 })
+      .lean();
+    if (!other) return undefined;
+    // Unused: free again at once (nothing was sent with it).
+    this.db.models.RateSlot.updateOne({ _id: mine.id, holder: mine.holder }, { $set: { freeAt: new Date(), chat: null }, $unset: { holder: 1 } }).catch(this.onError);
+    return other.freeAt.getTime();
+  }
+
   /** Waits for a slot; undefined when `halted` turns true first. */
-  async take(botKey: string, kind: SlotKind, halted: () => boolean = () => false): Promise<Release | undefined> {
+  async take(botKey: string, kind: SlotKind, halted: () => boolean = () => false, chatId?: number): Promise<Release | undefined> {
     let reserved = false;
     for (;;) {
       if (halted()) return undefined;
-      const release = await this.tryTake(botKey, kind);
-      if (release) return release;
+      const got = await this.takeSlot(botKey, kind, chatId);
+      if (got) {
+        const busyUntil = kind === 'notice' && chatId !== undefined ? await this.chatBusyUntil(botKey, chatId, got) : undefined;
+        if (busyUntil === undefined) return this.releaser(got.id, got.holder);
+        await new Promise((r) => setTimeout(r, Math.min(MAX_WAIT_MS, Math.max(1, busyUntil - Date.now()))));
+        continue;
+      }
       const now = Date.now();
       if (kind === 'reply' && !reserved) {
         // Someone is waiting to be answered: notices stop borrowing the reserved slots.

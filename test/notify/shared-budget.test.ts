@@ -91,4 +91,42 @@ describe('one budget for every process', () => {
     (await waitingNotice)?.();
     expect(order[0]).toBe('reply');
   }, 15_000);
+
+  it('one a second per chat across processes: a notice to a person just answered by another process waits its turn', async () => {
+    t.fake.enforceRateLimits({ perSecond: 30, perChatPerSecond: 1 });
+    const limited = t.fake.stats.tooManyRequests;
+    const chat = 820_000_001;
+    const calls = t.fake.callsOf('sendMessage').length;
+    try {
+      // Process A answers the parent (reading the diary); process B, the leader, has a notice for them.
+      const a = { limiter: processLimiter('budget-c'), api: api() };
+      const b = { limiter: processLimiter('budget-c'), api: api() };
+      const answer = async (text: string) => {
+        const release = await a.limiter.acquireForReply(chat);
+        try {
+          await a.api.sendMessage(chat, text);
+        } finally {
+          release?.();
+        }
+      };
+      const notice = async (text: string) => {
+        const release = await b.limiter.alsoShared(await b.limiter.acquire(chat), 'notice', () => false, chat);
+        try {
+          await b.api.sendMessage(chat, text);
+        } finally {
+          release?.();
+        }
+      };
+      await answer('diary');
+      await sleep(50);
+      await Promise.all([notice('mark'), sleep(100).then(() => undefined)]);
+      const sent = t.fake.callsOf('sendMessage').slice(calls).filter((c) => c.response?.ok);
+      expect(sent.map((c) => c.params.text)).toEqual(['diary', 'mark']);
+      expect(t.fake.stats.tooManyRequests - limited).toBe(0);
+      // The notice went a second after the answer, not 50 ms after it.
+      expect((sent[1]?.at ?? 0) - (sent[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    } finally {
+      t.fake.disableRateLimits();
+    }
+  }, 15_000);
 });

@@ -155,6 +155,8 @@ const rateSlotSchema = new Schema(
     freeAt: { type: Date, required: true },
     holder: { type: String },
     replyAt: { type: Date },
+    /** The chat of the message that holds (or last held) the slot: one a second per chat across processes. */
+    chat: { type: Number, default: null },
   },
   { collection: 'rate_slots', versionKey: false },
 );

@@ -93,7 +93,7 @@ export class MessageSender {
     const limiter = this.d.limiter(batch.botKey);
     donePreparing();
     // This process's turn and slot first, then a slot of the token's budget shared by all processes.
-    let release = await limiter.alsoShared(await limiter.wait(ticket), 'notice', () => this.d.halted());
+    let release = await limiter.alsoShared(await limiter.wait(ticket), 'notice', () => this.d.halted(), ticket.chatId);
     if (!release) {
       this.d.guard();
       await unclaim(db, ids, token);
@@ -113,7 +113,7 @@ export class MessageSender {
           this.d.guard();
           const retry = await this.handleError(e, batch, docs, ids, token, attempt);
           if (!retry) return;
-          release = await limiter.alsoShared(await limiter.acquire(batch.chatId, () => this.d.halted()), 'notice', () => this.d.halted());
+          release = await limiter.alsoShared(await limiter.acquire(batch.chatId, () => this.d.halted()), 'notice', () => this.d.halted(), batch.chatId);
           if (!release) {
             // Stopping while waiting out a 429: the message was not sent; back to the queue.
             this.d.guard();

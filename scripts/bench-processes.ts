@@ -4,6 +4,8 @@
  *
  *   npm run bench:processes                      # 3 processes, 1,500 notices, 60 people writing
  *   options: --processes N --notices N --people N --sigkill N (SIGKILL a process N times, restarted)
+ *            --people-are-recipients (the people writing are among the notices' recipients: an
+ *            answer from one process and a notice from the leader meet in one chat; 1 a second per chat)
  *
  * The fake Telegram Bot API runs here over HTTP on 127.0.0.1 with Telegram's limits on (30 sends a
  * second overall and 1 a second per chat; 429 with retry_after beyond). Each child is `src/main.ts`
@@ -37,12 +39,15 @@ const { values } = parseArgs({
     notices: { type: 'string', default: '1500' },
     people: { type: 'string', default: '60' },
     sigkill: { type: 'string', default: '0' },
+    'people-are-recipients': { type: 'boolean', default: false },
   },
 });
 const PROCESSES = Math.max(1, Number(values.processes));
 const NOTICES = Math.max(1, Number(values.notices));
 const PEOPLE = Math.max(0, Number(values.people));
 const SIGKILLS = Math.max(0, Number(values.sigkill));
+const AMONG = values['people-are-recipients'] === true;
+const FLOOD_TEXT = 'Собрание в четверг';
 const TOKEN = '123456789:BENCH_TOKEN_abcdefghijklmnopqrstuvwxyz';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -141,14 +146,15 @@ async function main(): Promise<void> {
     const recipients = Array.from({ length: NOTICES }, (_, i) => ({ personId: new Types.ObjectId(), telegramId: 600_000_000 + i }));
     const noticeChats = new Set(recipients.map((r) => r.telegramId));
     const t0 = performance.now();
-    await publishMessage(db, { schoolId: school._id, key: 'flood', recipients, text: 'Собрание в четверг', priority: 'urgent', at: new Date() });
+    await publishMessage(db, { schoolId: school._id, key: 'flood', recipients, text: FLOOD_TEXT, priority: 'urgent', at: new Date() });
     log(`Wrote ${NOTICES} notices; people write while they go out…`);
 
-    // People (not among the recipients) send /help to a random process, one every ~flood/PEOPLE.
+    // People (not among the recipients, unless --people-are-recipients) send /help to a random
+    // process, one every ~flood/PEOPLE; the answer is the first message to them that is not the notice.
     const latencies: number[] = [];
     const asked = new Map<number, number>();
     const off = fake.on((e) => {
-      if (e.type !== 'message') return;
+      if (e.type !== 'message' || (e.message.content ?? '').includes(FLOOD_TEXT)) return;
       const at = asked.get(e.chatId);
       if (at !== undefined) {
         latencies.push(performance.now() - at);
@@ -159,7 +165,7 @@ async function main(): Promise<void> {
     const people = (async () => {
       for (let i = 0; i < PEOPLE; i++) {
         await sleep((expectedSeconds * 1000 * 0.8) / Math.max(1, PEOPLE));
-        const id = 500_000_000 + i;
+        const id = AMONG ? 600_000_000 + ((i * 7919) % NOTICES) : 500_000_000 + i;
         const update = {
           update_id: fake.nextUpdateId(),
           message: {
@@ -197,7 +203,8 @@ async function main(): Promise<void> {
 
     const sends = fake.calls.slice(calls0).filter((c) => /^(send|copy|forward|editmessage)/i.test(c.method) && c.method !== 'sendChatAction');
     const ok = sends.filter((c) => c.response?.ok);
-    const notices = ok.filter((c) => noticeChats.has(Number(c.params.chat_id)));
+    const isNotice = (c: (typeof sends)[number]) => noticeChats.has(Number(c.params.chat_id)) && String(c.params.text ?? '').includes(FLOOD_TEXT);
+    const notices = ok.filter(isNotice);
     const first = Math.min(...notices.map((c) => c.at));
     const last = Math.max(...notices.map((c) => c.at));
     const perChat = new Map<number, { n: number; marked: number }>();
@@ -214,7 +221,7 @@ async function main(): Promise<void> {
     // Which sends Telegram refused, and why (an answer to a person, or a notice).
     const refused = sends
       .filter((c) => c.response && !c.response.ok && c.response.error_code === 429)
-      .map((c) => `${c.method}→${noticeChats.has(Number(c.params.chat_id)) ? 'notice' : 'answer'} ${c.params.chat_id}`);
+      .map((c) => `${c.method}→${isNotice(c) ? 'notice' : 'answer'} ${c.params.chat_id}`);
     if (refused.length > 0) log(`429s: ${[...new Set(refused)].slice(0, 5).join('; ')}`);
     const failed = sends.filter((c) => c.response && !c.response.ok && c.response.error_code !== 429).length;
     // (a 429 counted above; other refusals would be a bug)
@@ -222,6 +229,7 @@ async function main(): Promise<void> {
     Object.assign(result, {
       processes: PROCESSES,
       notices: NOTICES,
+      peopleAreRecipients: AMONG,
       noticesPerSecond: Math.round(((notices.length - 1) / ((last - first) / 1000)) * 100) / 100,
       maxInOneSecond: maxInOneSecond(ok.map((c) => c.at)),
       tooManyRequests: fake.stats.tooManyRequests - limited0,

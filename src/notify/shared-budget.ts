@@ -18,11 +18,11 @@ import type { Db } from '../db/index.js';
  * every slot. An answer takes the reserved slots first, a notice the others first, and a notice
  * that finds nothing free waits a little longer than an answer does, so a freed slot goes to the answer.
  *
- * One a second per chat, across processes: a slot records the chat its message goes to, and keeps
- * it while held and for the window after the answer. A notice that finds another slot with its chat
- * (an answer to that person from any process, or another notice) gives its own slot back at once
- * and waits until that one is free; answers never wait for a chat (a conversation may get two
- * quick answers), so the notice is the one that yields.
+ * One a second per chat, across processes: a slot records the chat (and kind) of its message, and
+ * keeps them while held and for the window after the answer. Having taken a slot, a notice that
+ * finds another slot with its chat (an answer to that person from any process) gives its own back
+ * unused and waits until that one is free; an answer does the same only for a notice to its chat
+ * (a conversation may get two quick answers). Cost: one read per message.
  *
  * Clocks: `freeAt` is each process's wall clock, so processes on several machines need synchronised
  * clocks (NTP keeps them within a few ms; `marginMs` covers that).
@@ -119,7 +119,7 @@ export class SharedBudget {
     await this.ensure(botKey);
     const now = Date.now();
     const holder = randomBytes(6).toString('hex');
-    const set: Record<string, unknown> = { freeAt: new Date(now + this.opts.holdMs), holder, chat: chatId ?? null };
+    const set: Record<string, unknown> = { freeAt: new Date(now + this.opts.holdMs), holder, chat: chatId ?? null, kind };
     if (kind === 'reply') set.replyAt = new Date(now);
     this.roundTrips.take++;
     const slot = await this.db.models.RateSlot.findOneAndUpdate(
@@ -142,20 +142,26 @@ export class SharedBudget {
   }
 
   /**
-   * A notice's slot in hand: when another slot carries the same chat (a message to it in flight or
-   * in the last window), the slot is given back unused and the time that one is free is returned.
+   * With a slot in hand for a message to `chatId`: when another slot carries the same chat (a
+   * message to it in flight or in its last window), this slot is given back unused and the time
+   * that one is free is returned. A notice yields to any message to its chat; an answer only to a
+   * notice (answers to one person in a row are the conversation's own pace). Both sides look after
+   * taking their slot, so of two that meet at least one sees the other; when both do, the notice
+   * yields on its next try too, and the answer goes.
    */
-  private async chatBusyUntil(botKey: string, chatId: number, mine: { id: string; holder: string }): Promise<number | undefined> {
+  private async chatBusyUntil(botKey: string, kind: SlotKind, chatId: number, mine: { id: string; holder: string }): Promise<number | undefined> {
     this.roundTrips.chat++;
     const other = await this.db.models.RateSlot.findOne(
-      { bot: botKey, chat: chatId, _id: { $ne: mine.id }, freeAt: { $gt: new Date() } },
+      { bot: botKey, chat: chatId, _id: { $ne: mine.id }, freeAt: { $gt: new Date() }, ...(kind === 'reply' ? { kind: 'notice' } : {}) },
       { freeAt: 1 },
     )
       .sort({ freeAt: -1 })
       .lean();
     if (!other) return undefined;
     // Unused: free again at once (nothing was sent with it).
-    this.db.models.RateSlot.updateOne({ _id: mine.id, holder: mine.holder }, { $set: { freeAt: new Date(), chat: null }, $unset: { holder: 1 } }).catch(this.onError);
+    await this.db.models.RateSlot.updateOne({ _id: mine.id, holder: mine.holder }, { $set: { freeAt: new Date(), chat: null }, $unset: { holder: 1 } }).catch(
+      this.onError,
+    );
     return other.freeAt.getTime();
   }
 
@@ -166,9 +172,11 @@ export class SharedBudget {
       if (halted()) return undefined;
       const got = await this.takeSlot(botKey, kind, chatId);
       if (got) {
-        const busyUntil = kind === 'notice' && chatId !== undefined ? await this.chatBusyUntil(botKey, chatId, got) : undefined;
+        const busyUntil = chatId !== undefined ? await this.chatBusyUntil(botKey, kind, chatId, got) : undefined;
         if (busyUntil === undefined) return this.releaser(got.id, got.holder);
-        await new Promise((r) => setTimeout(r, Math.min(MAX_WAIT_MS, Math.max(1, busyUntil - Date.now()))));
+        // A held slot says "in flight" (free in `holdMs`): look again soon; a released one, when it is free.
+        const lag = kind === 'notice' ? NOTICE_LAG_MS : 0;
+        await new Promise((r) => setTimeout(r, Math.min(MAX_WAIT_MS, Math.max(1, busyUntil - Date.now())) + lag));
         continue;
       }
       const now = Date.now();

@@ -92,7 +92,7 @@ describe('one budget for every process', () => {
     expect(order[0]).toBe('reply');
   }, 15_000);
 
-  it('one a second per chat across processes: a notice to a person just answered by another process waits its turn', async () => {
+  it('one a second per chat across processes: a notice and an answer to one person from two processes keep a second apart', async () => {
     t.fake.enforceRateLimits({ perSecond: 30, perChatPerSecond: 1 });
     const limited = t.fake.stats.tooManyRequests;
     const chat = 820_000_001;
@@ -119,12 +119,16 @@ describe('one budget for every process', () => {
       };
       await answer('diary');
       await sleep(50);
-      await Promise.all([notice('mark'), sleep(100).then(() => undefined)]);
+      await notice('mark');
+      // …and the other way round: the person taps again 50 ms after a notice reached them.
+      await sleep(50);
+      await answer('diary again');
       const sent = t.fake.callsOf('sendMessage').slice(calls).filter((c) => c.response?.ok);
-      expect(sent.map((c) => c.params.text)).toEqual(['diary', 'mark']);
+      expect(sent.map((c) => c.params.text)).toEqual(['diary', 'mark', 'diary again']);
       expect(t.fake.stats.tooManyRequests - limited).toBe(0);
-      // The notice went a second after the answer, not 50 ms after it.
+      // Each went a second after the one before, not 50 ms after it.
       expect((sent[1]?.at ?? 0) - (sent[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+      expect((sent[2]?.at ?? 0) - (sent[1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
     } finally {
       t.fake.disableRateLimits();
     }

@@ -157,6 +157,7 @@ const rateSlotSchema = new Schema(
     replyAt: { type: Date },
     /** The chat of the message that holds (or last held) the slot: one a second per chat across processes. */
     chat: { type: Number, default: null },
+    kind: { type: String, enum: ['reply', 'notice'] },
   },
   { collection: 'rate_slots', versionKey: false },
 );

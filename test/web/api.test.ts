@@ -4,6 +4,7 @@
  */
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubstitution } from '../../src/domain/journal/substitutions.js';
 import { grantAccess } from '../../src/domain/school/grants.js';
 import type {
   ApiError,
@@ -203,6 +204,32 @@ describe('Mini App API', () => {
       expect(body.lessons.find((l) => l.date === '2026-11-17')?.canEdit).toBe(false);
       const me = await call<MeResponse>('/me', SUBSTITUTE);
       expect(me.body.teaching.map((i) => i.label)).toEqual(['7Б · Математика', '7Б · Русский язык']);
+    });
+
+    it('a substitute for one lesson (a substitution, R7) sees that lesson only, marks in it, and no period figures', async () => {
+      const path8 = `/grid?classId=${f.class8.id}&subjectId=${f.mathId}`;
+      expect((await call<ApiError>(path8, SUBSTITUTE)).status).toBe(403);
+      const deputy = await actorFor(t.app.db, f.deputyId);
+      await createSubstitution(t.app.db, deputy, { slotId: String(f.mathSlot8[0]), date: '2026-11-23', substituteId: String(f.spareTeacherId) }, t.clock.now());
+      const { status, body } = await call<GridResponse>(path8, SUBSTITUTE);
+      expect(status).toBe(200);
+      expect(body.lessons.map((l) => [l.date, l.canEdit])).toEqual([['2026-11-23', true]]);
+      expect(body.students).toHaveLength(40);
+      expect(Object.values(body.periodColumn).every((c) => c.average === null && c.suggested === null && c.periodMark === null)).toBe(true);
+      // The subject's own teacher still sees the whole period with its figures.
+      const own = await call<GridResponse>(path8, TEACHER);
+      expect(own.body.lessons.length).toBeGreaterThan(1);
+      const me = await call<MeResponse>('/me', SUBSTITUTE);
+      expect(me.body.teaching.map((i) => i.label)).toContain('8А · Математика');
+      const lessonId = body.lessons[0]?.id;
+      const student = body.students[0]?.id;
+      const made = await call<MarkResponse>('/marks', SUBSTITUTE, {
+        method: 'POST',
+        body: { lessonId, studentId: student, value: 5, workKind: 'oral', clientKey: 'key-subst-0001' },
+      });
+      expect(made.status).toBe(201);
+      // Another period of the class: nothing substituted there.
+      expect((await call<ApiError>(`${path8}&period=q1`, SUBSTITUTE)).status).toBe(403);
     });
 
     it('a bad query is a 400', async () => {

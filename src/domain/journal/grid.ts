@@ -19,7 +19,9 @@ import { periodMarkSheetWithFacts } from './period-marks.js';
  * cells, the period column (average, suggested and set period mark: R15–R17).
  *
  * Access as in the bot: the subject's teacher of the class/group, a substitute with an active
- * grant (R7), the class teacher, deputy, secretary and admin read (R26, R4); `canEdit` per lesson
+ * grant (R7), the class teacher, deputy, secretary and admin read (R26, R4); a substitute for
+ * single lessons (a substitution, R7) sees those lessons only — their columns, no period column —
+ * as the bot opens them those lessons and nothing else; `canEdit` per lesson
  * is the bot's lesson rights (R7) and the lock (R14). Marks are written through marks.ts only.
  * The period's timetable lessons are made in one bulk operation, so the grid is complete: a class
  * of 30 × a quarter is a handful of queries, not one per cell or per day.
@@ -72,6 +74,28 @@ function grantFor(db: Db, actor: Actor, classId: Id, subjectId: Id, from: LocalD
   });
 }
 
+/** R7: the substitutions this teacher holds in the span for lessons of this class (group) × subject: `slotId|date`. */
+async function substitutionsFor(
+  db: Db,
+  actor: Actor,
+  ref: { classId: Id; groupId: Id | null; subjectId: Id },
+  from: LocalDate,
+  to: LocalDate,
+): Promise<Set<string>> {
+  if (!actor.personId || !actor.roles.has('teacher')) return new Set();
+  const subs = await db.models.Substitution.find(
+    { schoolId: actor.schoolId, substituteId: actor.personId, date: { $gte: from, $lte: to } },
+    { slotId: 1, date: 1 },
+  ).lean();
+  if (subs.length === 0) return new Set();
+  const slots = await db.models.TimetableSlot.find(
+    { _id: { $in: subs.map((x) => x.slotId) }, schoolId: actor.schoolId, classId: ref.classId, subjectId: ref.subjectId, groupId: ref.groupId },
+    { _id: 1 },
+  ).lean();
+  const mine = new Set(slots.map((x) => String(x._id)));
+  return new Set(subs.filter((x) => mine.has(String(x.slotId))).map((x) => `${x.slotId}|${x.date}`));
+}
+
 export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: Date): Promise<Grid> {
   if (![input.classId, input.subjectId, input.groupId].every(isId)) throw new AccessDenied();
   const schoolId = actor.schoolId;
@@ -99,8 +123,13 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
   // the bot lets them open its lessons.
   const pair = pairKey(groupId ?? classId, subjectId);
   let reader = actor;
+  /** A substitute for single lessons: only these (`slotId|date`) are shown. */
+  let onlyLessons: Set<string> | undefined;
   if (!actor.teachesPairs.has(pair) && !readsWholeSchool(actor) && !actor.classTeacherOf.has(input.classId)) {
-    if (!(await grantFor(db, actor, classId, subjectId, period.startsOn, period.endsOn))) throw new AccessDenied();
+    if (!(await grantFor(db, actor, classId, subjectId, period.startsOn, period.endsOn))) {
+      onlyLessons = await substitutionsFor(db, actor, { classId, groupId, subjectId }, period.startsOn, period.endsOn);
+      if (onlyLessons.size === 0) throw new AccessDenied();
+    }
     reader = { ...actor, teachesPairs: new Set([...actor.teachesPairs, pair]) };
   }
   const until: LocalDate = period.endsOn < today ? period.endsOn : today;
@@ -113,7 +142,9 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
     now,
   );
   // A class's grid: its whole-class lessons (a group's lessons are in the group's grid).
-  const lessons = facts.lessonDocs.filter((l) => String(l.groupId ?? '') === String(groupId ?? ''));
+  const lessons = facts.lessonDocs.filter(
+    (l) => String(l.groupId ?? '') === String(groupId ?? '') && (!onlyLessons || onlyLessons.has(`${l.slotId}|${l.date}`)),
+  );
   const inGrid = new Set(lessons.map((l) => String(l._id)));
   const marks = facts.marks
     .filter((m) => inGrid.has(String(m.lessonId)))
@@ -166,14 +197,17 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
       canEdit: editable[i] ?? false,
     })),
     cells,
+    // The period's figures are the subject teacher's; a substitute for single lessons has none.
     periodColumn: Object.fromEntries(
       sheet.rows.map((r) => [
         r.studentId,
-        {
-          average: r.average === undefined ? null : Math.round(r.average * 100) / 100,
-          suggested: r.suggested ?? null,
-          periodMark: r.value ?? null,
-        },
+        onlyLessons
+          ? { average: null, suggested: null, periodMark: null }
+          : {
+              average: r.average === undefined ? null : Math.round(r.average * 100) / 100,
+              suggested: r.suggested ?? null,
+              periodMark: r.value ?? null,
+            },
       ]),
     ),
     workKinds: rules.workKinds.map((k) => ({ code: k.code, name: k.name, weight: k.weight })),

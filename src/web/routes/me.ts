@@ -5,6 +5,7 @@ import { readsWholeSchool } from '../../domain/school/access.js';
 import type { Actor } from '../../domain/school/actor.js';
 import { fullName } from '../../domain/school/people.js';
 import { todayOf, loadSchoolRules } from '../../domain/school/rules.js';
+import { addDays } from '../../domain/shared/calendar.js';
 import type { ApiRole, ChildItem, MeResponse, TeachingItem } from '../api-types.js';
 import type { WebDeps, WebEnv } from '../context.js';
 
@@ -36,20 +37,29 @@ export function meRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
 }
 
 /**
- * What a teacher may open in the grid: the teaching load, and the classes a substitute holds an
- * active grant for (R7: a grant for the whole class gives every subject of its load).
+ * What a teacher may open in the grid: the teaching load, the classes a substitute holds an
+ * active grant for (R7: a grant for the whole class gives every subject of its load), and the
+ * class × subject of each lesson they substitute for in the fortnight around today (R7; the grid
+ * then shows those lessons only).
  */
 export async function teachingOf(db: Db, actor: Actor, now: Date): Promise<TeachingItem[]> {
   if (!actor.roles.has('teacher') || !actor.personId) return [];
-  const { TeachingLoad, AccessGrant, SchoolClass, Group, Subject } = db.models;
+  const { TeachingLoad, AccessGrant, SchoolClass, Group, Subject, Substitution, TimetableSlot } = db.models;
   const today = todayOf(await loadSchoolRules(db, actor.schoolId), now);
-  const [load, grants] = await Promise.all([
+  const [load, grants, subs] = await Promise.all([
     TeachingLoad.find({ schoolId: actor.schoolId, teacherId: actor.personId }, { classId: 1, groupId: 1, subjectId: 1 }).lean(),
     AccessGrant.find(
       { schoolId: actor.schoolId, teacherId: actor.personId, from: { $lte: today }, to: { $gte: today }, revokedAt: null },
       { classId: 1, subjectId: 1 },
     ).lean(),
+    Substitution.find(
+      { schoolId: actor.schoolId, substituteId: actor.personId, date: { $gte: addDays(today, -14), $lte: addDays(today, 14) } },
+      { slotId: 1 },
+    ).lean(),
   ]);
+  const substituted = subs.length
+    ? await TimetableSlot.find({ _id: { $in: subs.map((x) => x.slotId) }, schoolId: actor.schoolId }, { classId: 1, groupId: 1, subjectId: 1 }).lean()
+    : [];
   const granted = grants.length
     ? await TeachingLoad.find(
         { schoolId: actor.schoolId, classId: { $in: grants.map((g) => g.classId) } },
@@ -60,7 +70,7 @@ export async function teachingOf(db: Db, actor: Actor, now: Date): Promise<Teach
     grants.some((g) => String(g.classId) === String(l.classId) && (!g.subjectId || String(g.subjectId) === String(l.subjectId))),
   );
   const rows = new Map<string, { classId: Id; groupId: Id | null; subjectId: Id }>();
-  for (const l of [...load, ...grantedRows]) {
+  for (const l of [...load, ...grantedRows, ...substituted]) {
     rows.set(`${l.classId}|${l.groupId ?? ''}|${l.subjectId}`, { classId: l.classId, groupId: l.groupId ?? null, subjectId: l.subjectId });
   }
   const list = [...rows.values()];

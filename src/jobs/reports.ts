@@ -12,7 +12,7 @@ import { settingsOf, todayOf } from '../domain/school/rules.js';
 import { addDays, isoWeekday, type LocalDate, localTimeOf, minutesOf, weekStart } from '../domain/shared/calendar.js';
 import type { Role } from '../domain/shared/vocabulary.js';
 import { escapeHtml, type Translate, translator } from '../i18n.js';
-import { type RunDeps, summaryLines } from './report-requests.js';
+import { type RunDeps, summaryLines } from '../bot/features/reports/requests.js';
 
 /**
  * The automatic reports (issue 14, R25–R28), each turned off per school by the admin

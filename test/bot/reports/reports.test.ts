@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../../src/bot/callbacks/index.js';
 import { REPORT_KIND_CODES, reportGoCb } from '../../../src/bot/callbacks/reports.js';
 import { REPORT_KINDS } from '../../../src/domain/reports/catalog.js';
-import { resumeStaleRequests, STALE_MS } from '../../../src/jobs/report-requests.js';
+import { resumeStaleRequests, STALE_MS } from '../../../src/bot/features/reports/requests.js';
 import type { Db } from '../../../src/db/index.js';
 import { reportTasks } from '../../../src/domain/reports/tasks.js';
 import { bind } from '../../notify/world.js';

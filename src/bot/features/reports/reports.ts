@@ -3,7 +3,7 @@ import { longId } from '../../callbacks/index.js';
 import { reportGoCb, reportKindCb, reportScopeCb, reportsMenuCb } from '../../callbacks/reports.js';
 import { assertMayOpen, KIND_FORMATS, type ReportParams } from '../../../domain/reports/catalog.js';
 import { claimTask, heartbeat, requestKey } from '../../../domain/reports/tasks.js';
-import { progressText, runReportRequest } from '../../../jobs/report-requests.js';
+import { progressText, runReportRequest } from './requests.js';
 import type { BotContext } from '../../context.js';
 import { ack, guardedRun, requireActor, STALE } from '../journal/ui.js';
 import { kindOf, showKinds, showNext, showScopes } from './screens.js';

@@ -274,6 +274,34 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     expect(page.errors).toEqual([]);
   });
 
+  it('in English: the grid’s words and dates, and the period switch shows the first quarter’s lessons (the switch stays while it loads)', { timeout: 90_000 }, async () => {
+    const page = await phonePage(browser);
+    await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: TEACHER_TG, first_name: 'Anna', language_code: 'en' })));
+    await page.waitForSelector('table.grid tbody tr');
+    const head = await page.locator('table.grid thead').innerText();
+    for (const word of ['Student', 'Avg', 'Calc', 'Final']) expect(head).toContain(word);
+    expect(await page.locator('label.field .field-label').allTextContents()).toContain('Period');
+    const select = page.locator('select[name=period]');
+    const options = await select.locator('option').allInnerTexts();
+    expect(options.length).toBeGreaterThan(1);
+    expect(options).toEqual(['Quarter 1', 'Quarter 2']); // in English, capitalized for a list
+    const dates = () => page.locator('table.grid thead th.lesson-col').allInnerTexts();
+    const q2 = await dates();
+    expect(q2.join(' ')).toMatch(/Nov/); // dates in English too
+    await screenshot(page, 'teacher-grid-en');
+    // The first quarter: other lessons (September–October), nothing of November.
+    await select.selectOption('q1');
+    // While it loads, the switch stays (no jump of the toolbar).
+    expect(await page.locator('select[name=period]').count()).toBe(1);
+    await expect.poll(async () => (await dates()).join(' '), { timeout: 20_000 }).toMatch(/Sep/);
+    const q1 = (await dates()).join(' ');
+    expect(await page.locator('.grid-screen .muted').first().innerText()).toContain('Quarter 1');
+    expect(q1).toMatch(/Oct/);
+    expect(q1).not.toMatch(/Nov/);
+    await screenshot(page, 'teacher-grid-en-q1');
+    expect(page.errors).toEqual([]);
+  });
+
   it('forged init data gets the error screen and no data', async () => {
     const page = await phonePage(browser);
     const statuses: number[] = [];

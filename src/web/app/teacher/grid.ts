@@ -65,7 +65,10 @@ export function GridScreen(props: { me: Me }) {
   }, [load, pick]);
 
   const grid = load.kind === 'ready' ? load.grid : null;
-  const periods = grid?.periods.length ? grid.periods : grid ? [{ code: grid.period.code, name: grid.period.name }] : [];
+  // While another period loads, its switch stays where it was (the class's periods do not change).
+  const knownPeriods = useRef<{ pick: number; periods: Grid['periods'] } | null>(null);
+  if (grid) knownPeriods.current = { pick, periods: grid.periods.length ? grid.periods : [{ code: grid.period.code, name: grid.period.name }] };
+  const periods = knownPeriods.current?.pick === pick ? knownPeriods.current.periods : [];
 
   return html`<main class="screen grid-screen" data-screen="grid">
     <div class="toolbar">

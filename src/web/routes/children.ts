@@ -5,7 +5,7 @@ import { openStudent, type Period } from '../../domain/diary/reader.js';
 import { currentYear, periodsOf } from '../../domain/school/academic-year.js';
 import { addDays, daysBetween, isLocalDate, weekStart } from '../../domain/shared/calendar.js';
 import { DomainError } from '../../domain/shared/errors.js';
-import { periodName } from '../../notify/render/common.js';
+import { periodLabel } from '../labels.js';
 import type {
   ApiAbsenceCode,
   AttendanceDay,
@@ -41,7 +41,7 @@ export function childrenRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
     const view = await marksOf(db, o, undefined, chosen);
     const item = (p: { code: string; startsOn: string; endsOn: string }): ChildPeriodItem => ({
       code: p.code,
-      name: periodName(t, p.code),
+      name: periodLabel(t, p.code),
       from: p.startsOn,
       to: p.endsOn,
       current: p.startsOn <= o.student.today && o.student.today <= p.endsOn,

@@ -2,10 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { journalGrid } from '../../domain/journal/grid.js';
 import { changeMark, deleteMark, type MarkView, recordMark } from '../../domain/journal/marks.js';
-import { periodName } from '../../notify/render/common.js';
-
-/** "quarter 2" → "Quarter 2" for a heading or a list (the notifications' words are mid-sentence). */
-const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+import { periodLabel } from '../labels.js';
 import type { DeletedResponse, GridResponse, MarkResponse } from '../api-types.js';
 import type { WebDeps, WebEnv } from '../context.js';
 
@@ -59,8 +56,8 @@ export function journalRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
     const group = g.groupName ? ` (${g.groupName})` : '';
     const body: GridResponse = {
       title: `${g.className}${group} · ${g.subjectName}`,
-      period: { ...g.period, name: capitalized(periodName(t, g.period.code)) },
-      periods: g.periods.map((code) => ({ code, name: capitalized(periodName(t, code)) })),
+      period: { ...g.period, name: periodLabel(t, g.period.code) },
+      periods: g.periods.map((code) => ({ code, name: periodLabel(t, code) })),
       students: g.students,
       lessons: g.lessons,
       cells: g.cells,

@@ -4,7 +4,7 @@ import { buildReport, type FillingCell, type ProgressCell, type Report } from '.
 import { currentYear, periodsOf } from '../../domain/school/academic-year.js';
 import { loadSchoolRules, todayOf } from '../../domain/school/rules.js';
 import { AccessDenied } from '../../domain/shared/errors.js';
-import { periodName } from '../../notify/render/common.js';
+import { periodLabel } from '../labels.js';
 import type { ReportFigureRow, ReportFillingRow, ReportOptionsResponse, ReportResponse } from '../api-types.js';
 import type { WebDeps, WebEnv } from '../context.js';
 
@@ -69,8 +69,8 @@ export function reportRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
     const grade = q.kind === 'class' ? report.scope.classes[0]?.grade : undefined;
     const body: ReportResponse = {
       title: q.kind === 'school' ? (school?.name ?? '') : (report.scope.classes[0]?.name ?? ''),
-      period: report.scope.period ? { code: report.scope.period.code, name: periodName(t, report.scope.period.code) } : null,
-      periods: (year ? periodsOf(year, grade) : []).map((p) => ({ code: p.code, name: periodName(t, p.code) })),
+      period: report.scope.period ? { code: report.scope.period.code, name: periodLabel(t, report.scope.period.code) } : null,
+      periods: (year ? periodsOf(year, grade) : []).map((p) => ({ code: p.code, name: periodLabel(t, p.code) })),
       from: report.scope.from,
       to: report.scope.to,
       source: report.progress.source,

@@ -6,7 +6,7 @@ import { officeOverview } from '../../domain/school/office.js';
 import { updateSchoolSettings } from '../../domain/school/rules.js';
 import { listWorkKinds, updateWorkKinds } from '../../domain/school/work-kinds.js';
 import { DomainError } from '../../domain/shared/errors.js';
-import { periodName } from '../../notify/render/common.js';
+import { periodLabel } from '../labels.js';
 import type { OfficeResponse, OfficeSettingsResponse, OfficeWorkKindsResponse } from '../api-types.js';
 import type { WebDeps, WebEnv } from '../context.js';
 import type { Session } from '../context.js';
@@ -29,7 +29,7 @@ export function officeRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
     const [o, workKinds] = await Promise.all([officeOverview(db, s.actor, deps.now()), listWorkKinds(db, s.actor)]);
     return {
       ...o,
-      year: o.year ? { ...o.year, periods: o.year.periods.map((p) => ({ ...p, name: periodName(s.t, p.code) })) } : null,
+      year: o.year ? { ...o.year, periods: o.year.periods.map((p) => ({ ...p, name: periodLabel(s.t, p.code) })) } : null,
       workKinds,
     };
   };

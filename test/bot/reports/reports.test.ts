@@ -127,6 +127,34 @@ describe('/reports', () => {
     expect(docs(mother)).toHaveLength(1);
   });
 
+  it('the class teacher gets one student’s report card: the class’s students, then the period; a student of another class is refused', async () => {
+    const before = docs(classTeacher).length;
+    await classTeacher.send('/reports');
+    await classTeacher.press('Табель');
+    // Her one class: straight to its students (studying ones, by name).
+    expect(classTeacher.buttons().flat().filter((b) => b.startsWith('Ученик'))).toHaveLength(4);
+    await classTeacher.press(/^Ученик02/);
+    await classTeacher.press(/1-я четверть/);
+    const doc = await waitFor(() => docs(classTeacher)[before]);
+    expect(doc.filename).toMatch(/^report-card-7Б-Ученик02-q1\.pdf$/);
+    expect(doc.data.subarray(0, 5).toString()).toBe('%PDF-');
+    // 8А is not hers: its student's report card through a forged button is refused, nothing built.
+    const foreign = shortId(String(f.class8.studentIds[0]));
+    const answer = await classTeacher.pressData(reportGoCb.pack({ k: 'rc', t: 'p', i: foreign, s: '-', p: 'q1', f: 'p' }));
+    expect(answer?.text).toMatch(/доступ/i);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(docs(classTeacher)).toHaveLength(before + 1);
+  });
+
+  it('a parent opens the report card from the diary, in one step to its periods', async () => {
+    const before = docs(mother).length;
+    await mother.send('/diary');
+    await mother.press('📄 Табель');
+    await mother.press(/2-я четверть/);
+    const doc = await waitFor(() => docs(mother)[before]);
+    expect(doc.filename).toMatch(/^report-card-7Б-Ученик01-q2\.pdf$/);
+  });
+
   it('a teacher asking for another class through a forged button is refused in the domain', async () => {
     await russianTeacher.send('/reports');
     const answer = await russianTeacher.pressData(reportGoCb.pack({ k: 'pr', t: 'c', i: shortId(String(f.class8.id)), s: '-', p: 'q1', f: 'x' }));

@@ -21,6 +21,8 @@ import { cachedSchool } from '../../../db/school-cache.js';
 import { showFinalMarks } from './final-marks.js';
 import { type DIARY_SECTIONS, diaryCb, fileCb, prefsChildCb } from '../../callbacks/diary.js';
 import { threadOpenCb, writeChildCb } from '../../callbacks/messaging.js';
+import { shortId } from '../../callbacks/index.js';
+import { reportScopeCb } from '../../callbacks/reports.js';
 import type { BotContext } from '../../context.js';
 import { withWebAppButton } from '../../webapp.js';
 import { showScreen } from '../../ui.js';
@@ -113,6 +115,8 @@ async function showMenu(ctx: BotContext, s: string): Promise<void> {
     .text(t('diary.menu.messages'), diaryCb.pack({ a: 'g', s, p: 0 }))
     .row()
     .text(t('diary.menu.final'), diaryCb.pack({ a: 'f', s, p: 0 }))
+    // The report card as a PDF (/reports, issue 14): straight to its periods for this child.
+    .text(t('diary.menu.reportCard'), reportScopeCb.pack({ k: 'rc', t: 'p', i: shortId(s), s: '-' }))
     .row()
     .text(t('diary.menu.settings'), prefsChildCb.pack({ s }))
     .row();

@@ -7,6 +7,7 @@ import { currentYear, periodsOf } from '../../../domain/school/academic-year.js'
 import type { Actor } from '../../../domain/school/actor.js';
 import { fullName, toObjectId } from '../../../domain/school/people.js';
 import { todayOf } from '../../../domain/school/rules.js';
+import { STUDYING_STATUS } from '../../../domain/shared/vocabulary.js';
 import { cachedSchool } from '../../../db/school-cache.js';
 import { escapeHtml } from '../../../i18n.js';
 import type { BotContext } from '../../context.js';
@@ -14,7 +15,7 @@ import { showScreen } from '../../ui.js';
 
 /**
  * The screens of /reports (issue 14): kind → scope (class, grade level, school, a child) →
- * subject (the class journal) → period and format. Only what the person may open gets a button
+ * subject (the class journal) or student (staff asking for a report card) → period and format. Only what the person may open gets a button
  * (what they lead, teach or their children); the domain checks again when the report is built,
  * so a forged button is refused there (domain/reports/access.ts).
  */
@@ -31,7 +32,8 @@ const TEACHER_KINDS: ReportKind[] = ['progress', 'attendance', 'filling', 'cover
 
 /** The kinds this person may ask for, in menu order. */
 export function kindsFor(actor: Actor): ReportKind[] {
-  if (leads(actor) || actor.classTeacherOf.size > 0) return REPORT_KINDS.filter((k) => k !== 'report-card');
+  // The report card too: a student of the class (R26), picked after the class.
+  if (leads(actor) || actor.classTeacherOf.size > 0) return [...REPORT_KINDS];
   if (actor.roles.has('teacher') && actor.teachesClassIds.size > 0) return TEACHER_KINDS;
   if (family(actor)) return FAMILY_KINDS;
   return [];
@@ -52,7 +54,7 @@ type Target = { label: string; t: 'c' | 'g' | 's' | 'p'; i: string };
 
 /** The classes whose report of this kind the person may open (led, taught, or every one). */
 async function classTargets(ctx: BotContext, actor: Actor, kind: ReportKind): Promise<Target[]> {
-  const whole = WHOLE_CLASS.includes(kind);
+  const whole = WHOLE_CLASS.includes(kind) || kind === 'report-card';
   const ids = [...actor.classTeacherOf, ...(whole ? [] : actor.teachesClassIds)];
   const filter = leads(actor) ? { schoolId: actor.schoolId } : { schoolId: actor.schoolId, _id: { $in: ids.map((id) => toObjectId(id)) } };
   if (!leads(actor) && ids.length === 0) return [];
@@ -70,6 +72,8 @@ async function familyTargets(ctx: BotContext, actor: Actor): Promise<Target[]> {
 
 async function targetsFor(ctx: BotContext, actor: Actor, kind: ReportKind): Promise<Target[]> {
   if (family(actor) && FAMILY_KINDS.includes(kind) && !leads(actor) && actor.classTeacherOf.size === 0) return familyTargets(ctx, actor);
+  // Staff: a student's report card goes through their class (the students come next).
+  if (kind === 'report-card') return classTargets(ctx, actor, kind);
   const out: Target[] = [];
   const scopes = KIND_SCOPES[kind];
   if (leads(actor) && scopes.includes('school')) out.push({ label: ctx.t('reportsUi.scope.school'), t: 's', i: '-' });
@@ -101,7 +105,25 @@ export async function showScopes(ctx: BotContext, actor: Actor, code: KindCode):
 export async function showNext(ctx: BotContext, actor: Actor, code: KindCode, t: Target['t'], i: string, s: string): Promise<void> {
   const kind = kindOf(code);
   if (kind === 'class-journal' && s === '-' && t === 'c') return showSubjects(ctx, actor, code, i);
+  if (kind === 'report-card' && t === 'c') return showStudents(ctx, actor, code, i);
   return showPeriods(ctx, actor, code, t, i, s);
+}
+
+/** A class's studying students, for one student's report card (the access rule decides at the end). */
+async function showStudents(ctx: BotContext, actor: Actor, code: KindCode, i: string): Promise<void> {
+  const students = await ctx.deps.db.models.Person.find(
+    { schoolId: actor.schoolId, roles: 'student', 'student.classId': toObjectId(longId(i)), 'student.status': STUDYING_STATUS },
+    { lastName: 1, firstName: 1 },
+  ).lean();
+  const kb = new InlineKeyboard();
+  students
+    .sort((a, b) => fullName(a).localeCompare(fullName(b), 'ru'))
+    .forEach((p, n) => {
+      kb.text(fullName(p), reportScopeCb.pack({ k: code, t: 'p', i: shortId(String(p._id)), s: '-' }));
+      if (n % 2 === 1) kb.row();
+    });
+  kb.row().text(ctx.t('reportsUi.back'), reportKindCb.pack({ k: code }));
+  await showScreen(ctx, students.length ? ctx.t('reportsUi.pickStudent') : ctx.t('reportsUi.noScope'), kb);
 }
 
 async function showSubjects(ctx: BotContext, actor: Actor, code: KindCode, i: string): Promise<void> {

@@ -121,6 +121,8 @@ export interface GridResponse {
   /** cells[studentId][lessonId]; a cell without marks or absence is absent from the map. */
   cells: Record<string, Record<string, GridCell>>;
   periodColumn: Record<string, GridPeriodCell>;
+  /** False for a substitute for single lessons (R7): no period column (its figures are the subject teacher's). */
+  periodFigures: boolean;
   workKinds: WorkKindItem[];
   markValues: number[];
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAttendance, saveAttendance, toggleAttendance } from '../../src/domain/journal/attendance.js';
 import { setHomework } from '../../src/domain/journal/homework.js';
 import { recordMark } from '../../src/domain/journal/marks.js';
+import { createSubstitution } from '../../src/domain/journal/substitutions.js';
 import { signInitData } from '../../src/web/init-data.js';
 import { appUrl, chromiumPath, ensureWebapp, launchBrowser, phonePage, screenshot } from '../support/browser.js';
 import { TEST_TOKEN, type TestApp, createTestApp } from '../support/harness.js';
@@ -24,6 +25,7 @@ import { waitFor } from '../support/wait.js';
 
 const TEACHER_TG = 7_001;
 const PARENT_TG = 7_002;
+const SUBSTITUTE_TG = 7_003;
 const chromium = chromiumPath();
 
 if (!chromium) console.warn('[browser tests] skipped: no chromium binary (apt-get install chromium, or set CHROMIUM_PATH)');
@@ -43,6 +45,7 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     f = await buildJournalSchool(db);
     await addSchoolYear(db, f);
     await bindTelegram(db, f.teacherId, TEACHER_TG);
+    await bindTelegram(db, f.spareTeacherId, SUBSTITUTE_TG);
     child = String(f.class7.studentIds[0]);
     const parent = await db.models.Person.create({
       schoolId: f.schoolId,
@@ -299,6 +302,27 @@ describe.skipIf(!chromium)('the Mini App in a real browser (issue 15)', () => {
     expect(q1).toMatch(/Oct/);
     expect(q1).not.toMatch(/Nov/);
     await screenshot(page, 'teacher-grid-en-q1');
+    expect(page.errors).toEqual([]);
+  });
+
+  it('a substitute for one lesson (R7) sees that lesson’s column only, without the period’s figures, and marks in it', { timeout: 90_000 }, async () => {
+    const deputy = await actorFor(t.app.db, f.deputyId);
+    await createSubstitution(t.app.db, deputy, { slotId: String(f.mathSlot8[0]), date: '2026-11-23', substituteId: String(f.spareTeacherId) }, t.clock.now());
+    const page = await phonePage(browser);
+    await page.goto(appUrl(base, signInitData(TEST_TOKEN, { id: SUBSTITUTE_TG, first_name: 'Ирина', language_code: 'ru' })));
+    await page.waitForSelector('table.grid tbody tr');
+    expect(await page.locator('select[name=teaching] option').allInnerTexts()).toEqual(['8А · Математика']);
+    expect(await page.locator('table.grid thead th.lesson-col').count()).toBe(1);
+    expect(await page.locator('table.grid .period-col').count()).toBe(0);
+    expect(await page.locator('table.grid tbody tr').count()).toBe(40);
+    await screenshot(page, 'substitute-grid');
+    await page.locator('table.grid tbody tr').first().locator('td.cell button').click();
+    await page.waitForSelector('[data-testid=mark-sheet]');
+    await page.click('[data-testid=mark-sheet] button[data-value="5"]');
+    await page.click('[data-testid=mark-sheet] [data-action=save]');
+    await page.waitForSelector('[data-testid=mark-sheet]', { state: 'detached' });
+    await expect.poll(() => page.locator('table.grid tbody tr').first().locator('td.cell').textContent()).toContain('5');
+    expect(await t.app.db.models.Mark.countDocuments({ teacherId: f.spareTeacherId, value: 5 })).toBe(1);
     expect(page.errors).toEqual([]);
   });
 

@@ -215,10 +215,15 @@ describe('Mini App API', () => {
       expect(status).toBe(200);
       expect(body.lessons.map((l) => [l.date, l.canEdit])).toEqual([['2026-11-23', true]]);
       expect(body.students).toHaveLength(40);
-      expect(Object.values(body.periodColumn).every((c) => c.average === null && c.suggested === null && c.periodMark === null)).toBe(true);
+      expect(body.periodFigures).toBe(false);
+      // Its period switch offers only the periods holding a substituted lesson.
+      expect(body.periods.map((p) => p.code)).toEqual(['q2']);
+      expect(body.periodColumn).toEqual({});
       // The subject's own teacher still sees the whole period with its figures.
       const own = await call<GridResponse>(path8, TEACHER);
       expect(own.body.lessons.length).toBeGreaterThan(1);
+      expect(own.body.periodFigures).toBe(true);
+      expect(Object.keys(own.body.periodColumn)).toHaveLength(40);
       const me = await call<MeResponse>('/me', SUBSTITUTE);
       expect(me.body.teaching.map((i) => i.label)).toContain('8А · Математика');
       const lessonId = body.lessons[0]?.id;

@@ -54,6 +54,8 @@ export interface Grid {
   lessons: Array<{ id: string; date: LocalDate; lessonNo: number | null; topic: string | null; locked: boolean; canEdit: boolean }>;
   cells: Record<string, Record<string, { marks: GridMarkView[]; absence?: AbsenceCode }>>;
   periodColumn: Record<string, { average: number | null; suggested: string | null; periodMark: string | null }>;
+  /** False for a substitute for single lessons: the period's figures are the subject teacher's (the column is empty). */
+  periodFigures: boolean;
   workKinds: Array<{ code: string; name: { ru: string; en: string }; weight: number }>;
   markValues: number[];
 }
@@ -171,6 +173,14 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
   }
   for (const a of absences) if (onRoster.has(String(a.studentId))) cellOf(a.studentId, a.lessonId).absence = a.code as AbsenceCode;
 
+  // A substitute for single lessons switches only between the periods holding some of them.
+  const switchablePeriods = async () => {
+    if (!onlyLessons) return periods;
+    const first = periods[0]?.startsOn ?? period.startsOn;
+    const last = periods.reduce((to, p) => (p.endsOn > to ? p.endsOn : to), period.endsOn);
+    const dates = [...(await substitutionsFor(db, actor, { classId, groupId, subjectId }, first, last))].map((key) => key.split('|')[1] ?? '');
+    return periods.filter((p) => p.code === period.code || dates.some((d) => p.startsOn <= d && d <= p.endsOn));
+  };
   const me = actor.personId ? String(actor.personId) : undefined;
   const canEdit = async (l: (typeof lessons)[number]) => {
     const locked = isLocked(l, rules, today);
@@ -186,7 +196,7 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
     groupName: sheet.groupName,
     subjectName: sheet.subjectName,
     period: { code: period.code, from: period.startsOn, to: period.endsOn, windowOpen: sheet.window.state === 'open' },
-    periods: periods.map((p) => p.code),
+    periods: (await switchablePeriods()).map((p) => p.code),
     students: sheet.rows.map((r) => ({ id: r.studentId, name: r.name })),
     lessons: lessons.map((l, i) => ({
       id: String(l._id),
@@ -198,18 +208,19 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
     })),
     cells,
     // The period's figures are the subject teacher's; a substitute for single lessons has none.
-    periodColumn: Object.fromEntries(
-      sheet.rows.map((r) => [
-        r.studentId,
-        onlyLessons
-          ? { average: null, suggested: null, periodMark: null }
-          : {
+    periodColumn: onlyLessons
+      ? {}
+      : Object.fromEntries(
+          sheet.rows.map((r) => [
+            r.studentId,
+            {
               average: r.average === undefined ? null : Math.round(r.average * 100) / 100,
               suggested: r.suggested ?? null,
               periodMark: r.value ?? null,
             },
-      ]),
-    ),
+          ]),
+        ),
+    periodFigures: !onlyLessons,
     workKinds: rules.workKinds.map((k) => ({ code: k.code, name: k.name, weight: k.weight })),
     markValues: [...MARK_VALUES],
   };

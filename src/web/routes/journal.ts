@@ -62,6 +62,7 @@ export function journalRoutes(api: Hono<WebEnv>, deps: WebDeps): void {
       lessons: g.lessons,
       cells: g.cells,
       periodColumn: g.periodColumn,
+      periodFigures: g.periodFigures,
       workKinds: g.workKinds.map((k) => ({ code: k.code, name: k.name[locale], weight: k.weight })),
       markValues: g.markValues,
     };

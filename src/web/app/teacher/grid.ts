@@ -148,9 +148,11 @@ function GridTable(props: {
                 <span class="month">${formatDate(lesson.date, { month: 'short' }).replace('.', '')}</span>
               </th>`,
             )}
-            <th class="period-col first" scope="col" title=${t('grid.averageLong')}>${t('grid.average')}</th>
-            <th class="period-col" scope="col" title=${t('grid.suggestedLong')}>${t('grid.suggested')}</th>
-            <th class="period-col" scope="col" title=${t('grid.periodMarkLong')}>${t('grid.periodMark')}</th>
+            ${grid.periodFigures
+              ? html`<th class="period-col first" scope="col" title=${t('grid.averageLong')}>${t('grid.average')}</th>
+                  <th class="period-col" scope="col" title=${t('grid.suggestedLong')}>${t('grid.suggested')}</th>
+                  <th class="period-col" scope="col" title=${t('grid.periodMarkLong')}>${t('grid.periodMark')}</th>`
+              : null}
           </tr>
         </thead>
         <tbody>
@@ -171,9 +173,11 @@ function GridTable(props: {
                   </button>
                 </td>`;
               })}
-              <td class="period-col first avg">${pc?.average == null ? '—' : formatNumber(pc.average)}</td>
-              <td class="period-col sugg">${pc?.suggested ?? '—'}</td>
-              <td class="period-col final">${pc?.periodMark ?? ''}</td>
+              ${grid.periodFigures
+                ? html`<td class="period-col first avg">${pc?.average == null ? '—' : formatNumber(pc.average)}</td>
+                    <td class="period-col sugg">${pc?.suggested ?? '—'}</td>
+                    <td class="period-col final">${pc?.periodMark ?? ''}</td>`
+                : null}
             </tr>`;
           })}
         </tbody>

@@ -56,7 +56,14 @@ export async function buildWebapp(opts: { outdir?: string; metafile?: boolean; q
   writeFileSync(path.join(outdir, 'index.html'), html);
   if (opts.metafile) writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   rmSync(target, { recursive: true, force: true });
-  renameSync(outdir, target);
+  try {
+    renameSync(outdir, target);
+  } catch (err) {
+    // Another process's build of the same sources landed between the two lines (test workers): keep it.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    rmSync(outdir, { recursive: true, force: true });
+  }
   const sizes = [js, css, 'index.html'].map((name) => {
     const bytes = readFileSync(path.join(target, name));
     return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { inject } from 'vitest';
 import { buildWebapp } from '../../scripts/build-webapp.js';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -17,9 +18,12 @@ export function chromiumPath(): string | undefined {
 
 let built: Promise<unknown> | undefined;
 
-/** Builds the Mini App (dist/webapp, what the web server serves) once per test process, from the current source. */
+/**
+ * The Mini App built (dist/webapp, what the web server serves) from the current source: by the
+ * run's globalSetup, once for every worker; built here only when a test runs without it.
+ */
 export function ensureWebapp(): Promise<unknown> {
-  built ??= buildWebapp({ quiet: true });
+  built ??= inject('webappBuilt') ? Promise.resolve() : buildWebapp({ quiet: true });
   return built;
 }
 

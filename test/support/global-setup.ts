@@ -9,6 +9,7 @@
 import pino from 'pino';
 import type { TestProject } from 'vitest/node';
 import { startLocalMongo } from '../../src/db/local-server.js';
+import { buildWebapp } from '../../scripts/build-webapp.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,10 +17,16 @@ declare module 'vitest' {
     mongoUri: string;
     /** 'external' (TEST_MONGODB_URI), 'mongod', 'downloaded-mongod' or 'standin'. */
     mongoKind: string;
+    /** The Mini App was built into dist/webapp from the current sources before any test file ran. */
+    webappBuilt: boolean;
   }
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  // Once for the whole run: test files in parallel workers each building it would replace
+  // dist/webapp under each other's web servers (a browser test then meets a 404).
+  await buildWebapp({ quiet: true });
+  project.provide('webappBuilt', true);
   const external = process.env['TEST_MONGODB_URI']?.trim();
   if (external) {
     project.provide('mongoUri', external);

@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmark scripts. */
+import type { Types } from 'mongoose';
 import pino from 'pino';
 import { connectMongo } from '../src/db/connection.js';
 import { createDb, type Db } from '../src/db/index.js';
@@ -6,6 +7,8 @@ import { type AppOptions, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startLocalMongo } from '../src/db/local-server.js';
 import { createLogger } from '../src/logger.js';
+import { isSchoolDay } from '../src/domain/school/academic-year.js';
+import { addDays, isoWeekday } from '../src/domain/shared/calendar.js';
 import { TEST_BOT_INFO, TEST_TOKEN } from '../test/support/bot-info.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
 
@@ -96,3 +99,80 @@ export async function withBenchDb<T>(name: string, run: (db: Db, kind: string) =
     await stop?.();
   }
 }
+
+/**
+ * A span of journal in bulk for a seeded school (the report and year-end benchmarks): a lesson for
+ * every timetable slot on every school day from `from` to `to` (a topic, attendance taken at
+ * `takenAt(date)`, homework when asked), `marks` marks and one absence per lesson, and a period
+ * mark per student × subject of the load (`period`). Random choices come from `seededInts`.
+ */
+export async function seedJournal(
+  db: Db,
+  schoolId: Types.ObjectId,
+  opts: {
+    from: string;
+    to: string;
+    marks: number;
+    seed: number;
+    takenAt: (date: string) => Date;
+    homework?: boolean;
+    absenceCodes?: ReadonlyArray<'Н' | 'Б' | 'У'>;
+    period: { code: string; values: readonly string[] };
+  },
+): Promise<{ lessons: number; marks: number; absences: number; periodMarks: number }> {
+  const { TimetableSlot, Person, Lesson, Mark, Absence, PeriodMark, AcademicYear, TeachingLoad } = db.models;
+  const year = await AcademicYear.findOne({ schoolId }).lean();
+  if (!year) throw new Error('the school has no academic year');
+  const slots = await TimetableSlot.find({ schoolId }).lean();
+  const students = await Person.find({ schoolId, roles: 'student' }, { student: 1 }).lean();
+  const byClass = new Map<string, Types.ObjectId[]>();
+  for (const st of students) byClass.set(String(st.student?.classId), [...(byClass.get(String(st.student?.classId)) ?? []), st._id]);
+  const rand = seededInts(opts.seed);
+  const codes = opts.absenceCodes ?? ['Н'];
+  const counts = { lessons: 0, marks: 0, absences: 0, periodMarks: 0 };
+  for (let date = opts.from; date <= opts.to && date <= year.endsOn; date = addDays(date, 1)) {
+    if (!(await isSchoolDay(db, schoolId, date))) continue;
+    const today = slots.filter((sl) => sl.weekday === isoWeekday(date));
+    if (today.length === 0) continue;
+    const lessons = await Lesson.insertMany(
+      today.map((sl) => ({
+        schoolId,
+        date,
+        slotId: sl._id,
+        classId: sl.classId,
+        groupId: sl.groupId,
+        subjectId: sl.subjectId,
+        teacherId: sl.teacherId,
+        lessonNo: sl.lessonNo,
+        topic: 'Тема урока',
+        ...(opts.homework ? { homework: { text: '§ 1' } } : {}),
+        attendanceTakenAt: opts.takenAt(date),
+      })),
+    );
+    const marks = [];
+    const absences = [];
+    for (const l of lessons) {
+      const roster = byClass.get(String(l.classId)) ?? [];
+      if (roster.length === 0) continue;
+      for (let i = 0; i < opts.marks; i++) {
+        const studentId = roster[rand(roster.length)];
+        marks.push({ schoolId, lessonId: l._id, studentId, subjectId: l.subjectId, classId: l.classId, date, value: 2 + rand(4), workKind: 'classwork', weight: 1, teacherId: l.teacherId });
+      }
+      absences.push({ schoolId, lessonId: l._id, studentId: roster[rand(roster.length)], classId: l.classId, date, code: codes[rand(codes.length)] });
+    }
+    await Mark.insertMany(marks, { ordered: false });
+    await Absence.insertMany(absences, { ordered: false }).catch(() => undefined);
+    counts.lessons += lessons.length;
+    counts.marks += marks.length;
+    counts.absences += absences.length;
+  }
+  const load = await TeachingLoad.find({ schoolId }, { classId: 1, subjectId: 1 }).lean();
+  const { code, values } = opts.period;
+  const periodMarks = load.flatMap((l) =>
+    (byClass.get(String(l.classId)) ?? []).map((studentId) => ({ schoolId, yearId: year._id, periodCode: code, studentId, subjectId: l.subjectId, value: values[rand(values.length)] })),
+  );
+  for (let i = 0; i < periodMarks.length; i += 5000) await PeriodMark.insertMany(periodMarks.slice(i, i + 5000), { ordered: false }).catch(() => undefined);
+  counts.periodMarks = await PeriodMark.countDocuments({ schoolId });
+  return counts;
+}
+

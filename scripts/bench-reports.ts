@@ -11,78 +11,16 @@
  * under 300 ms, the school under 5 s. The last line is JSON.
  * MONGODB_URI, else a throw-away local server (the stand-in where mongod cannot be downloaded).
  */
-import type { Types } from 'mongoose';
-import type { Db } from '../src/db/index.js';
 import { seedDemoSchool } from '../src/domain/demo/seed.js';
 import { buildReport } from '../src/domain/reports/index.js';
-import { isSchoolDay } from '../src/domain/school/academic-year.js';
 import { systemActor } from '../src/domain/school/actor.js';
-import { addDays, isoWeekday } from '../src/domain/shared/calendar.js';
-import { arg, quantile, seededInts, withBenchDb } from './bench-common.js';
+import { arg, quantile, seedJournal, withBenchDb } from './bench-common.js';
 
 const STUDENTS = arg('students', 550);
 const MARKS = arg('marks', 2);
 const RUNS = arg('runs', 30);
 const SEEDED_AT = new Date('2026-08-25T09:00:00Z');
 const NOW = new Date('2026-11-02T09:00:00Z');
-
-async function journalQuarter(db: Db, schoolId: Types.ObjectId): Promise<{ lessons: number; marks: number; absences: number; periodMarks: number }> {
-  const { TimetableSlot, Person, Lesson, Mark, Absence, PeriodMark, AcademicYear, TeachingLoad } = db.models;
-  const year = await AcademicYear.findOne({ schoolId }).lean();
-  const q1 = year?.periods.find((p) => p.code === 'q1');
-  if (!year || !q1) throw new Error('no q1');
-  const slots = await TimetableSlot.find({ schoolId }).lean();
-  const students = await Person.find({ schoolId, roles: 'student' }, { student: 1 }).lean();
-  const byClass = new Map<string, Types.ObjectId[]>();
-  for (const s of students) byClass.set(String(s.student?.classId), [...(byClass.get(String(s.student?.classId)) ?? []), s._id]);
-  const rand = seededInts(11);
-  const counts = { lessons: 0, marks: 0, absences: 0, periodMarks: 0 };
-  for (let date = q1.startsOn; date <= q1.endsOn; date = addDays(date, 1)) {
-    if (!(await isSchoolDay(db, schoolId, date))) continue;
-    const today = slots.filter((s) => s.weekday === isoWeekday(date));
-    if (today.length === 0) continue;
-    const taken = new Date(`${date}T10:00:00Z`);
-    const lessons = await Lesson.insertMany(
-      today.map((s) => ({
-        schoolId,
-        date,
-        slotId: s._id,
-        classId: s.classId,
-        groupId: s.groupId,
-        subjectId: s.subjectId,
-        teacherId: s.teacherId,
-        lessonNo: s.lessonNo,
-        topic: 'Тема урока',
-        homework: { text: '§ 1' },
-        attendanceTakenAt: taken,
-      })),
-    );
-    const marks = [];
-    const absences = [];
-    for (const l of lessons) {
-      const roster = byClass.get(String(l.classId)) ?? [];
-      if (roster.length === 0) continue;
-      for (let i = 0; i < MARKS; i++) {
-        const studentId = roster[rand(roster.length)];
-        marks.push({ schoolId, lessonId: l._id, studentId, subjectId: l.subjectId, classId: l.classId, date, value: 2 + rand(4), workKind: 'classwork', weight: 1, teacherId: l.teacherId });
-      }
-      absences.push({ schoolId, lessonId: l._id, studentId: roster[rand(roster.length)], classId: l.classId, date, code: (['Н', 'Б', 'У'] as const)[rand(3)] });
-    }
-    await Mark.insertMany(marks, { ordered: false });
-    await Absence.insertMany(absences, { ordered: false }).catch(() => undefined);
-    counts.lessons += lessons.length;
-    counts.marks += marks.length;
-    counts.absences += absences.length;
-  }
-  const load = await TeachingLoad.find({ schoolId }, { classId: 1, subjectId: 1 }).lean();
-  const values = ['2', '3', '3', '4', '4', '4', '5', '5', 'Н'];
-  const periodMarks = load.flatMap((l) =>
-    (byClass.get(String(l.classId)) ?? []).map((studentId) => ({ schoolId, yearId: year._id, periodCode: 'q1', studentId, subjectId: l.subjectId, value: values[rand(values.length)] })),
-  );
-  for (let i = 0; i < periodMarks.length; i += 5000) await PeriodMark.insertMany(periodMarks.slice(i, i + 5000), { ordered: false }).catch(() => undefined);
-  counts.periodMarks = await PeriodMark.countDocuments({ schoolId });
-  return counts;
-}
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
@@ -91,7 +29,18 @@ async function main(): Promise<void> {
     const seeded = await seedDemoSchool(db, { students: STUDENTS, now: SEEDED_AT });
     const schoolId = (await db.models.School.findById(seeded.schoolId, { _id: 1 }).lean())!._id;
     const t0 = performance.now();
-    const journal = await journalQuarter(db, schoolId);
+    const q1 = (await db.models.AcademicYear.findOne({ schoolId }).lean())?.periods.find((p) => p.code === 'q1');
+    if (!q1) throw new Error('no q1');
+    const journal = await seedJournal(db, schoolId, {
+      from: q1.startsOn,
+      to: q1.endsOn,
+      marks: MARKS,
+      seed: 11,
+      takenAt: (date) => new Date(`${date}T10:00:00Z`),
+      homework: true,
+      absenceCodes: ['Н', 'Б', 'У'],
+      period: { code: 'q1', values: ['2', '3', '3', '4', '4', '4', '5', '5', 'Н'] },
+    });
     const buildMs = performance.now() - t0;
     const admin = systemActor(schoolId);
     const classes = await db.models.SchoolClass.find({ schoolId }, { _id: 1 }).lean();

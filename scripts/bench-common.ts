@@ -26,6 +26,17 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[idx] ?? Number.NaN;
 }
 
+/** The most of these times (ms) that fall within any one second: Telegram's 30-a-second window. */
+export function maxInOneSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
 /**
  * A deterministic random integer in [0, n) per call (an LCG). Uses the high bits: an LCG modulo a
  * power of two repeats its low bits with a short period (`seed % 4` cycles through four values).

@@ -31,7 +31,7 @@ import { createDb } from '../src/db/index.js';
 import { startLocalMongo } from '../src/db/local-server.js';
 import { publishMessage } from '../src/domain/notices/events.js';
 import { FakeBotApi } from '../test/support/fake-bot-api.js';
-import { quantile } from './bench-common.js';
+import { maxInOneSecond, quantile } from './bench-common.js';
 
 const { values } = parseArgs({
   options: {
@@ -85,15 +85,6 @@ class Router {
   }
 }
 
-function maxInOneSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
 
 async function main(): Promise<void> {
   const local = process.env.MONGODB_URI ? undefined : await startLocalMongo({ persistent: false, dbName: 'bench', logger });

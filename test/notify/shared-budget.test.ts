@@ -2,6 +2,7 @@ import { Api } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotRateLimiter, TELEGRAM_LIMITS } from '../../src/notify/rate-limit.js';
 import { SharedBudget } from '../../src/notify/shared-budget.js';
+import { maxInOneSecond } from '../../scripts/bench-common.js';
 import { createTestApp, TEST_TOKEN, type TestApp } from '../support/harness.js';
 
 /**
@@ -23,15 +24,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A process: its own in-memory limiter, sharing the token's budget through the database. */
 const processLimiter = (key: string) => new BotRateLimiter(TELEGRAM_LIMITS).sharing(new SharedBudget(t.app.db), key);
 
-function maxInOneSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
 
 describe('one budget for every process', () => {
   it('three processes answering 30 people each at once: 0 × 429, at most 30 in any second', async () => {

@@ -127,9 +127,19 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
   let reader = actor;
   /** A substitute for single lessons: only these (`slotId|date`) are shown. */
   let onlyLessons: Set<string> | undefined;
+  let yearSubstitutions = new Set<string>();
+  /** `slotId|date` falls inside the period. */
+  const inSpan = (key: string, p: { startsOn: LocalDate; endsOn: LocalDate }) => {
+    const d = key.split('|')[1] ?? '';
+    return p.startsOn <= d && d <= p.endsOn;
+  };
   if (!actor.teachesPairs.has(pair) && !readsWholeSchool(actor) && !actor.classTeacherOf.has(input.classId)) {
     if (!(await grantFor(db, actor, classId, subjectId, period.startsOn, period.endsOn))) {
-      onlyLessons = await substitutionsFor(db, actor, { classId, groupId, subjectId }, period.startsOn, period.endsOn);
+      // One read for the year: this period's substituted lessons, and the periods that hold any.
+      const first = periods[0]?.startsOn ?? period.startsOn;
+      const last = periods.reduce((to, p) => (p.endsOn > to ? p.endsOn : to), period.endsOn);
+      yearSubstitutions = await substitutionsFor(db, actor, { classId, groupId, subjectId }, first, last);
+      onlyLessons = new Set([...yearSubstitutions].filter((key) => inSpan(key, period)));
       if (onlyLessons.size === 0) throw new AccessDenied();
     }
     reader = { ...actor, teachesPairs: new Set([...actor.teachesPairs, pair]) };
@@ -174,13 +184,7 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
   for (const a of absences) if (onRoster.has(String(a.studentId))) cellOf(a.studentId, a.lessonId).absence = a.code as AbsenceCode;
 
   // A substitute for single lessons switches only between the periods holding some of them.
-  const switchablePeriods = async () => {
-    if (!onlyLessons) return periods;
-    const first = periods[0]?.startsOn ?? period.startsOn;
-    const last = periods.reduce((to, p) => (p.endsOn > to ? p.endsOn : to), period.endsOn);
-    const dates = [...(await substitutionsFor(db, actor, { classId, groupId, subjectId }, first, last))].map((key) => key.split('|')[1] ?? '');
-    return periods.filter((p) => p.code === period.code || dates.some((d) => p.startsOn <= d && d <= p.endsOn));
-  };
+  const switchable = onlyLessons ? periods.filter((p) => p.code === period.code || [...yearSubstitutions].some((key) => inSpan(key, p))) : periods;
   const me = actor.personId ? String(actor.personId) : undefined;
   const canEdit = async (l: (typeof lessons)[number]) => {
     const locked = isLocked(l, rules, today);
@@ -196,7 +200,7 @@ export async function journalGrid(db: Db, actor: Actor, input: GridInput, now: D
     groupName: sheet.groupName,
     subjectName: sheet.subjectName,
     period: { code: period.code, from: period.startsOn, to: period.endsOn, windowOpen: sheet.window.state === 'open' },
-    periods: (await switchablePeriods()).map((p) => p.code),
+    periods: switchable.map((p) => p.code),
     students: sheet.rows.map((r) => ({ id: r.studentId, name: r.name })),
     lessons: lessons.map((l, i) => ({
       id: String(l._id),

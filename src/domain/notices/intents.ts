@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
+import { dbSignal } from '../../db/signal.js';
 import { type JournalEvent, publishEvents } from './events.js';
 
 /**
@@ -36,29 +37,16 @@ export interface NoticeIntent {
 
 // ─────────────── in-process hand-over to the fan-out ───────────────
 
-const listeners = new WeakMap<Db, Set<(intent: NoticeIntent) => void>>();
+/** A listener that throws breaks no use case: the sweep takes the intent later. */
+const intentsWritten = dbSignal<NoticeIntent>();
 /** Intents written while an update is being handled: handed over when it is answered. */
 const held = new AsyncLocalStorage<Array<{ db: Db; intent: NoticeIntent }>>();
 
 export function onNoticeIntent(db: Db, listener: (intent: NoticeIntent) => void): () => void {
-  let set = listeners.get(db);
-  if (!set) {
-    set = new Set();
-    listeners.set(db, set);
-  }
-  set.add(listener);
-  return () => set.delete(listener);
+  return intentsWritten.on(db, listener);
 }
 
-function handOver(db: Db, intent: NoticeIntent): void {
-  for (const l of listeners.get(db) ?? []) {
-    try {
-      l(intent);
-    } catch {
-      // a listener must not break the use case; the sweep takes the intent later
-    }
-  }
-}
+const handOver = (db: Db, intent: NoticeIntent): void => intentsWritten.emit(db, intent);
 
 /**
  * Runs `fn` (one update's handling) holding back the intents it writes, and hands them to the

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import type { Db } from '../../db/index.js';
+import { dbSignal } from '../../db/signal.js';
 import { type NoticeKind, PRIORITY_RANK, type Priority } from '../shared/vocabulary.js';
 
 /**
@@ -122,24 +123,12 @@ export async function enqueueMany(db: Db, notices: Notice[]): Promise<number> {
  * In-process wake-up: the delivery worker in this process starts at once instead of at its next
  * poll (a worker in another process still finds the message by polling).
  */
-const listeners = new WeakMap<Db, Set<() => void>>();
+const outboxWrites = dbSignal();
 
 export function onOutboxWrite(db: Db, listener: () => void): () => void {
-  let set = listeners.get(db);
-  if (!set) {
-    set = new Set();
-    listeners.set(db, set);
-  }
-  set.add(listener);
-  return () => set.delete(listener);
+  return outboxWrites.on(db, listener);
 }
 
 export function signalOutbox(db: Db): void {
-  for (const l of listeners.get(db) ?? []) {
-    try {
-      l();
-    } catch {
-      // a listener must not break the publisher
-    }
-  }
+  outboxWrites.emit(db, undefined);
 }
